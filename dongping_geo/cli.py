@@ -50,6 +50,86 @@ def main(argv: list[str] | None = None) -> None:
 
 # --- validate / info (issue 2) -------------------------------------------------
 
+
+def _console(err: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=err, highlight=False, soft_wrap=True)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--crs", default=None, help="CRS for files without a .prj (e.g. 4549).")
+@click.option("--layer", default=None, help="Layer of the given files when their names do not tell "
+              "(rivers, sections, redlines, demolitions, regions, buildings, patrols, measurements).")
+def validate(paths: tuple[Path, ...], crs: str | None, layer: str | None) -> None:
+    """Check layer files or dataset folders against the data model.
+
+    Prints a table per file (features, CRS, encoding, problems). Exit code 0 when
+    everything is clean, 1 when problems were found, 2 when an input could not be read.
+    """
+    from rich.table import Table
+
+    from .errors import EncodingError, InputFileError
+    from .loaders import dataset_files, inspect_file
+
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            found = dataset_files(p)
+            if not found:
+                raise InputFileError("no layer files in the folder", path=p,
+                                     expected="rivers.shp, sections.shp … (see docs/data-model.md)",
+                                     found="none", fix="check the folder")
+            files.extend(found)
+        else:
+            files.append(p)
+    table = Table(title="dongping-geo validate")
+    for col in ("file", "layer", "features", "CRS", "encoding", "problems"):
+        table.add_column(col)
+    unreadable = problems = 0
+    messages: list[str] = []
+    for f in files:
+        report = inspect_file(f, crs=crs, layer=layer)
+        if any(isinstance(e, InputFileError | EncodingError) for e in report.problems):
+            unreadable += 1
+        problems += len(report.problems)
+        messages.extend(f"{type(e).__name__}: {e}" for e in report.problems)
+        table.add_row(str(f), report.layer, str(report.features), report.crs, report.encoding,
+                      "ok" if not report.problems else str(len(report.problems)))
+    out = _console()
+    out.print(table)
+    for m in messages:
+        out.print(m, markup=False)
+    if unreadable:
+        sys.exit(EXIT_BAD_INPUT)
+    sys.exit(EXIT_FOUND if problems else EXIT_OK)
+
+
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path))
+def info(path: Path) -> None:
+    """Describe a layer file or dataset folder: layers, counts, CRS, bounds, fields."""
+    from .io import read_layer
+    from .loaders import dataset_files, read_table
+
+    files = dataset_files(path) if path.is_dir() else [path]
+    out = _console()
+    for f in files:
+        if f.suffix.lower() in (".csv", ".xlsx") and not f.stem.startswith("patrols"):
+            df = read_table(f)
+            out.print(f"[bold]{f}[/bold]: table, {len(df)} rows; columns: {', '.join(df.columns)}", markup=True)
+            continue
+        gdf = read_layer(f, layer="track_points" if f.suffix.lower() == ".gpx" else None)
+        crs = gdf.crs.to_string() if gdf.crs is not None else "none"
+        bounds = ", ".join(f"{v:.6g}" for v in gdf.total_bounds) if len(gdf) else "-"
+        types = ", ".join(sorted(set(gdf.geom_type.dropna())))
+        fields = ", ".join(str(c) for c in gdf.columns if c != gdf.geometry.name)
+        enc = gdf.attrs.get("encoding")
+        out.print(f"[bold]{f}[/bold]: {len(gdf)} features ({types}); CRS {crs}; bounds {bounds}"
+                  + (f"; encoding {enc} ({gdf.attrs.get('encoding_source')})" if enc else ""))
+        out.print(f"  fields: {fields}", markup=False)
+
 # --- sample-data (issue 3) ------------------------------------------------------
 
 # --- map (issue 4) --------------------------------------------------------------
@@ -61,6 +141,70 @@ def main(argv: list[str] | None = None) -> None:
 # --- check-landuse (issue 7, 8) -------------------------------------------------
 
 # --- demo -----------------------------------------------------------------------
+
+
+def _demo_steps(data: Path, out: Path) -> list[tuple[str, list[str]]]:
+    """The demo's commands, as argument lists (each a command documented on its own)."""
+    steps = [
+        ("map", [str(data), "--out", str(out / "overview.html"), "--offline"]),
+        ("patrol-report", [str(data), "--start", "2022-01-01", "--end", "2022-12-31",
+                           "--out", str(out / "patrol"), "--offline"]),
+        ("water-quality", [str(data), "--period", "Q", "--out", str(out / "water_quality"), "--offline"]),
+    ]
+    landuse = [str(data), "--survey", str(data / "buildings_2022.shp"),
+               "--before", str(data / "buildings_2020.shp"), "--out", str(out / "landuse"), "--offline"]
+    if (data / "landcover_2020.tif").exists() and (data / "landcover_2022.tif").exists():
+        landuse += ["--landcover-before", str(data / "landcover_2020.tif"),
+                    "--landcover-after", str(data / "landcover_2022.tif")]
+    steps.append(("check-landuse", landuse))
+    return steps
+
+
+@cli.command()
+@click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
+              help="Dataset folder (default: data/shapefiles/ of the repository, else a freshly "
+                   "generated sample dataset).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out"), show_default=True,
+              help="Folder for every map and report.")
+def demo(data_dir: Path | None, out_dir: Path) -> None:
+    """Run every analysis on the sample data and write all maps and reports to OUT.
+
+    Validates the dataset, then writes the overview map, the patrol report (one map
+    per river chief), the water-quality assessment and the land-use checks. Maps are
+    written offline (self-contained HTML), so they work without internet.
+    """
+    err = _console(err=True)
+    if data_dir is None:
+        repo_data = Path.cwd() / "data" / "shapefiles"
+        if (repo_data / "rivers.shp").exists():
+            data_dir = repo_data
+        else:
+            from .sample import make_sample
+
+            data_dir = out_dir / "sample_data"
+            err.print(f"generating the sample dataset into {data_dir} …")
+            make_sample(data_dir)
+    err.print(f"dataset: {data_dir}")
+    before = {p for p in out_dir.rglob("*") if p.is_file()} if out_dir.exists() else set()
+    failures = []
+    for name, args in [("validate", [str(data_dir)])] + _demo_steps(data_dir, out_dir):
+        if name not in cli.commands:
+            err.print(f"[yellow]skipped {name}: command not available[/yellow]")
+            continue
+        err.print(f"[bold]dongping-geo {name}[/bold]")
+        try:
+            cli.main(args=[name, *args], prog_name="dongping-geo", standalone_mode=False)
+            code = EXIT_OK
+        except SystemExit as exc:
+            code = exc.code or 0
+        if code not in (EXIT_OK, EXIT_FOUND):  # 1 = findings (violations, problems): expected
+            failures.append(name)
+    written = sorted(p for p in out_dir.rglob("*") if p.is_file() and p not in before)
+    click.echo(f"wrote {len(written)} files into {out_dir}/:")
+    for p in written:
+        click.echo(f"  {p}")
+    if failures:
+        raise click.ClickException("demo steps failed: " + ", ".join(failures))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -716,6 +716,11 @@ def inspect_file(path: str | os.PathLike, *, layer: str | None = None, crs: Any 
     path = Path(path)
     layer = layer or _layer_of(path)
     report = LayerReport(path=path, layer=layer or "?")
+    if not path.exists():
+        report.problems.append(InputFileError(
+            "file not found", path=path, expected="an existing file", found="nothing at that path",
+            fix="check the path and the working directory"))
+        return report
     if layer is None:
         report.problems.append(SchemaError(
             "cannot tell which layer this file holds", path=path,
