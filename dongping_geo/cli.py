@@ -144,7 +144,7 @@ def info(path: Path) -> None:
 
 
 def _demo_steps(data: Path, out: Path) -> list[tuple[str, list[str]]]:
-    """The demo's commands, as argument lists (each a command documented on its own)."""
+    """List the demo's commands as argument lists (each a command documented on its own)."""
     steps = [
         ("map", [str(data), "--out", str(out / "overview.html"), "--offline"]),
         ("patrol-report", [str(data), "--start", "2022-01-01", "--end", "2022-12-31",
