@@ -134,6 +134,35 @@ def info(path: Path) -> None:
 
 # --- map (issue 4) --------------------------------------------------------------
 
+
+@cli.command("map")
+@click.argument("dataset_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("overview.html"), show_default=True, help="HTML file to write.")
+@click.option("--basemap", type=click.Choice(["osm", "tianditu", "tianditu_img", "gaode",
+              "gaode_satellite", "none"]), default="osm", show_default=True,
+              help="Tile layer under the data (gaode shifts the data to GCJ-02; tianditu needs a token).")
+@click.option("--offline", is_flag=True,
+              help="Write one self-contained file (Leaflet inlined) that opens without internet.")
+@click.option("--tianditu-token", envvar="TIANDITU_TOKEN", default=None,
+              help="Tianditu API key (default: the TIANDITU_TOKEN environment variable).")
+@click.option("--crs", default=None, help="CRS for files without a .prj (e.g. 4549).")
+def map_command(dataset_dir: Path, out_path: Path, basemap: str, offline: bool,
+                tianditu_token: str | None, crs: str | None) -> None:
+    """Write an overview map of DATASET_DIR: rivers, sections, red lines and demolitions.
+
+    Each layer is a toggleable overlay with a bilingual legend, tooltips and popups.
+    """
+    from .loaders import load_dataset
+    from .maps import overview_map, save_map
+
+    dataset = load_dataset(dataset_dir, crs=crs, patrols=False)
+    m = overview_map(dataset, basemap=basemap, tianditu_token=tianditu_token)
+    written = save_map(m, out_path, offline=offline)
+    click.echo(f"wrote {written} ({written.stat().st_size / 1e6:.2f} MB"
+               + (", offline" if offline else "") + ")")
+
+
 # --- patrol-report (issue 5) ----------------------------------------------------
 
 # --- water-quality (issue 6) ----------------------------------------------------
