@@ -124,7 +124,7 @@ def _decode_frame(df: pd.DataFrame, codec: str) -> pd.DataFrame:
     columns = {c: dec(c) for c in df.columns if c != geom}
     out = df.copy()
     for col in df.columns:
-        if col != geom and df[col].dtype == object:
+        if col != geom and (df[col].dtype == object or pd.api.types.is_string_dtype(df[col])):
             out[col] = df[col].map(dec)
     return out.rename(columns=columns)
 

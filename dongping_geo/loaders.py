@@ -17,6 +17,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
 
 from .crs import WEB_CRS, _parse_crs, suggest_gauss_kruger_crs, to_work_crs
@@ -369,7 +370,8 @@ def _pick(df: pd.DataFrame, names: tuple[str, ...]) -> str | None:
 
 def _fixes_from_gpx(path: Path) -> gpd.GeoDataFrame:
     points = read_layer(path, layer="track_points")
-    tracks = read_layer(path, layer="tracks")
+    # Track attributes only: a one-point track has no valid LineString geometry.
+    tracks = pyogrio.read_dataframe(path, layer="tracks", read_geometry=False)
     names = tracks.get("name", pd.Series([None] * len(tracks)))
     chiefs = pd.Series([None] * len(tracks), dtype=object)
     for col in ("desc", "cmt", "src"):

@@ -80,7 +80,8 @@ class Field:
     @property
     def all_names(self) -> tuple[str, ...]:
         """Every name this field may arrive under (canonical first)."""
-        return (self.name, self.short, self.zh, *self.aliases)
+        # name[:10]: what GDAL/ArcGIS leave of a long name written to a Shapefile.
+        return (self.name, self.short, self.zh, *self.aliases, self.name[:10])
 
     @property
     def value_aliases(self) -> dict[str, str]:
