@@ -1,0 +1,517 @@
+"""Tests of dongping_geo.water_quality against GB 3838-2002 Table 1 and 环办〔2011〕22号.
+
+Expected classes are derived from the CSV table read here with the csv module (not from
+the code under test) or written out by hand from the standard.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dongping_geo.errors import ConfigError, MeasurementError, SchemaError
+from dongping_geo.water_quality import (
+    WATER_CLASSES,
+    assess_rivers,
+    assess_sections,
+    classify_samples,
+    classify_values,
+    compliance_summary,
+    normalize_water_class,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+TABLE_CSV = REPO / "dongping_geo" / "data" / "gb3838_2002_table1.csv"
+REFERENCE_CSV = REPO.parent / "shared" / "reference" / "gb3838_2002_table1.csv"
+CLASSES = ["I", "II", "III", "IV", "V"]
+
+with TABLE_CSV.open(encoding="utf-8") as fh:
+    TABLE = {row["item"]: row for row in csv.DictReader(fh)}
+MAX_ITEMS = [i for i, r in TABLE.items() if r["bound"] == "max" and i != "TP_lake"]
+RIVER_ASSESSED = [i for i, r in TABLE.items() if r["river_section_assessment"] == "yes"]
+
+
+def limits(item: str) -> list[float]:
+    return [float(TABLE[item][c]) for c in CLASSES]
+
+
+def expected_at(lims: list[float], k: int) -> str:
+    """Class of a value equal to the k-th limit: the best class sharing that limit."""
+    return CLASSES[lims.index(lims[k])]
+
+
+def expected_above(lims: list[float], k: int) -> str:
+    """Class of a value just above the k-th limit: the first class with a larger limit, else 劣V."""
+    for j, lim in enumerate(lims):
+        if lim > lims[k]:
+            return CLASSES[j]
+    return "劣V"
+
+
+def samples(
+    rows: list[tuple[str, str, str, float]], qualifier: list[str] | None = None
+) -> pd.DataFrame:
+    """Measurement table from (section_id, date, parameter, value) tuples."""
+    df = pd.DataFrame(rows, columns=["section_id", "sampled_at", "parameter", "value"])
+    df["sampled_at"] = pd.to_datetime(df["sampled_at"]).dt.tz_localize("Asia/Shanghai")
+    df["unit"] = "mg/L"
+    df["qualifier"] = qualifier if qualifier is not None else [""] * len(df)
+    return df
+
+
+def test_packaged_table_is_the_reference_copy():
+    if not REFERENCE_CSV.exists():
+        pytest.skip("shared reference not available")
+    assert TABLE_CSV.read_bytes() == REFERENCE_CSV.read_bytes()
+
+
+# ---------------------------------------------------------------- single item limits
+
+BOUNDARY_CASES = [
+    (item, k, above) for item in MAX_ITEMS for k in range(5) for above in (False, True)
+]
+
+
+def test_every_max_limit_at_and_just_above():
+    rows, expected = [], {}
+    for n, (item, k, above) in enumerate(BOUNDARY_CASES):
+        lim = limits(item)[k]
+        value = lim * 1.0001 if above else float(TABLE[item][CLASSES[k]])
+        sid = f"S{n}"
+        rows.append((sid, "2022-03-05", item, value))
+        expected[sid] = (
+            item,
+            expected_above(limits(item), k) if above else expected_at(limits(item), k),
+        )
+    result = classify_samples(samples(rows)).set_index("section_id")
+    for sid, (item, cls) in expected.items():
+        assert result.loc[sid, f"class_{item}"] == cls, (sid, item, cls)
+        if item in RIVER_ASSESSED:
+            # a single assessed item decides the sample's class
+            assert result.loc[sid, "water_class"] == cls
+            assert result.loc[sid, "determining"] == item
+
+
+@pytest.mark.parametrize("item", MAX_ITEMS)
+def test_classify_values_matches_table(item):
+    lims = limits(item)
+    values = [*lims, *(x * 1.0001 for x in lims)]
+    expected = [expected_at(lims, k) for k in range(5)] + [
+        expected_above(lims, k) for k in range(5)
+    ]
+    assert list(classify_values(values, item)) == expected
+
+
+def test_do_is_a_lower_bound_at_and_below_each_limit():
+    lims = limits("DO")  # 7.5, 6, 5, 3, 2
+    values = [*lims, *(x * 0.9999 for x in lims), 9.0]
+    got = list(classify_values(values, "DO"))
+    assert got[:5] == CLASSES
+    assert got[5:10] == ["II", "III", "IV", "V", "劣V"]
+    assert got[10] == "I"
+
+
+def test_ph_range():
+    got = list(classify_values([5.9, 6.0, 7.0, 9.0, 9.1], "pH"))
+    assert got == ["劣V", "I", "I", "I", "劣V"]
+    sample = classify_samples(
+        samples([("S1", "2022-03-05", "pH", 9.1), ("S1", "2022-03-05", "NH3_N", 0.1)])
+    )
+    assert sample.loc[0, "water_class"] == "劣V"
+    assert sample.loc[0, "determining"] == "pH"
+
+
+def test_classes_are_ordered_categorical():
+    result = classify_samples(
+        samples([("S1", "2022-03-05", "NH3_N", 0.1), ("S2", "2022-03-05", "NH3_N", 5.0)])
+    )
+    dtype = result["water_class"].dtype
+    assert dtype.ordered and list(dtype.categories) == list(WATER_CLASSES)
+    assert result.loc[0, "water_class"] < result.loc[1, "water_class"]
+
+
+def test_worst_item_decides_and_ties_listed():
+    rows = [
+        ("S1", "2022-03-05", "NH3_N", 1.2),  # IV
+        ("S1", "2022-03-05", "TP", 0.25),  # IV
+        ("S1", "2022-03-05", "DO", 6.5),  # II
+    ]
+    result = classify_samples(samples(rows))
+    assert result.loc[0, "water_class"] == "IV"
+    # NH3_N is 1.2x its Class III limit, TP 1.25x: TP first
+    assert result.loc[0, "determining"] == "TP,NH3_N"
+
+
+def test_tn_and_fecal_coliform_do_not_decide_a_river_section():
+    rows = [
+        ("S1", "2022-03-05", "NH3_N", 0.4),  # II
+        ("S1", "2022-03-05", "TN", 50.0),  # far above V
+        ("S1", "2022-03-05", "fecal_coliform", 1e7),
+        ("S1", "2022-03-05", "water_temp", 31.0),
+    ]
+    result = classify_samples(samples(rows))
+    assert result.loc[0, "water_class"] == "II"
+    assert result.loc[0, "class_TN"] == "劣V"
+    assert result.loc[0, "class_fecal_coliform"] == "劣V"
+    assert result.loc[0, "water_temp"] == 31.0
+
+
+def test_tn_and_coliform_leave_river_class_unchanged():
+    base = [
+        ("A", "2022-03-05", "NH3_N", 0.9),
+        ("B", "2022-03-05", "NH3_N", 0.3),
+        ("A", "2022-03-05", "TP", 0.15),
+    ]
+    noisy = base + [
+        ("A", "2022-03-05", "TN", 40.0),
+        ("B", "2022-03-05", "TN", 25.0),
+        ("A", "2022-03-05", "fecal_coliform", 5e6),
+    ]
+    sections = pd.DataFrame(
+        {"section_id": ["A", "B"], "river_id": ["R1", "R1"], "target_class": ["III", "III"]}
+    )
+    clean = assess_rivers(assess_sections(samples(base), sections, period="Y"))
+    dirty = assess_rivers(assess_sections(samples(noisy), sections, period="Y"))
+    # mean NH3_N (0.9+0.3)/2 = 0.6 -> III; TP 0.15 -> III
+    assert clean.loc[0, "water_class"] == dirty.loc[0, "water_class"] == "III"
+    assert dirty.loc[0, "main_pollutants"] == ""
+
+
+def test_lake_vs_river_tp():
+    rows = [
+        ("S1", "2022-03-05", "TP", 0.05),
+        ("S2", "2022-03-05", "TP", 0.15),
+        ("S3", "2022-03-05", "TP", 0.25),
+    ]
+    river = classify_samples(samples(rows)).set_index("section_id")["water_class"]
+    lake = classify_samples(samples(rows), waterbody="lake").set_index("section_id")["water_class"]
+    # rivers: 0.02/0.1/0.2/0.3/0.4; lakes: 0.01/0.025/0.05/0.1/0.2
+    assert list(river) == ["II", "III", "IV"]
+    assert list(lake) == ["III", "V", "劣V"]
+
+
+def test_lake_assesses_tn():
+    rows = [("S1", "2022-03-05", "NH3_N", 0.1), ("S1", "2022-03-05", "TN", 1.2)]
+    assert classify_samples(samples(rows))["water_class"][0] == "I"
+    lake = classify_samples(samples(rows), waterbody="lake")
+    assert lake["water_class"][0] == "IV"
+    assert lake["determining"][0] == "TN"
+
+
+def test_unknown_waterbody():
+    with pytest.raises(ConfigError, match="waterbody"):
+        classify_samples(samples([("S1", "2022-03-05", "TP", 0.05)]), waterbody="sea")
+
+
+# ---------------------------------------------------------------- sections and periods
+
+SECTIONS = pd.DataFrame(
+    {
+        "section_id": ["S1", "S2", "S3"],
+        "name": ["东风中心河1", "洪林河1", "前哨中心河1"],
+        "tier": ["national", "municipal", "town"],
+        "river_id": ["R1", "R2", "R3"],
+        "target_class": ["Ⅲ类", "III", "4"],
+    }
+)
+
+
+def test_half_detection_limit_in_means():
+    rows = [("S1", "2022-01-10", "NH3_N", 1.0), ("S1", "2022-02-10", "NH3_N", 1.4)]
+    m = samples(rows, qualifier=["<", ""])
+    a = assess_sections(m, SECTIONS, period="Q")
+    # (1.0/2 + 1.4) / 2 = 0.95 -> Class III (the full limit would give 1.2 -> IV)
+    assert a.loc[0, "NH3_N"] == pytest.approx(0.95)
+    assert a.loc[0, "water_class"] == "III"
+    # a single below-detection sample is classified at half its limit too
+    s = classify_samples(m)
+    assert s.loc[0, "NH3_N"] == pytest.approx(0.5)
+    assert s.loc[0, "class_NH3_N"] == "II"
+
+
+def test_period_with_one_sample_equals_the_sample():
+    rows = [("S2", "2022-04-10", "NH3_N", 1.3), ("S2", "2022-04-10", "DO", 4.0)]
+    a = assess_sections(samples(rows), SECTIONS, period="Q")
+    assert len(a) == 1
+    assert a.loc[0, "n_samples"] == 1
+    assert a.loc[0, "period"] == "2022Q2"
+    assert a.loc[0, "NH3_N"] == 1.3
+    assert a.loc[0, "water_class"] == "IV" == classify_samples(samples(rows)).loc[0, "water_class"]
+
+
+def test_mean_exactly_at_a_limit_stays_in_the_class():
+    # 0.2 + 0.2 + 0.2 = 0.6000000000000001 in floating point; the mean must still be III
+    rows = [("S1", f"2022-0{m}-05", "TP", 0.2) for m in (1, 2, 3)]
+    a = assess_sections(samples(rows), SECTIONS, period="Q")
+    assert a.loc[0, "water_class"] == "III"
+    assert a.loc[0, "meets_target"]
+
+
+def test_periods_month_quarter_year_in_china_time():
+    # 2022-03-31 20:00 UTC is 2022-04-01 04:00 in Shanghai: April, Q2
+    m = pd.DataFrame(
+        {
+            "section_id": ["S1"],
+            "sampled_at": [pd.Timestamp("2022-03-31 20:00", tz="UTC")],
+            "parameter": ["NH3_N"],
+            "value": [0.3],
+        }
+    )
+    assert assess_sections(m, SECTIONS, period="M")["period"].tolist() == ["2022-04"]
+    assert assess_sections(m, SECTIONS, period="Q")["period"].tolist() == ["2022Q2"]
+    assert assess_sections(m, SECTIONS, period="Y")["period"].tolist() == ["2022"]
+    with pytest.raises(ConfigError, match="period"):
+        assess_sections(m, SECTIONS, period="W")
+
+
+def test_target_grade_main_pollutants_and_exceedance():
+    rows = [
+        ("S1", "2022-01-05", "NH3_N", 3.0),  # 劣V, (3-1)/1 = 2.0
+        ("S1", "2022-01-05", "TP", 0.45),  # 劣V, (0.45-0.2)/0.2 = 1.25
+        ("S1", "2022-01-05", "CODMn", 12.0),  # V, (12-6)/6 = 1.0
+        ("S1", "2022-01-05", "BOD5", 5.0),  # IV, 0.25
+        ("S1", "2022-01-05", "DO", 1.0),  # 劣V, no multiple
+        ("S1", "2022-01-05", "pH", 7.0),
+        ("S2", "2022-01-05", "NH3_N", 0.9),  # III
+        ("S3", "2022-01-05", "NH3_N", 1.4),  # IV, target 4
+    ]
+    a = assess_sections(samples(rows), SECTIONS, period="M").set_index("section_id")
+    s1 = a.loc["S1"]
+    assert s1["water_class"] == "劣V"
+    assert s1["grade"] == "重度污染"
+    assert s1["main_pollutants"] == "NH3_N,TP,DO"
+    assert s1["exceed_NH3_N"] == pytest.approx(2.0)
+    assert s1["exceed_TP"] == pytest.approx(1.25)
+    assert s1["exceed_CODMn"] == pytest.approx(1.0)
+    assert np.isnan(s1["exceed_DO"]) and np.isnan(s1["exceed_pH"])
+    assert not s1["meets_target"]
+    assert a.loc["S2", "grade"] == "良好"
+    assert a.loc["S2", "main_pollutants"] == ""
+    assert np.isnan(a.loc["S2", "exceed_NH3_N"])
+    assert a.loc["S2", "meets_target"]
+    assert a.loc["S3", "grade"] == "轻度污染"
+    assert a.loc["S3", "target_class"] == "IV"
+    assert a.loc["S3", "meets_target"]
+    assert a.loc["S3", "main_pollutants"] == "NH3_N"
+
+
+def test_grades_per_class():
+    values = {"I": 0.1, "II": 0.4, "III": 0.9, "IV": 1.4, "V": 1.9, "劣V": 2.5}
+    sections = pd.DataFrame({"section_id": list(values), "target_class": ["III"] * 6})
+    rows = [(sid, "2022-01-05", "NH3_N", v) for sid, v in values.items()]
+    a = assess_sections(samples(rows), sections).set_index("section_id")
+    assert a.loc[list(values), "water_class"].tolist() == list(values)
+    assert a.loc[list(values), "grade"].tolist() == [
+        "优",
+        "优",
+        "良好",
+        "轻度污染",
+        "中度污染",
+        "重度污染",
+    ]
+
+
+def test_heavy_metals_and_cyanide_lead_main_pollutants():
+    rows = [
+        ("S1", "2022-01-05", "NH3_N", 3.0),  # 劣V
+        ("S1", "2022-01-05", "Pb", 0.06),  # Class V
+    ]
+    a = assess_sections(samples(rows), SECTIONS).set_index("section_id")
+    # Pb limits 0.01/0.01/0.05/0.05/0.1: 0.06 is Class V, exceeding III -> listed first
+    assert a.loc["S1", "class_Pb"] == "V"
+    assert a.loc["S1", "main_pollutants"] == "Pb,NH3_N"
+
+
+def test_section_absent_from_layer_names_the_row():
+    m = samples([("S1", "2022-01-05", "NH3_N", 0.3), ("S9", "2022-01-05", "NH3_N", 0.3)])
+    m.index = pd.Index([2, 3], name="row")
+    with pytest.raises(MeasurementError) as exc:
+        assess_sections(m, SECTIONS)
+    assert "row 3" in str(exc.value) and "'S9'" in str(exc.value) and "section_id" in str(exc.value)
+
+
+def test_bad_target_class_is_a_schema_error():
+    sections = SECTIONS.assign(target_class=["III", "good", "IV"])
+    with pytest.raises(SchemaError, match="S2"):
+        assess_sections(samples([("S1", "2022-01-05", "NH3_N", 0.3)]), sections)
+
+
+# ---------------------------------------------------------------- normalize_water_class
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("III", "III"),
+        ("Ⅲ", "III"),
+        ("Ⅲ类", "III"),
+        ("3", "III"),
+        ("三类", "III"),
+        (3, "III"),
+        (3.0, "III"),
+        (" iii ", "III"),
+        ("Ⅱ类水", "II"),
+        ("I", "I"),
+        ("Ⅰ类", "I"),
+        ("一类", "I"),
+        ("V", "V"),
+        ("Ⅴ类", "V"),
+        ("五类", "V"),
+        ("IV", "IV"),
+        ("Ⅳ", "IV"),
+        ("４", "IV"),
+        ("劣V", "劣V"),
+        ("劣Ⅴ", "劣V"),
+        ("劣Ⅴ类", "劣V"),
+        ("劣五类", "劣V"),
+    ],
+)
+def test_normalize_water_class(raw, expected):
+    assert normalize_water_class(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw", ["VI", "6", "劣III", "", None, float("nan"), "good", 0, True, "Ⅲ类类"]
+)
+def test_normalize_water_class_rejects_garbage(raw):
+    with pytest.raises(SchemaError) as exc:
+        normalize_water_class(raw, layer="sections", feature_id="S7")
+    assert isinstance(exc.value, ValueError)
+    assert "S7" in str(exc.value) and "expected" in str(exc.value)
+
+
+# ---------------------------------------------------------------- rivers
+
+
+def river_case(classes_values: list[float], river: str = "R1") -> tuple[pd.DataFrame, pd.DataFrame]:
+    rows = [(f"{river}S{i}", "2022-06-05", "NH3_N", v) for i, v in enumerate(classes_values)]
+    sections = pd.DataFrame(
+        {
+            "section_id": [r[0] for r in rows],
+            "river_id": river,
+            "target_class": "III",
+            "tier": "town",
+        }
+    )
+    return samples(rows), sections
+
+
+def test_river_with_four_sections_uses_the_mean():
+    m, s = river_case([0.3, 0.3, 0.3, 2.5])  # mean 0.85 -> III although one section is 劣V
+    r = assess_rivers(assess_sections(m, s, period="Q"))
+    assert r.loc[0, "method"] == "mean"
+    assert r.loc[0, "n_sections"] == 4
+    assert r.loc[0, "NH3_N"] == pytest.approx(0.85)
+    assert r.loc[0, "water_class"] == "III"
+    assert r.loc[0, "grade"] == "良好"
+
+
+@pytest.mark.parametrize(
+    "values, grade",
+    [
+        ([0.3] * 5, "优"),  # 100% I-III
+        ([0.3] * 4 + [1.4], "良好"),  # 80%
+        ([0.3] * 3 + [1.4, 1.4], "轻度污染"),  # 60%, no 劣V
+        ([0.3] * 3 + [1.4, 2.5], "中度污染"),  # 60%, 20% 劣V
+        ([0.3] * 3 + [2.5, 2.5], "重度污染"),  # 60%, 40% 劣V
+        ([0.3] * 9 + [1.4], "优"),  # 90%
+        ([0.3] * 2 + [2.5] * 3, "重度污染"),
+    ],
+)
+def test_river_with_five_or_more_sections_uses_shares(values, grade):
+    m, s = river_case(values)
+    r = assess_rivers(assess_sections(m, s, period="Q"))
+    assert r.loc[0, "method"] == "share"
+    assert r.loc[0, "grade"] == grade
+    assert pd.isna(r.loc[0, "water_class"])
+    assert r.loc[0, "share_I_III"] == pytest.approx(sum(v <= 1.0 for v in values) / len(values))
+
+
+def test_river_share_main_pollutants_and_target():
+    m, s = river_case([0.3, 0.3, 2.5, 2.5, 2.5])
+    r = assess_rivers(assess_sections(m, s, period="Q"))
+    assert r.loc[0, "main_pollutants"] == "NH3_N"
+    assert r.loc[0, "n_sections_meeting_target"] == 2
+    m2, s2 = river_case([0.3, 1.2], river="R2")
+    rivers = pd.DataFrame({"river_id": ["R2"], "name": ["洪林河"], "target_class": ["Ⅲ类"]})
+    r2 = assess_rivers(assess_sections(m2, s2, period="Q"), rivers)
+    assert r2.loc[0, "name"] == "洪林河"
+    assert r2.loc[0, "water_class"] == "III"  # mean 0.75
+    assert r2.loc[0, "meets_target"]
+
+
+# ---------------------------------------------------------------- compliance
+
+
+def test_compliance_summary_by_tier():
+    rows = [
+        ("S1", "2022-01-05", "NH3_N", 0.3),  # III target, meets
+        ("S2", "2022-01-05", "NH3_N", 1.2),  # III target, fails
+        ("S3", "2022-01-05", "NH3_N", 1.2),  # IV target, meets
+        ("S3", "2022-04-05", "NH3_N", 1.8),  # Q2 fails
+    ]
+    a = assess_sections(samples(rows), SECTIONS, period="Q")
+    c = compliance_summary(a)
+    q1 = c[c["period"] == "2022Q1"].set_index("tier")
+    assert list(q1.index) == ["national", "municipal", "town", "all"]
+    assert q1.loc["all", "n_assessed"] == 3 and q1.loc["all", "n_meeting"] == 2
+    assert q1.loc["all", "rate"] == pytest.approx(2 / 3)
+    assert q1.loc["municipal", "failing_sections"] == "S2"
+    q2 = c[c["period"] == "2022Q2"].set_index("tier")
+    assert q2.loc["town", "rate"] == 0.0 and q2.loc["town", "failing_sections"] == "S3"
+
+
+# ---------------------------------------------------------------- property
+
+ASSESSED_MONOTONE = [i for i in RIVER_ASSESSED if i != "pH"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    data=st.data(),
+    items=st.lists(st.sampled_from(ASSESSED_MONOTONE), min_size=1, max_size=5, unique=True),
+)
+def test_worse_concentration_never_improves_the_class(data, items):
+    values = {}
+    for item in items:
+        top = limits(item)[0 if item == "DO" else 4] * 3
+        values[item] = data.draw(st.floats(0, top, allow_nan=False), label=item)
+    changed = data.draw(st.sampled_from(items), label="changed")
+    step = data.draw(st.floats(0, limits(changed)[0 if changed == "DO" else 4] * 2), label="step")
+    worse = dict(values)
+    worse[changed] = max(values[changed] - step, 0.0) if changed == "DO" else values[changed] + step
+    rows = [("A", "2022-01-05", k, v) for k, v in values.items()] + [
+        ("B", "2022-01-05", k, v) for k, v in worse.items()
+    ]
+    result = classify_samples(samples(rows)).set_index("section_id")["water_class"]
+    assert result["B"] >= result["A"]
+
+
+# ---------------------------------------------------------------- sample dataset
+
+
+def test_sample_dataset_failures_match_manifest(sample_dir):
+    loaders = pytest.importorskip("dongping_geo.loaders")
+    manifest_path = sample_dir / "manifest.json"
+    if not manifest_path.exists():
+        pytest.skip("sample manifest missing")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    planted = (
+        manifest.get("water_quality", {}).get("failing")
+        if isinstance(manifest.get("water_quality"), dict)
+        else None
+    )
+    if planted is None:
+        pytest.skip("manifest does not list planted water-quality failures")
+    ds = loaders.load_dataset(sample_dir)
+    period = manifest["water_quality"].get("period", "Q")
+    a = assess_sections(ds.measurements, ds.sections, period=period)
+    failing = {(r.section_id, r.period) for r in a.itertuples() if r.meets_target is False}
+    assert failing == {(f["section_id"], f["period"]) for f in planted}
