@@ -1,0 +1,817 @@
+"""River-chief patrol coverage (河长巡河): which rivers were patrolled, how much, how often.
+
+GPS fixes of the chiefs' patrols are joined into tracks; a stretch of river counts
+as covered where a track passed within ``tolerance_m`` of it, that is the covered
+part is ``river ∩ buffer(track, tolerance_m)``. The computation is exact (see
+:mod:`dongping_geo._patrol_core`): every river is exploded into measured straight
+segments, each track segment's buffer ("capsule") cuts one interval out of each
+nearby river segment, and the intervals are unioned per river with a sorted sweep.
+
+Functions
+---------
+clean_fixes
+    Drop duplicate fixes, GPS jumps and fixes outside an area; split patrols.
+river_coverage
+    One row per river: covered length, share, number of patrols, last patrol.
+uncovered_segments
+    The stretches no patrol covered, as lines.
+compliance
+    Patrol frequency against rules by river level, per river and per chief.
+load_rules
+    The patrol rules (defaults from ``data/patrol_rules.yaml``) merged with overrides.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import yaml
+
+from . import _patrol_core as core
+from ._patrol_tracks import (
+    LOCAL_TZ,
+    build_tracks,
+    check_fixes,
+    check_layer,
+    check_rivers,
+    patrol_keys,
+    period_bounds,
+    to_local_time,
+    track_segments,
+)
+from .errors import ConfigError, SchemaError
+
+__all__ = [
+    "DEFAULT_MAX_GAP_S",
+    "DEFAULT_MAX_SPEED_KMH",
+    "Compliance",
+    "clean_fixes",
+    "compliance",
+    "load_rules",
+    "river_coverage",
+    "uncovered_segments",
+]
+
+#: Fixes further apart in time are not joined (chosen default: a phone app logging
+#: every 5–60 s that stays silent for 5 minutes has lost the track).
+DEFAULT_MAX_GAP_S = 300.0
+#: Faster apparent movement is a GPS jump (chosen default: above e-bike and rural
+#: car speed on embankment roads, far below the km-per-second of a jump).
+DEFAULT_MAX_SPEED_KMH = 60.0
+
+_RIVER_INFO = ("river_id", "name", "level", "region", "chief")
+
+
+# --------------------------------------------------------------------------------------
+# clean_fixes
+# --------------------------------------------------------------------------------------
+def clean_fixes(
+    fixes: gpd.GeoDataFrame,
+    *,
+    max_speed_kmh: float = DEFAULT_MAX_SPEED_KMH,
+    max_gap_s: float = DEFAULT_MAX_GAP_S,
+    area: Any = None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Drop duplicate fixes, GPS jumps and fixes outside an area; split patrols into tracks.
+
+    Parameters
+    ----------
+    fixes : GeoDataFrame
+        GPS fixes (Point) in a projected CRS in metres, with ``timestamp`` and
+        usually ``patrol_id`` and ``chief``.
+    max_speed_kmh : float, default 60
+        Movement between two fixes faster than this is a GPS jump. A run of at most
+        five fixes cut off by such jumps (and shorter than the track it jumped
+        from) is dropped as ``"speed jump"``; other fast links only split the track.
+    max_gap_s : float, default 300
+        Consecutive fixes of a patrol further apart in time start a new track.
+        Fixes without a ``patrol_id`` are grouped into patrols per ``chief`` at
+        gaps longer than this.
+    area : shapely geometry, GeoSeries or GeoDataFrame, optional
+        Area of interest (e.g. the town boundary); fixes outside it are dropped.
+        A GeoSeries/GeoDataFrame is reprojected to the fixes' CRS.
+
+    Returns
+    -------
+    cleaned : GeoDataFrame
+        The kept fixes sorted by patrol and time, with ``patrol_id`` filled in
+        (generated as ``"<chief>@<start time>"`` where missing) and ``track_id``
+        (``"<patrol_id>/<n>"``: the patrol split at time gaps and speed jumps).
+    dropped : GeoDataFrame
+        One row per dropped fix: ``row`` (index in ``fixes``), ``patrol_id``,
+        ``chief``, ``timestamp``, ``reason`` (``"missing"``, ``"outside area"``,
+        ``"duplicate"``, ``"speed jump"``), ``detail`` and the geometry.
+
+    Raises
+    ------
+    SchemaError
+        If ``fixes`` is not a GeoDataFrame or lacks ``timestamp``.
+    CRSError
+        If ``fixes`` has no CRS or a geographic one.
+    GeometryError
+        If a fix is not a Point.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pandas as pd, shapely
+    >>> fixes = gpd.GeoDataFrame(
+    ...     {"patrol_id": ["p1"] * 4, "chief": ["王"] * 4,
+    ...      "timestamp": pd.date_range("2024-03-05 09:00", periods=4, freq="30s", tz="Asia/Shanghai")},
+    ...     geometry=shapely.points([[0, 0], [30, 0], [5030, 0], [90, 0]]), crs=4549)
+    >>> cleaned, dropped = clean_fixes(fixes)
+    >>> dropped["reason"].tolist()
+    ['speed jump']
+    """
+    fixes = check_fixes(fixes)
+    n = len(fixes)
+    reason = np.full(n, "", dtype=object)
+    detail = np.full(n, "", dtype=object)
+    geoms = fixes.geometry.values
+    ts = to_local_time(fixes["timestamp"], what="timestamp")
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms) | ts.isna().to_numpy()
+    reason[missing] = "missing"
+    detail[missing] = "no position or no timestamp"
+    if area is not None:
+        region = _area_geometry(area, fixes.crs)
+        shapely.prepare(region)
+        outside = ~missing & ~shapely.covers(region, geoms)
+        reason[outside] = "outside area"
+        detail[outside] = "outside the area of interest"
+    t_s = _seconds(ts)
+    patrol = patrol_keys(fixes, t_s, max_gap_s)
+    ok = reason == ""
+    # Duplicates: the same patrol reporting the same instant twice; keep the first.
+    key = pd.DataFrame({"p": patrol[ok], "t": t_s[ok]})
+    dup = key.duplicated().to_numpy()
+    pos_ok = np.flatnonzero(ok)
+    reason[pos_ok[dup]] = "duplicate"
+    detail[pos_ok[dup]] = "same patrol and timestamp as an earlier fix"
+    ok = reason == ""
+    pos_ok = np.flatnonzero(ok)
+    tr = build_tracks(
+        fixes.iloc[pos_ok],
+        patrol=patrol[pos_ok],
+        t_s=t_s[pos_ok],
+        max_gap_s=max_gap_s,
+        max_speed_kmh=max_speed_kmh,
+    )
+    jumped = pos_ok[tr.order[tr.jump]]
+    reason[jumped] = "speed jump"
+    sp = tr.speed_in_kmh[tr.jump]
+    detail[jumped] = [
+        f"GPS jump: {v:.0f} km/h from the previous fix" if np.isfinite(v) else "GPS jump"
+        for v in sp
+    ]
+    # Track numbers: a new track after every unjoined live fix.
+    live = np.flatnonzero(~tr.jump)
+    joined_prev = np.zeros(len(tr.t), dtype=bool)
+    joined_prev[tr.nxt[tr.link]] = True
+    same_patrol_prev = np.zeros(len(live), dtype=bool)
+    same_patrol_prev[1:] = tr.patrol[live][1:] == tr.patrol[live][:-1]
+    new_track = ~joined_prev[live]
+    track_no = pd.Series(new_track.astype(int)).groupby(tr.patrol[live]).cumsum().to_numpy()
+    kept_rows = pos_ok[tr.order[live]]
+    cleaned = fixes.iloc[kept_rows].copy()
+    pid = tr.patrol_names[tr.patrol[live]]
+    cleaned["patrol_id"] = pid
+    cleaned["track_id"] = [f"{p}/{k}" for p, k in zip(pid, track_no, strict=True)]
+    drop_rows = np.flatnonzero(reason != "")
+    dropped = gpd.GeoDataFrame(
+        {
+            "row": fixes.index[drop_rows],
+            "patrol_id": patrol[drop_rows],
+            "chief": fixes["chief"].to_numpy()[drop_rows] if "chief" in fixes.columns else None,
+            "timestamp": ts.to_numpy()[drop_rows],
+            "reason": reason[drop_rows],
+            "detail": detail[drop_rows],
+        },
+        geometry=geoms[drop_rows],
+        crs=fixes.crs,
+    )
+    dropped["timestamp"] = pd.to_datetime(dropped["timestamp"], utc=True).dt.tz_convert(LOCAL_TZ)
+    return cleaned, dropped.reset_index(drop=True)
+
+
+def _area_geometry(area: Any, crs: Any) -> shapely.Geometry:
+    if isinstance(area, gpd.GeoDataFrame | gpd.GeoSeries):
+        if area.crs is not None and crs is not None and area.crs != crs:
+            area = area.to_crs(crs)
+        return shapely.union_all(area.geometry.values if isinstance(area, gpd.GeoDataFrame) else area.values)
+    if isinstance(area, shapely.Geometry):
+        return area
+    raise SchemaError(
+        "area must be a geometry",
+        field="area",
+        expected="a shapely Polygon, GeoSeries or GeoDataFrame",
+        found=type(area).__name__,
+        fix="pass the town boundary polygon",
+    )
+
+
+def _seconds(ts: pd.Series) -> np.ndarray:
+    # Resolution-agnostic (pandas may hold s, ms, us or ns): subtract the epoch.
+    return (ts - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(dtype=float)
+
+
+# --------------------------------------------------------------------------------------
+# The shared computation
+# --------------------------------------------------------------------------------------
+@dataclass
+class _Result:
+    rivers: gpd.GeoDataFrame
+    rs: core.RiverSegments
+    river_len: np.ndarray  # per river row
+    # Per (river row, patrol code): covered length and last time on that river.
+    rp_river: np.ndarray
+    rp_patrol: np.ndarray
+    rp_covered: np.ndarray
+    rp_last_s: np.ndarray
+    patrol_names: np.ndarray
+    patrol_start_s: np.ndarray  # per patrol code
+    patrol_end_s: np.ndarray
+    patrol_length_m: np.ndarray
+    patrol_chief: np.ndarray
+    # Union over all patrols, per part.
+    part: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+
+
+def _analyse(
+    rivers: gpd.GeoDataFrame,
+    fixes: gpd.GeoDataFrame,
+    *,
+    tolerance_m: float,
+    start: Any,
+    end: Any,
+    max_gap_s: float,
+    max_speed_kmh: float,
+) -> _Result:
+    if not tolerance_m > 0:
+        raise SchemaError(
+            "tolerance must be positive",
+            field="tolerance_m",
+            expected="a distance in metres > 0",
+            found=repr(tolerance_m),
+            fix="pass e.g. tolerance_m=30",
+        )
+    rivers = check_rivers(rivers)
+    fixes = check_fixes(fixes, rivers.crs)
+    ts = to_local_time(fixes["timestamp"], what="timestamp")
+    lo, hi = period_bounds(start, end)
+    geoms = fixes.geometry.values
+    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms) | ts.isna().to_numpy())
+    if lo is not None:
+        keep &= (ts >= lo).to_numpy()
+    if hi is not None:
+        keep &= (ts < hi).to_numpy()
+    pos = np.flatnonzero(keep)
+    fx = fixes.iloc[pos]
+    t_s = _seconds(ts.iloc[pos])
+    patrol = patrol_keys(fx, t_s, max_gap_s)
+    tr = build_tracks(fx, patrol=patrol, t_s=t_s, max_gap_s=max_gap_s, max_speed_kmh=max_speed_kmh)
+    si, sj = track_segments(tr)
+
+    rs = core.explode_rivers(rivers.geometry.values)
+    ox, oy = rs.origin
+    x, y = tr.x - ox, tr.y - oy
+    px, py, qx, qy = x[si], y[si], x[sj], y[sj]
+    t_idx, s_idx = core.candidate_pairs(rs, px, py, qx, qy, tolerance_m)
+    m_lo, m_hi = core.capsule_intervals(
+        rs, s_idx, px[t_idx], py[t_idx], qx[t_idx], qy[t_idx], tolerance_m
+    )
+    hit = m_hi > m_lo
+    t_idx, s_idx, m_lo, m_hi = t_idx[hit], s_idx[hit], m_lo[hit], m_hi[hit]
+    seg_patrol = tr.patrol[si]
+    n_patrols = len(tr.patrol_names)
+    pair_part = rs.seg_part[s_idx]
+    pair_patrol = seg_patrol[t_idx]
+    # Union per (river part, patrol), then over patrols per part.
+    key = pair_part.astype(np.int64) * max(n_patrols, 1) + pair_patrol
+    k, b_lo, b_hi = core.union_intervals(key, m_lo, m_hi)
+    kp, kq = k // max(n_patrols, 1), k % max(n_patrols, 1)
+    part, u_lo, u_hi = core.union_intervals(kp, b_lo, b_hi)
+    # Per (river, patrol) totals.
+    rp = pd.DataFrame(
+        {"river": rs.part_river[kp], "patrol": kq, "covered": b_hi - b_lo}
+    ).groupby(["river", "patrol"], sort=True)["covered"].sum()
+    last = pd.DataFrame(
+        {
+            "river": rs.part_river[pair_part],
+            "patrol": pair_patrol,
+            "t": np.maximum(tr.t[si][t_idx], tr.t[sj][t_idx]),
+        }
+    ).groupby(["river", "patrol"], sort=True)["t"].max()
+    # Patrol statistics over the live fixes in the period.
+    live = ~tr.jump
+    pc = tr.patrol[live]
+    p_start = np.full(n_patrols, np.nan)
+    p_end = np.full(n_patrols, np.nan)
+    if live.any():
+        g = pd.Series(tr.t[live]).groupby(pc)
+        p_start[g.min().index] = g.min().to_numpy()
+        p_end[g.max().index] = g.max().to_numpy()
+    link = np.flatnonzero(tr.link)
+    step = np.hypot(tr.x[tr.nxt[link]] - tr.x[link], tr.y[tr.nxt[link]] - tr.y[link])
+    p_len = np.bincount(tr.patrol[link], weights=step, minlength=n_patrols)
+    if "chief" in fx.columns:
+        chief_sorted = fx["chief"].to_numpy(dtype=object)[tr.order]
+        p_chief = np.full(n_patrols, None, dtype=object)
+        p_chief[tr.patrol[::-1]] = chief_sorted[::-1]  # first fix's chief per patrol
+    else:
+        p_chief = np.full(n_patrols, None, dtype=object)
+    river_len = np.bincount(rs.part_river, weights=rs.part_len, minlength=rs.n_rivers)
+    return _Result(
+        rivers=rivers,
+        rs=rs,
+        river_len=river_len,
+        rp_river=rp.index.get_level_values(0).to_numpy(),
+        rp_patrol=rp.index.get_level_values(1).to_numpy(),
+        rp_covered=rp.to_numpy(),
+        rp_last_s=last.reindex(rp.index).to_numpy(),
+        patrol_names=tr.patrol_names,
+        patrol_start_s=p_start,
+        patrol_end_s=p_end,
+        patrol_length_m=p_len,
+        patrol_chief=p_chief,
+        part=part,
+        start=u_lo,
+        end=u_hi,
+    )
+
+
+def _to_time(seconds: np.ndarray) -> pd.Series:
+    return pd.Series(pd.to_datetime(seconds * 1e9, utc=True)).dt.tz_convert(LOCAL_TZ)
+
+
+def _river_info(rivers: gpd.GeoDataFrame) -> pd.DataFrame:
+    cols = [c for c in _RIVER_INFO if c in rivers.columns]
+    info = pd.DataFrame(rivers[cols]).reset_index(drop=True)
+    for c in ("name", "level", "chief"):
+        if c not in info.columns:
+            info[c] = None
+    return info[["river_id", "name", "level"] + (["region"] if "region" in cols else []) + ["chief"]]
+
+
+# --------------------------------------------------------------------------------------
+# river_coverage / uncovered_segments
+# --------------------------------------------------------------------------------------
+def river_coverage(
+    rivers: gpd.GeoDataFrame,
+    fixes: gpd.GeoDataFrame,
+    *,
+    tolerance_m: float = 30.0,
+    start: Any = None,
+    end: Any = None,
+    min_share: float = 0.5,
+    max_gap_s: float = DEFAULT_MAX_GAP_S,
+    max_speed_kmh: float = DEFAULT_MAX_SPEED_KMH,
+) -> pd.DataFrame:
+    """Share of every river that patrols passed within ``tolerance_m`` of.
+
+    Consecutive fixes of a patrol are joined into a track unless they are more
+    than ``max_gap_s`` apart or imply more than ``max_speed_kmh``; GPS jumps are
+    dropped by the same rule as :func:`clean_fixes`. A fix joined to nothing
+    covers the disc around it. The covered length is exactly
+    ``length(river ∩ buffer(track, tolerance_m))`` (up to floating point).
+
+    Parameters
+    ----------
+    rivers : GeoDataFrame
+        Rivers (LineString/MultiLineString) in a projected CRS in metres, with
+        ``river_id`` and usually ``name``, ``level``, ``region``, ``chief``.
+    fixes : GeoDataFrame
+        GPS fixes (Point) with ``timestamp`` (tz-aware; naive values are taken as
+        Asia/Shanghai time), ``patrol_id`` and ``chief``. Reprojected to the
+        rivers' CRS if needed.
+    tolerance_m : float, default 30
+        How close a track must pass for the river to count as inspected.
+    start, end : date, str or Timestamp, optional
+        Only fixes in ``[start, end]``; a date-only ``end`` includes that day.
+    min_share : float, default 0.5
+        A patrol is counted in ``patrols`` when it covered at least this share
+        of the river.
+    max_gap_s : float, default 300
+        Fixes further apart in time are not joined.
+    max_speed_kmh : float, default 60
+        Links faster than this are GPS jumps and are not joined.
+
+    Returns
+    -------
+    DataFrame
+        One row per river in input order: ``river_id``, ``name``, ``level``,
+        (``region``), ``chief``, ``length_m``, ``covered_m``, ``coverage`` (0–1),
+        ``patrols`` (patrols covering at least ``min_share``) and
+        ``last_patrolled`` (latest time such a patrol was on the river, NaT if none).
+
+    Raises
+    ------
+    SchemaError
+        Missing fields, bad timestamps, a period that ends before it starts.
+    CRSError
+        A layer without a CRS or in degrees.
+    GeometryError
+        Rivers that are not lines or fixes that are not points.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pandas as pd, shapely
+    >>> rivers = gpd.GeoDataFrame({"river_id": ["R1"]},
+    ...     geometry=[shapely.LineString([(0, 0), (1000, 0)])], crs=4549)
+    >>> fixes = gpd.GeoDataFrame({"patrol_id": ["p1"] * 6,
+    ...     "timestamp": pd.date_range("2024-03-05 09:00", periods=6, freq="60s", tz="Asia/Shanghai")},
+    ...     geometry=shapely.points([(x, 5) for x in range(0, 501, 100)]), crs=4549)
+    >>> row = river_coverage(rivers, fixes).iloc[0]
+    >>> round(float(row.covered_m), 1), int(row.patrols)
+    (529.6, 1)
+    """
+    res = _analyse(
+        rivers, fixes, tolerance_m=tolerance_m, start=start, end=end,
+        max_gap_s=max_gap_s, max_speed_kmh=max_speed_kmh,
+    )
+    out = _river_info(res.rivers)
+    n = len(out)
+    covered = np.bincount(res.rs.part_river[res.part], weights=res.end - res.start, minlength=n)
+    length = res.river_len
+    out["length_m"] = length
+    out["covered_m"] = np.minimum(covered, length)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["coverage"] = np.where(length > 0, out["covered_m"] / length, 0.0)
+    share = res.rp_covered / np.where(length[res.rp_river] > 0, length[res.rp_river], np.inf)
+    ok = share >= min_share - 1e-12
+    out["patrols"] = np.bincount(res.rp_river[ok], minlength=n).astype(int)
+    last = np.full(n, np.nan)
+    if ok.any():
+        np.fmax.at(last, res.rp_river[ok], res.rp_last_s[ok])
+    out["last_patrolled"] = _to_time(last)
+    return out
+
+
+def uncovered_segments(
+    rivers: gpd.GeoDataFrame,
+    fixes: gpd.GeoDataFrame,
+    *,
+    tolerance_m: float = 30.0,
+    start: Any = None,
+    end: Any = None,
+    max_gap_s: float = DEFAULT_MAX_GAP_S,
+    max_speed_kmh: float = DEFAULT_MAX_SPEED_KMH,
+    min_length_m: float = 0.0,
+) -> gpd.GeoDataFrame:
+    """Stretches of river that no patrol passed within ``tolerance_m`` of.
+
+    Parameters
+    ----------
+    rivers, fixes : GeoDataFrame
+        As for :func:`river_coverage`.
+    tolerance_m, start, end, max_gap_s, max_speed_kmh
+        As for :func:`river_coverage`.
+    min_length_m : float, default 0
+        Leave out uncovered stretches shorter than this (e.g. slivers between
+        two passes).
+
+    Returns
+    -------
+    GeoDataFrame
+        One LineString per uncovered stretch, in the rivers' CRS: ``river_id``,
+        ``name``, ``chief`` (when the rivers have them), ``from_m`` and ``to_m``
+        (measures along the river from its start), ``length_m``.
+
+    Raises
+    ------
+    SchemaError, CRSError, GeometryError
+        As for :func:`river_coverage`.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pandas as pd, shapely
+    >>> rivers = gpd.GeoDataFrame({"river_id": ["R1"]},
+    ...     geometry=[shapely.LineString([(0, 0), (1000, 0)])], crs=4549)
+    >>> fixes = gpd.GeoDataFrame({"patrol_id": ["p1", "p1"],
+    ...     "timestamp": pd.to_datetime(["2024-03-05 09:00", "2024-03-05 09:05"]).tz_localize("Asia/Shanghai")},
+    ...     geometry=shapely.points([(0, 0), (470, 0)]), crs=4549)
+    >>> gaps = uncovered_segments(rivers, fixes)
+    >>> gaps[["river_id", "from_m", "to_m", "length_m"]].round(1).values.tolist()
+    [['R1', 500.0, 1000.0, 500.0]]
+    """
+    res = _analyse(
+        rivers, fixes, tolerance_m=tolerance_m, start=start, end=end,
+        max_gap_s=max_gap_s, max_speed_kmh=max_speed_kmh,
+    )
+    rs = res.rs
+    g_part, g_lo, g_hi = core.complement_intervals(rs, res.part, res.start, res.end, min_length_m)
+    lines = core.cut_lines(rs, g_part, g_lo, g_hi)
+    river = rs.part_river[g_part]
+    # Measure along the river: parts follow one another, without the 1 m layout gaps.
+    river_first = np.zeros(rs.n_rivers + 1, dtype=np.int64)
+    np.add.at(river_first, rs.part_river + 1, 1)
+    first_part = np.cumsum(river_first)[:-1]
+    prior = np.concatenate([[0.0], np.cumsum(rs.part_len)])
+    offset = rs.part_start - (prior[:-1] - prior[first_part[rs.part_river]])
+    info = _river_info(res.rivers)
+    cols = [c for c in ("river_id", "name", "chief") if c in info.columns]
+    out = info.iloc[river][cols].reset_index(drop=True)
+    out["from_m"] = g_lo - offset[g_part]
+    out["to_m"] = g_hi - offset[g_part]
+    out["length_m"] = g_hi - g_lo
+    return gpd.GeoDataFrame(out, geometry=np.asarray(lines), crs=res.rivers.crs)
+
+
+# --------------------------------------------------------------------------------------
+# Rules and compliance
+# --------------------------------------------------------------------------------------
+_PERIODS = {"day": "D", "week": "W-SUN", "month": "M", "quarter": "Q-DEC", "year": "Y-DEC"}
+
+
+def _default_rules() -> dict[str, Any]:
+    text = resources.files("dongping_geo").joinpath("data/patrol_rules.yaml").read_text("utf-8")
+    return yaml.safe_load(text)
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for k, v in extra.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def load_rules(rules: dict[str, Any] | str | Path | None = None) -> dict[str, Any]:
+    """Patrol rules: the packaged defaults merged with a dict or a YAML file, validated.
+
+    The defaults (``dongping_geo/data/patrol_rules.yaml``, sources in
+    ``docs/patrol.md``): district-level rivers once a quarter, town-level once a
+    month, village-level once a week; a patrol counts when it lasts at least 10
+    minutes and 1 km and covers at least half of the river or 1 km of it.
+
+    Parameters
+    ----------
+    rules : dict, str or Path, optional
+        Overrides, deep-merged over the defaults: e.g.
+        ``{"frequency": {"village": {"period": "month", "min_patrols": 2}}}``.
+        A str/Path is read as a YAML file of the same shape.
+
+    Returns
+    -------
+    dict
+        ``frequency`` (level → ``period``, ``min_patrols``), ``patrol_minimum``
+        (``duration_min``, ``length_km``), ``counts_for_river`` (``min_share``,
+        ``min_covered_m``), ``own_chief_only``.
+
+    Raises
+    ------
+    ConfigError
+        If the file cannot be read or parsed, or a value is missing, unknown or
+        out of range.
+
+    Examples
+    --------
+    >>> load_rules()["frequency"]["village"]
+    {'period': 'week', 'min_patrols': 1}
+    >>> load_rules({"frequency": {"town": {"min_patrols": 2}}})["frequency"]["town"]
+    {'period': 'month', 'min_patrols': 2}
+    """
+    base = _default_rules()
+    if rules is None:
+        extra: Any = {}
+    elif isinstance(rules, str | Path):
+        path = Path(rules)
+        try:
+            extra = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except OSError as exc:
+            raise ConfigError("cannot read the rules file", path=path, fix=str(exc)) from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(
+                "the rules file is not valid YAML", path=path, found=str(exc).splitlines()[0],
+                fix="check the indentation and colons",
+            ) from None
+    else:
+        extra = rules
+    if not isinstance(extra, dict):
+        raise ConfigError(
+            "patrol rules must be a mapping", expected="a dict / YAML mapping",
+            found=type(extra).__name__, fix="see docs/patrol.md for the layout",
+        )
+    merged = _merge(base, extra)
+    _validate_rules(merged, source=rules if isinstance(rules, str | Path) else None)
+    return merged
+
+
+def _validate_rules(r: dict[str, Any], *, source: Any) -> None:
+    def bad(field: str, expected: str, found: Any) -> ConfigError:
+        return ConfigError(
+            "invalid patrol rule", path=source, field=field, expected=expected,
+            found=repr(found), fix="correct the value (see docs/patrol.md)",
+        )
+
+    known = {"frequency", "patrol_minimum", "counts_for_river", "own_chief_only", "sources"}
+    unknown = set(r) - known
+    if unknown:
+        raise bad(", ".join(sorted(unknown)), "one of " + ", ".join(sorted(known)), sorted(unknown))
+    freq = r.get("frequency")
+    if not isinstance(freq, dict) or not freq:
+        raise bad("frequency", "a mapping level → {period, min_patrols}", freq)
+    for level, f in freq.items():
+        if not isinstance(f, dict) or set(f) - {"period", "min_patrols"}:
+            raise bad(f"frequency.{level}", "{period: week|month|…, min_patrols: int}", f)
+        if f.get("period") not in _PERIODS:
+            raise bad(f"frequency.{level}.period", "one of " + ", ".join(_PERIODS), f.get("period"))
+        n = f.get("min_patrols")
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise bad(f"frequency.{level}.min_patrols", "an integer ≥ 0", n)
+    for group, fields in (
+        ("patrol_minimum", ("duration_min", "length_km")),
+        ("counts_for_river", ("min_share", "min_covered_m")),
+    ):
+        g = r.get(group)
+        if not isinstance(g, dict) or set(g) - set(fields):
+            raise bad(group, "a mapping with " + ", ".join(fields), g)
+        for k in fields:
+            v = g.get(k)
+            if v is None and k == "min_covered_m":
+                continue
+            if isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
+                raise bad(f"{group}.{k}", "a number ≥ 0", v)
+    if not 0 <= r["counts_for_river"]["min_share"] <= 1:
+        raise bad("counts_for_river.min_share", "a share between 0 and 1", r["counts_for_river"]["min_share"])
+    if not isinstance(r.get("own_chief_only"), bool):
+        raise bad("own_chief_only", "true or false", r.get("own_chief_only"))
+
+
+class Compliance(NamedTuple):
+    """Result of :func:`compliance`: one table per river and one per chief."""
+
+    by_river: pd.DataFrame
+    by_chief: pd.DataFrame
+
+
+def _label(p: pd.Period, period: str) -> str:
+    if period == "week":
+        iso = p.start_time.isocalendar()
+        return f"{iso.year}-W{iso.week:02d}"
+    if period == "quarter":
+        return f"{p.year}-Q{p.quarter}"
+    return str(p)
+
+
+def compliance(
+    rivers: gpd.GeoDataFrame,
+    fixes: gpd.GeoDataFrame,
+    *,
+    start: Any,
+    end: Any,
+    rules: dict[str, Any] | str | Path | None = None,
+    tolerance_m: float = 30.0,
+    max_gap_s: float = DEFAULT_MAX_GAP_S,
+    max_speed_kmh: float = DEFAULT_MAX_SPEED_KMH,
+) -> Compliance:
+    """Check patrol frequency against the rules for each river's level.
+
+    The period ``[start, end]`` is cut into calendar periods of each level's rule
+    (ISO weeks Monday–Sunday, months, quarters …, local time); only periods lying
+    wholly inside it are assessed. A patrol counts for a river in the period it
+    started in when it meets the patrol minimum (duration and track length), it
+    covered ``min(min_share × length, min_covered_m)`` of the river, and — with
+    ``own_chief_only`` — it was walked by the river's chief.
+
+    Parameters
+    ----------
+    rivers : GeoDataFrame
+        Rivers with ``river_id``, ``level`` and ``chief`` (projected CRS in metres).
+    fixes : GeoDataFrame
+        GPS fixes with ``timestamp``, ``patrol_id`` and ``chief``.
+    start, end : date, str or Timestamp
+        The period assessed; a date-only ``end`` includes that day.
+    rules : dict, str or Path, optional
+        Overrides of the default rules, see :func:`load_rules`.
+    tolerance_m, max_gap_s, max_speed_kmh : float
+        As for :func:`river_coverage`.
+
+    Returns
+    -------
+    Compliance
+        ``by_river``: ``river_id``, ``name``, ``level``, ``chief``, ``period``,
+        ``periods`` (assessed), ``patrols_required``, ``patrols_done``,
+        ``compliant`` (every assessed period had enough patrols),
+        ``missed_periods`` (list of labels such as ``2024-W10``, ``2024-03``).
+        ``by_chief``: ``chief``, ``rivers``, ``rivers_compliant``,
+        ``patrols_required``, ``patrols_done``, ``compliant``, ``missed_periods``
+        (list of ``"<river_id> <period>"``).
+
+    Raises
+    ------
+    ConfigError
+        Bad rules, or a river level the rules do not cover.
+    SchemaError, CRSError, GeometryError
+        As for :func:`river_coverage`, and rivers without ``level``/``chief``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pandas as pd, shapely
+    >>> rivers = gpd.GeoDataFrame({"river_id": ["R1"], "level": ["town"], "chief": ["王"]},
+    ...     geometry=[shapely.LineString([(0, 0), (1500, 0)])], crs=4549)
+    >>> fixes = gpd.GeoDataFrame({"patrol_id": ["p1"] * 16, "chief": ["王"] * 16,
+    ...     "timestamp": pd.date_range("2024-03-05 09:00", periods=16, freq="60s", tz="Asia/Shanghai")},
+    ...     geometry=shapely.points([(x, 0) for x in range(0, 1501, 100)]), crs=4549)
+    >>> result = compliance(rivers, fixes, start="2024-03-01", end="2024-04-30")
+    >>> result.by_river[["patrols_required", "patrols_done", "compliant"]].values.tolist()
+    [[2, 1, False]]
+    >>> result.by_river["missed_periods"].iloc[0]
+    ['2024-04']
+    """
+    rules = load_rules(rules)
+    rivers = check_layer(rivers, layer="rivers", required=("river_id", "level", "chief"))
+    freq = rules["frequency"]
+    unknown = ~rivers["level"].isin(list(freq))
+    if unknown.any():
+        i = int(np.flatnonzero(unknown.to_numpy())[0])
+        raise ConfigError(
+            "no patrol frequency rule for this river level",
+            layer="rivers",
+            feature_id=rivers["river_id"].iloc[i],
+            field="level",
+            expected=", ".join(map(str, freq)),
+            found=repr(rivers["level"].iloc[i]),
+            fix="add the level under 'frequency' in the rules or correct the river's level",
+        )
+    if start is None or end is None:
+        raise SchemaError(
+            "compliance needs a period", field="start/end",
+            expected="both start and end dates", found=f"start={start!r}, end={end!r}",
+            fix="pass start= and end=",
+        )
+    lo, hi = period_bounds(start, end)
+    res = _analyse(
+        rivers, fixes, tolerance_m=tolerance_m, start=lo, end=hi - pd.Timedelta(microseconds=1),
+        max_gap_s=max_gap_s, max_speed_kmh=max_speed_kmh,
+    )
+    info = _river_info(res.rivers)
+    # Which (river, patrol) pairs count.
+    pm, cr = rules["patrol_minimum"], rules["counts_for_river"]
+    p_dur = res.patrol_end_s - res.patrol_start_s
+    p_ok = (p_dur >= pm["duration_min"] * 60 - 1e-9) & (res.patrol_length_m >= pm["length_km"] * 1000 - 1e-9)
+    length = res.river_len[res.rp_river]
+    need = cr["min_share"] * length
+    if cr.get("min_covered_m") is not None:
+        need = np.minimum(need, cr["min_covered_m"])
+    counts = p_ok[res.rp_patrol] & (res.rp_covered >= need - 1e-9) & (res.rp_covered > 0)
+    if rules["own_chief_only"]:
+        river_chief = info["chief"].to_numpy(dtype=object)[res.rp_river]
+        counts &= res.patrol_chief[res.rp_patrol] == river_chief
+    c_river = res.rp_river[counts]
+    local = _to_time(res.patrol_start_s[res.rp_patrol[counts]]).dt.tz_localize(None)
+    lo_naive, hi_naive = lo.tz_localize(None), hi.tz_localize(None)
+    rows = []
+    levels = info["level"].to_numpy()
+    for level, f in freq.items():  # a handful of levels: the per-river work is vectorised
+        on = np.flatnonzero(levels == level)
+        if len(on) == 0:
+            continue
+        period = f["period"]
+        pr = pd.period_range(lo_naive, hi_naive, freq=_PERIODS[period])
+        full = [p for p in pr if p.start_time >= lo_naive and p.end_time < hi_naive]
+        labels = [_label(p, period) for p in full]
+        sel = np.isin(c_river, on)
+        done = pd.DataFrame({"river": c_river[sel], "p": local[sel].dt.to_period(_PERIODS[period]).to_numpy()})
+        done = done[done["p"].isin(full)]
+        count = done.groupby(["river", "p"]).size()
+        for r in on:
+            got = [int(count.get((r, p), 0)) for p in full]
+            missed = [lab for lab, g in zip(labels, got, strict=True) if g < f["min_patrols"]]
+            rows.append(
+                {
+                    "_row": r,
+                    "period": period,
+                    "periods": len(full),
+                    "patrols_required": f["min_patrols"] * len(full),
+                    "patrols_done": int(sum(got)),
+                    "compliant": not missed,
+                    "missed_periods": missed,
+                }
+            )
+    table = pd.DataFrame(rows).set_index("_row").sort_index()
+    by_river = pd.concat([info, table.reset_index(drop=True)], axis=1)
+    by_river["missed_periods"] = by_river["missed_periods"].apply(list)
+    missed_tagged = [
+        [f"{rid} {m}" for m in ms] for rid, ms in zip(by_river["river_id"], by_river["missed_periods"], strict=True)
+    ]
+    tmp = by_river.assign(_missed=missed_tagged)
+    g = tmp.groupby("chief", sort=True, dropna=False)
+    by_chief = pd.DataFrame(
+        {
+            "rivers": g.size(),
+            "rivers_compliant": g["compliant"].sum().astype(int),
+            "patrols_required": g["patrols_required"].sum().astype(int),
+            "patrols_done": g["patrols_done"].sum().astype(int),
+            "compliant": g["compliant"].all(),
+            "missed_periods": g["_missed"].agg(lambda s: [m for ms in s for m in ms]),
+        }
+    ).reset_index()
+    return Compliance(by_river=by_river, by_chief=by_chief)
