@@ -515,3 +515,51 @@ def test_sample_dataset_failures_match_manifest(sample_dir):
     a = assess_sections(ds.measurements, ds.sections, period=period)
     failing = {(r.section_id, r.period) for r in a.itertuples() if r.meets_target is False}
     assert failing == {(f["section_id"], f["period"]) for f in planted}
+
+
+# ---------------------------------------------------------------- map
+
+
+def test_water_quality_map_colours_popups_and_escaping():
+    import geopandas as gpd
+    import shapely
+
+    from dongping_geo.maps import WATER_CLASS_COLOURS, map_html, water_quality_map
+
+    sections = gpd.GeoDataFrame(
+        {
+            "section_id": ["S1", "S2"],
+            "name": ["洪林河1", "<script>alert(1)</script>"],
+            "tier": ["national", "town"],
+            "river_id": ["R1", "R1"],
+            "target_class": ["III", "III"],
+        },
+        geometry=[shapely.Point(121.5, 31.7), shapely.Point(121.52, 31.71)],
+        crs=4326,
+    )
+    rows = [("S1", f"2022-0{m}-05", "NH3_N", 0.3) for m in (1, 2, 3)]
+    rows += [("S2", f"2022-0{m}-05", "NH3_N", 2.5) for m in (1, 2, 3)]
+    m = samples(rows)
+    a = assess_sections(m, sections, period="Q")
+    rivers = gpd.GeoDataFrame(
+        {"river_id": ["R1"], "name": ["洪林河"]},
+        geometry=[shapely.LineString([(121.49, 31.69), (121.53, 31.715)])],
+        crs=4326,
+    )
+    wq = water_quality_map(
+        a,
+        sections,
+        measurements=m,
+        rivers=rivers,
+        river_assessment=assess_rivers(a),
+        basemap="none",
+    )
+    text = map_html(wq)
+    assert "<script>alert(1)" not in text
+    assert WATER_CLASS_COLOURS["II"] in text and WATER_CLASS_COLOURS["劣V"] in text
+    # the river (2 sections, mean 1.4 -> IV) is tinted by its class
+    assert WATER_CLASS_COLOURS["IV"] in text
+    # one chart per section popup; the JSON embedding escapes "<" as \u003c
+    assert text.count("\\u003csvg") == 2
+    with pytest.raises(ConfigError, match="period"):
+        water_quality_map(a, sections, period="2030Q1", basemap="none")
