@@ -167,6 +167,76 @@ def map_command(dataset_dir: Path, out_path: Path, basemap: str, offline: bool,
 
 # --- water-quality (issue 6) ----------------------------------------------------
 
+
+@cli.command("water-quality")
+@click.argument("dataset_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--period", type=click.Choice(["M", "Q", "Y"]), default="Q", show_default=True,
+              help="Assessment period: month, quarter or year (China time).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("water_quality"), show_default=True,
+              help="Folder for assessment.csv, rivers.csv, summary.csv and water_quality.html.")
+@click.option("--waterbody", type=click.Choice(["river", "lake"]), default="river", show_default=True,
+              help="river: TN and fecal coliform reported only; lake: lake TP limits, TN assessed.")
+@click.option("--map-period", default=None,
+              help="Period shown on the map, e.g. 2022Q3 (default: the latest).")
+@click.option("--basemap", type=click.Choice(["osm", "tianditu", "tianditu_img", "gaode",
+              "gaode_satellite", "none"]), default="osm", show_default=True,
+              help="Tile layer under the data (gaode shifts the data to GCJ-02; tianditu needs a token).")
+@click.option("--offline", is_flag=True,
+              help="Write a self-contained map (Leaflet inlined) that opens without internet.")
+@click.option("--tianditu-token", envvar="TIANDITU_TOKEN", default=None,
+              help="Tianditu API key (default: the TIANDITU_TOKEN environment variable).")
+@click.option("--crs", default=None, help="CRS for files without a .prj (e.g. 4549).")
+@click.option("--strict", is_flag=True,
+              help="Exit with status 1 when any section misses its target in any period.")
+def water_quality_command(dataset_dir: Path, period: str, out_dir: Path, waterbody: str,
+                          map_period: str | None, basemap: str, offline: bool,
+                          tianditu_token: str | None, crs: str | None, strict: bool) -> None:
+    """Assess water quality per GB 3838-2002 and write tables and a map to OUT.
+
+    Sections are classed per period by the single-factor method (环办〔2011〕22号),
+    rivers from their sections, and compliance with the target class is counted by
+    tier. Writes assessment.csv, rivers.csv and summary.csv (UTF-8 with BOM, for
+    Excel) and water_quality.html.
+    """
+    from .errors import InputFileError
+    from .io import write_table
+    from .loaders import load_dataset
+    from .maps import save_map, water_quality_map
+    from .water_quality import assess_rivers, assess_sections, compliance_summary
+
+    dataset = load_dataset(dataset_dir, crs=crs, patrols=False)
+    if dataset.measurements is None or dataset.sections is None:
+        missing = "measurements.csv/.xlsx" if dataset.measurements is None else "the sections layer"
+        raise InputFileError(
+            "the dataset lacks what the assessment needs", path=dataset_dir,
+            expected="a sections layer and measurements.csv (or .xlsx)", found=f"no {missing}",
+            fix="add the file to the dataset folder",
+        )
+    assessment = assess_sections(dataset.measurements, dataset.sections, period=period,
+                                 waterbody=waterbody)
+    rivers = assess_rivers(assessment, dataset.rivers, waterbody=waterbody)
+    summary = compliance_summary(assessment)
+    written = [
+        write_table(assessment, out_dir / "assessment.csv"),
+        write_table(rivers, out_dir / "rivers.csv"),
+        write_table(summary, out_dir / "summary.csv"),
+    ]
+    m = water_quality_map(assessment, dataset.sections, measurements=dataset.measurements,
+                          rivers=dataset.rivers, river_assessment=rivers, period=map_period,
+                          waterbody=waterbody, basemap=basemap, tianditu_token=tianditu_token)
+    written.append(save_map(m, out_dir / "water_quality.html", offline=offline))
+    failing = assessment[assessment["meets_target"].eq(False).fillna(False).astype(bool)]
+    total = summary[summary["tier"] == "all"]
+    click.echo(f"{assessment['section_id'].nunique()} sections, {assessment['period'].nunique()} "
+               f"periods ({period}); {len(failing)} section-periods miss their target "
+               f"(overall rate {total['n_meeting'].sum()}/{total['n_assessed'].sum()})")
+    for p in written:
+        click.echo(f"wrote {p}")
+    if strict and len(failing):
+        sys.exit(EXIT_FOUND)
+
+
 # --- check-landuse (issue 7, 8) -------------------------------------------------
 
 # --- demo -----------------------------------------------------------------------

@@ -563,3 +563,75 @@ def test_water_quality_map_colours_popups_and_escaping():
     assert text.count("\\u003csvg") == 2
     with pytest.raises(ConfigError, match="period"):
         water_quality_map(a, sections, period="2030Q1", basemap="none")
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def test_cli_water_quality_writes_tables_and_map(tmp_path):
+    import geopandas as gpd
+    import shapely
+    from click.testing import CliRunner
+
+    from dongping_geo.cli import cli
+
+    data = tmp_path / "data"
+    data.mkdir()
+    gpd.GeoDataFrame(
+        {"river_id": ["R1"], "name": ["洪林河"], "level": ["town"], "target_class": ["Ⅲ类"]},
+        geometry=[shapely.LineString([(121.49, 31.69), (121.53, 31.715)])],
+        crs=4490,
+    ).to_file(data / "rivers.gpkg")
+    gpd.GeoDataFrame(
+        {
+            "section_id": ["S1", "S2"],
+            "name": ["洪林河1", "洪林河2"],
+            "tier": ["municipal", "town"],
+            "river_id": ["R1", "R1"],
+            "target_class": ["III", "三类"],
+        },
+        geometry=[shapely.Point(121.5, 31.7), shapely.Point(121.52, 31.71)],
+        crs=4490,
+    ).to_file(data / "sections.gpkg")
+    # wide layout, Chinese headers; S2 misses its target in 2022Q2 only (NH3_N mean 1.3 -> IV)
+    pd.DataFrame(
+        {
+            "断面编码": ["S1", "S1", "S2", "S2"],
+            "采样日期": ["2022/1/5", "2022年4月5日", "2022-01-05", "2022-04-05"],
+            "氨氮(mg/L)": ["0.3", "0.4", "0.5", "1.3"],
+            "总磷(μg/L)": ["50", "80", "<10", "120"],
+            "pH": ["7.5", "7.6", "7.4", "7.2"],
+        }
+    ).to_csv(data / "measurements.csv", index=False, encoding="utf-8-sig")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "water-quality",
+            str(data),
+            "--period",
+            "Q",
+            "--out",
+            str(out),
+            "--basemap",
+            "none",
+            "--offline",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    for name in ("assessment.csv", "rivers.csv", "summary.csv"):
+        raw = (out / name).read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf"), name  # utf-8-sig for Excel
+    assert (out / "water_quality.html").stat().st_size > 10_000
+    a = pd.read_csv(out / "assessment.csv", encoding="utf-8-sig")
+    failing = a.loc[a["meets_target"] == False, ["section_id", "period"]]  # noqa: E712
+    assert failing.values.tolist() == [["S2", "2022Q2"]]
+    r = pd.read_csv(out / "rivers.csv", encoding="utf-8-sig")
+    # 2022Q2: mean NH3_N (0.4 + 1.3) / 2 = 0.85 -> III, TP (0.08 + 0.12) / 2 = 0.1 -> II
+    q2 = r[r["period"] == "2022Q2"].iloc[0]
+    assert q2["method"] == "mean" and q2["water_class"] == "III" and q2["name"] == "洪林河"
+    assert not list(out.glob(".*"))  # no temporary files left behind
+    strict = CliRunner().invoke(
+        cli, ["water-quality", str(data), "--out", str(out), "--basemap", "none", "--strict"]
+    )
+    assert strict.exit_code == 1
