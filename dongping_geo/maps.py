@@ -565,7 +565,13 @@ def prepare_for_web(
     if tolerance_m and tolerance_m > 0 and len(out):
         # Simplify in metres; the result goes straight on to EPSG:4326.
         work = to_work_crs(out.geometry)
-        out = out.set_geometry(work.simplify(tolerance_m, preserve_topology=True).values)
+        geoms = np.asarray(work.values)
+        # Polygons keep their topology (no collapse to empty); lines and points use the
+        # plain Douglas-Peucker, several times faster on long GPS tracks.
+        is_poly = np.isin(shapely.get_type_id(geoms), (3, 6))
+        simple = shapely.simplify(geoms, tolerance_m, preserve_topology=False)
+        simple[is_poly] = shapely.simplify(geoms[is_poly], tolerance_m, preserve_topology=True)
+        out = out.set_geometry(simple)
         out = out.set_crs(work.crs, allow_override=True)
     out = to_web_crs(out)
     if gcj02:
