@@ -1,0 +1,287 @@
+"""Block-wise engine of :func:`dongping_geo.raster.zonal_stats`.
+
+Zones are assigned to the chunks (block-aligned windows) their pixel bounding
+box touches; every chunk is read once, by one background thread, while the main
+thread computes the coverage fractions and statistics of the previous chunk
+(rasterio releases the GIL while decoding). A zone spanning several chunks is
+handled piecewise and its partial results are merged.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+from rasterio.windows import Window
+
+from ._raster_coverage import Segments, window_pieces
+
+# About 4 M pixels per chunk: large enough to amortise per-read overhead,
+# small enough that two chunks in flight stay far below the memory budget.
+CHUNK_TARGET_PX = 2048
+
+
+@dataclass
+class ContinuousResult:
+    count: np.ndarray
+    sum: np.ndarray
+    min: np.ndarray
+    max: np.ndarray
+    quantiles: np.ndarray  # (n_zones, n_q), NaN where no valid pixel
+
+
+@dataclass
+class CategoricalResult:
+    zone: np.ndarray  # one entry per (zone, class)
+    value: np.ndarray
+    weight: np.ndarray  # coverage-weighted pixel count, or area when row_area is given
+
+
+@dataclass
+class _Plan:
+    chunks: list[tuple[int, int, int, int]]  # read window (row0, row1, col0, col1)
+    pairs: list[np.ndarray] = field(default_factory=list)  # zone ids per chunk
+    remaining: np.ndarray | None = None  # chunks left per zone
+
+
+def _chunk_size(block: int, extent: int) -> int:
+    n = max(1, round(CHUNK_TARGET_PX / block))
+    return min(block * n, extent)
+
+
+def plan(
+    bounds_px: np.ndarray, height: int, width: int, block_shape: tuple[int, int]
+) -> tuple[_Plan, np.ndarray]:
+    """Assign zones to chunks; returns the plan and integer pixel boxes (r0, r1, c0, c1)."""
+    bh, bw = block_shape
+    ch, cw = _chunk_size(bh, height), _chunk_size(bw, width)
+    with np.errstate(invalid="ignore"):
+        c0 = np.clip(np.floor(bounds_px[:, 0]), 0, width)
+        r0 = np.clip(np.floor(bounds_px[:, 1]), 0, height)
+        c1 = np.clip(np.ceil(bounds_px[:, 2]), 0, width)
+        r1 = np.clip(np.ceil(bounds_px[:, 3]), 0, height)
+    ok = np.isfinite(bounds_px).all(axis=1) & (r1 > r0) & (c1 > c0)
+    box = np.zeros((len(bounds_px), 4), dtype=np.int64)
+    box[ok] = np.column_stack((r0, r1, c0, c1))[ok].astype(np.int64)
+    zid = np.flatnonzero(ok)
+    kr0, kr1 = box[zid, 0] // ch, (box[zid, 1] - 1) // ch
+    kc0, kc1 = box[zid, 2] // cw, (box[zid, 3] - 1) // cw
+    nr, nc = kr1 - kr0 + 1, kc1 - kc0 + 1
+    n = nr * nc
+    # Every (zone, chunk) pair, without a Python loop over zones.
+    pz = np.repeat(zid, n)
+    k = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    pnc = np.repeat(nc, n)
+    pr = np.repeat(kr0, n) + k // pnc
+    pc = np.repeat(kc0, n) + k % pnc
+    n_chunk_cols = -(-width // cw)
+    chunk_id = pr * n_chunk_cols + pc
+    order = np.lexsort((pz, chunk_id))
+    pz, chunk_id = pz[order], chunk_id[order]
+    uniq, first = np.unique(chunk_id, return_index=True)
+    groups = np.split(pz, first[1:]) if len(uniq) else []
+    p = _Plan(chunks=[])
+    for cid, zones in zip(uniq.tolist(), groups, strict=True):
+        kr, kc = divmod(cid, n_chunk_cols)
+        R0, C0 = kr * ch, kc * cw
+        R1, C1 = min(R0 + ch, height), min(C0 + cw, width)
+        # Read only the blocks the zones need inside this chunk.
+        b = box[zones]
+        rr0 = max(R0, int(b[:, 0].min()) // bh * bh)
+        rr1 = min(R1, -(-int(b[:, 1].max()) // bh) * bh)
+        cc0 = max(C0, int(b[:, 2].min()) // bw * bw)
+        cc1 = min(C1, -(-int(b[:, 3].max()) // bw) * bw)
+        p.chunks.append((rr0, rr1, cc0, cc1))
+        p.pairs.append(zones)
+    p.remaining = np.zeros(len(bounds_px), dtype=np.int64)
+    p.remaining[zid] = n
+    return p, box
+
+
+def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: np.ndarray) -> np.ndarray:
+    """Weighted quantiles as defined by exactextract (whuber, stats.stackexchange.com/a/13223).
+
+    Sort the n values; the i-th (0-based) gets the position
+    ``s_i = i * w_i + (n - 1) * sum(w_0 .. w_{i-1})``; quantile q interpolates
+    linearly in s at ``q * (n - 1) * sum(w)``. Equal weights give the usual
+    linear (Hyndman-Fan type 7, numpy default) quantile.
+    """
+    n = values.size
+    if n == 0:
+        return np.full(len(qs), np.nan)
+    order = np.argsort(values, kind="stable")
+    v, w = values[order], weights[order]
+    cum = np.cumsum(w)
+    s = np.arange(n) * w + (n - 1) * (cum - w)
+    target = np.asarray(qs) * cum[-1] * (n - 1)
+    right = np.searchsorted(s, target, side="right")
+    left = right - 1
+    out = v[left].astype(np.float64)
+    inner = right < n
+    li, ri = left[inner], right[inner]
+    out[inner] = v[li] + (target[inner] - s[li]) * (v[ri] - v[li]) / (s[ri] - s[li])
+    return out
+
+
+def _expand(zone, flat_start, length, weight):
+    """Every pixel of every run: (zone, flat index, weight) arrays."""
+    n = int(length.sum())
+    rep = np.repeat(np.arange(length.size), length)
+    offset = np.arange(n) - np.repeat(np.cumsum(length) - length, length)
+    return zone[rep], flat_start[rep] + offset, weight[rep]
+
+
+def run(
+    ds,
+    band: int,
+    segs: Segments,
+    bounds_px: np.ndarray,
+    *,
+    categorical: bool,
+    quantiles: np.ndarray,
+    row_area: np.ndarray | None = None,
+) -> ContinuousResult | CategoricalResult:
+    """Read every needed block once and reduce it into per-zone statistics."""
+    n_zones = len(bounds_px)
+    p, box = plan(bounds_px, ds.height, ds.width, ds.block_shapes[band - 1])
+    nodata = ds.nodatavals[band - 1]
+    if nodata is not None and np.isnan(nodata):
+        nodata = None
+    is_float = np.dtype(ds.dtypes[band - 1]).kind == "f"
+    ch = _chunk_size(ds.block_shapes[band - 1][0], ds.height)
+
+    # Bucket the boundary pieces by chunk row; a stable sort keeps the
+    # (zone, row, col) order inside each bucket.
+    bucket = segs.row // ch
+    order = np.argsort(bucket, kind="stable")
+    b_sorted = bucket[order]
+    sz, sr, sc = segs.zone[order], segs.row[order], segs.col[order]
+    sa, sdy = segs.a[order], segs.dy[order]
+    zone_col0 = box[:, 2]
+
+    count = np.zeros(n_zones)
+    total = np.zeros(n_zones)
+    vmin = np.full(n_zones, np.nan)
+    vmax = np.full(n_zones, np.nan)
+    qout = np.full((n_zones, len(quantiles)), np.nan)
+    qparts: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+    cat_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    in_chunk = np.zeros(n_zones, dtype=bool)
+
+    def read(i: int) -> np.ndarray:
+        r0, r1, c0, c1 = p.chunks[i]
+        return ds.read(band, window=Window(c0, r0, c1 - c0, r1 - r0))
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        nxt = pool.submit(read, 0) if p.chunks else None
+        for i, zones in enumerate(p.pairs):
+            data = nxt.result()
+            nxt = pool.submit(read, i + 1) if i + 1 < len(p.chunks) else None
+            R0, R1, C0, C1 = p.chunks[i]
+            h, w = R1 - R0, C1 - C0
+            lo, hi = np.searchsorted(b_sorted, (R0 // ch, R0 // ch + 1))
+            in_chunk[zones] = True
+            m = (sr[lo:hi] >= R0) & (sr[lo:hi] < R1) & (sc[lo:hi] >= C0) & in_chunk[sz[lo:hi]]
+            in_chunk[zones] = False
+            pc = window_pieces(
+                sz[lo:hi][m], sr[lo:hi][m], sc[lo:hi][m], sa[lo:hi][m], sdy[lo:hi][m],
+                zone_col0, R0, C0, C1,
+            )
+
+            # Flat views padded by one element so that a run may end at the last pixel.
+            n = h * w
+            flat = data.reshape(-1)
+            invalid = np.zeros(n + 1, dtype=bool)
+            invalid[n] = True
+            if nodata is not None:
+                invalid[:n] |= flat == nodata
+            if is_float:
+                invalid[:n] |= np.isnan(flat)
+            any_invalid = bool(invalid[:n].any())
+
+            cell_idx = pc.cell_row * w + pc.cell_col
+            c_ok = (pc.cell_cov > 0.0) & ~invalid[cell_idx]
+            cz, cidx, cw = pc.cell_zone[c_ok], cell_idx[c_ok], pc.cell_cov[c_ok]
+            r_start = pc.run_row * w + pc.run_col0
+            r_len = pc.run_col1 - pc.run_col0
+
+            if categorical or len(quantiles):
+                # Every covered pixel individually (classes and quantiles need them).
+                ez, eidx, ew = _expand(pc.run_zone, r_start, r_len, pc.run_cov)
+                ok = ~invalid[eidx]
+                az = np.concatenate((cz, ez[ok]))
+                aidx = np.concatenate((cidx, eidx[ok]))
+                aw = np.concatenate((cw, ew[ok]))
+                av = flat[aidx]
+                if categorical:
+                    if row_area is not None:
+                        aw = aw * row_area[R0 + aidx // w]
+                    u, inv = np.unique(av, return_inverse=True)
+                    key = az * u.size + inv.ravel()
+                    ukey, kinv = np.unique(key, return_inverse=True)
+                    cat_parts.append(
+                        (ukey // u.size, u[ukey % u.size], np.bincount(kinv.ravel(), weights=aw))
+                    )
+                else:
+                    so = np.argsort(az, kind="stable")
+                    az, av, aw = az[so], av[so].astype(np.float64), aw[so]
+                    uz, first = np.unique(az, return_index=True)
+                    for z, v, wt in zip(
+                        uz.tolist(), np.split(av, first[1:]), np.split(aw, first[1:]), strict=True
+                    ):
+                        qparts.setdefault(z, []).append((v, wt))
+
+            if not categorical:
+                # Boundary cells one by one, runs in bulk with reduceat.
+                cv = flat[cidx].astype(np.float64)
+                count += np.bincount(cz, weights=cw, minlength=n_zones)
+                total += np.bincount(cz, weights=cw * cv, minlength=n_zones)
+                np.fmin.at(vmin, cz, cv)
+                np.fmax.at(vmax, cz, cv)
+                if r_len.size:
+                    vz = np.empty(n + 1)
+                    vz[:n] = flat
+                    vz[n] = 0.0
+                    # reduceat also reduces the gap between one run's end and the
+                    # next run's start: with starts descending each gap is one pixel.
+                    ro = np.argsort(-r_start, kind="stable")
+                    rz, rcov, rst, rl = pc.run_zone[ro], pc.run_cov[ro], r_start[ro], r_len[ro]
+                    ind = np.empty(2 * rl.size, dtype=np.int64)
+                    ind[0::2] = rst
+                    ind[1::2] = rst + rl
+                    if any_invalid:
+                        vn = vz.copy()
+                        vn[invalid] = np.nan
+                        vz[invalid] = 0.0
+                        r_cnt = np.add.reduceat(~invalid, ind, dtype=np.int64)[0::2]
+                    else:
+                        vn = vz
+                        r_cnt = rl
+                    r_sum = np.add.reduceat(vz, ind)[0::2]
+                    r_min = np.fmin.reduceat(vn, ind)[0::2]
+                    r_max = np.fmax.reduceat(vn, ind)[0::2]
+                    count += np.bincount(rz, weights=rcov * r_cnt, minlength=n_zones)
+                    total += np.bincount(rz, weights=rcov * r_sum, minlength=n_zones)
+                    np.fmin.at(vmin, rz, r_min)
+                    np.fmax.at(vmax, rz, r_max)
+
+            p.remaining[zones] -= 1
+            if qparts:
+                for z in zones[p.remaining[zones] == 0].tolist():
+                    parts = qparts.pop(z, None)
+                    if parts:
+                        qout[z] = weighted_quantiles(
+                            np.concatenate([a for a, _ in parts]),
+                            np.concatenate([b for _, b in parts]),
+                            quantiles,
+                        )
+    if categorical:
+        if cat_parts:
+            zz = np.concatenate([c[0] for c in cat_parts])
+            vv = np.concatenate([c[1] for c in cat_parts])
+            ww = np.concatenate([c[2] for c in cat_parts])
+        else:
+            zz, vv, ww = np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+        return CategoricalResult(zz, vv, ww)
+    return ContinuousResult(count, total, vmin, vmax, qout)
