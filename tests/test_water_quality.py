@@ -7,7 +7,6 @@ the code under test) or written out by hand from the standard.
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 import numpy as np
@@ -497,24 +496,24 @@ def test_worse_concentration_never_improves_the_class(data, items):
 # ---------------------------------------------------------------- sample dataset
 
 
-def test_sample_dataset_failures_match_manifest(sample_dir):
-    loaders = pytest.importorskip("dongping_geo.loaders")
-    manifest_path = sample_dir / "manifest.json"
-    if not manifest_path.exists():
-        pytest.skip("sample manifest missing")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    planted = (
-        manifest.get("water_quality", {}).get("failing")
-        if isinstance(manifest.get("water_quality"), dict)
-        else None
-    )
-    if planted is None:
-        pytest.skip("manifest does not list planted water-quality failures")
-    ds = loaders.load_dataset(sample_dir)
-    period = manifest["water_quality"].get("period", "Q")
-    a = assess_sections(ds.measurements, ds.sections, period=period)
-    failing = {(r.section_id, r.period) for r in a.itertuples() if r.meets_target is False}
-    assert failing == {(f["section_id"], f["period"]) for f in planted}
+@pytest.fixture(scope="module")
+def sample_wq(sample_dir):
+    from dongping_geo.loaders import load_dataset
+
+    ds = load_dataset(sample_dir, patrols=False)
+    if not ds.manifest or "water_quality" not in ds.manifest:
+        pytest.skip("sample manifest lists no water-quality failures")
+    return ds
+
+
+@pytest.mark.parametrize("period", ["M", "Q", "Y"])
+def test_sample_dataset_failures_match_manifest(sample_wq, period):
+    planted = sample_wq.manifest["water_quality"]["failures"][period]
+    a = assess_sections(sample_wq.measurements, sample_wq.sections, period=period)
+    failing = a[a["meets_target"].eq(False).fillna(False).astype(bool)]
+    got = {(r.section_id, r.period): r.water_class for r in failing.itertuples()}
+    assert got == {(f["section_id"], f["period"]): f["water_class"] for f in planted}
+    assert a["meets_target"].notna().all()
 
 
 # ---------------------------------------------------------------- map
