@@ -1520,6 +1520,7 @@ def _wq_popup(
     names: Mapping[str, str],
     units: Mapping[str, str],
     chart: str,
+    report_only: frozenset[str] = frozenset(),
 ) -> str:
     esc = html.escape
     tier = VALUE_LABELS["tier"].get(row.get("tier"), row.get("tier"))
@@ -1546,14 +1547,20 @@ def _wq_popup(
         ("主要污染指标 Main pollutants", "、".join(pollutants) or "无 None"),
     ]
     rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(str(v))}</td></tr>" for k, v in head)
-    item_rows = "".join(
-        f"<tr><td>{esc(names.get(i, i))} {esc(i)}</td><td>{esc(_wq_fmt(row.get(i)))} "
-        f"{esc(units.get(i, ''))}</td><td>{esc(str(row.get(f'class_{i}')) if pd.notna(row.get(f'class_{i}')) else '—')}</td></tr>"
-        for i in items
-        if pd.notna(row.get(i))
-    )
+    item_rows = ""
+    for i in items:
+        if pd.isna(row.get(i)):
+            continue
+        cls = row.get(f"class_{i}")
+        cls_txt = "—" if cls is None or pd.isna(cls) else str(cls)
+        if i in report_only:
+            cls_txt += " (仅报告 reported only)"
+        item_rows += (
+            f"<tr><td>{esc(names.get(i, i))} {esc(i)}</td>"
+            f"<td>{esc(_wq_fmt(row.get(i)))} {esc(units.get(i, ''))}</td><td>{esc(cls_txt)}</td></tr>"
+        )
     return (
-        f'<div class="dg-wq"><table class="dg-tip">{rows}</table>'
+        f'<div class="dg-wq" style="font-size:12px"><table class="dg-tip">{rows}</table>'
         '<table class="dg-tip" style="margin-top:4px"><tr><th>项目 Item</th><th>均值 Mean</th>'
         f"<th>类别 Class</th></tr>{item_rows}</table>{chart}</div>"
     )
@@ -1668,6 +1675,12 @@ def water_quality_map(
     units = {str(k): ("" if u == "dimensionless" else str(u)) for k, u in table["unit"].items()}
     units["water_temp"] = "°C"
     lim_iii = {str(k): float(v) for k, v in table["III"].items() if k != "pH"}
+    # Items shown but not deciding the class (TN also decides for lakes).
+    report_only = frozenset(
+        str(k)
+        for k, flag in table["river_section_assessment"].items()
+        if flag != "yes" and not (waterbody == "lake" and k == "TN")
+    ) | {"water_temp"}
     if waterbody == "lake":
         lim_iii["TP"] = lim_iii["TP_lake"]
 
@@ -1742,7 +1755,7 @@ def water_quality_map(
                     else (5.0 if item == "DO" else None),
                     band=band if g["t"].dt.tz is not None else None,
                 )
-        popups.append(_wq_popup(row, items, names, units, chart))
+        popups.append(_wq_popup(row, items, names, units, chart, report_only))
 
     title = title or f"水质类别 Water quality {period}"
     bounds = [pts] if rivers is None or not len(rivers) else [pts, rivers]
