@@ -71,6 +71,7 @@ class MapPage:
     page: Any
     shots: Path
     errors: list[str] = field(default_factory=list)
+    failed_loads: list[str] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
 
@@ -124,12 +125,17 @@ class BrowserSession:
         """Open a local HTML file; with ``block_network`` abort every non-file request."""
         page = self.context.new_page()
         result = MapPage(page=page, shots=self.shots)
-        page.on(
-            "console",
-            lambda msg: (
-                result.errors.append(f"console: {msg.text}") if msg.type == "error" else None
-            ),
-        )
+
+        def console(msg: Any) -> None:
+            if msg.type != "error":
+                return
+            # A blocked or missing resource (tiles offline) is reported separately.
+            if msg.text.startswith("Failed to load resource"):
+                result.failed_loads.append(msg.text)
+            else:
+                result.errors.append(f"console: {msg.text}")
+
+        page.on("console", console)
         page.on("pageerror", lambda exc: result.errors.append(f"pageerror: {exc}"))
         page.on("request", lambda req: result.requests.append(req.url))
 
@@ -154,9 +160,22 @@ class BrowserSession:
         shutil.rmtree(self._profile, ignore_errors=True)
 
 
-@pytest.fixture
-def browser_page(tmp_path: Path):
-    """A :class:`BrowserSession` in headless Chromium; skipped (or failed on CI) without it."""
+class _PerTest:
+    """The shared browser, saving screenshots into one test's tmp folder."""
+
+    def __init__(self, session: BrowserSession, shots: Path):
+        self._session = session
+        self._shots = shots
+
+    def open(self, path: Path, **kwargs: Any) -> MapPage:
+        """Open a local HTML file in a new page (see :meth:`BrowserSession.open`)."""
+        self._session.shots = self._shots
+        return self._session.open(path, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def _chromium():
+    """One headless Chromium (fresh profile) for the whole test session."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -164,8 +183,17 @@ def browser_page(tmp_path: Path):
     if not Path(CHROMIUM).exists():
         _fail_or_skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
     with sync_playwright() as pw:
-        session = BrowserSession(pw, tmp_path)
+        session = BrowserSession(pw, Path(tempfile.gettempdir()))
         try:
             yield session
         finally:
             session.close()
+
+
+@pytest.fixture
+def browser_page(_chromium: BrowserSession, tmp_path: Path) -> _PerTest:
+    """Headless Chromium opening local files; screenshots go to the test's ``tmp_path``.
+
+    Skipped when Playwright or Chromium is missing, failed instead when ``CI`` is set.
+    """
+    return _PerTest(_chromium, tmp_path)
