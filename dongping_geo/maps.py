@@ -1634,7 +1634,7 @@ def water_quality_map(
     ...                   "parameter": ["NH3_N"], "value": [1.2]})
     >>> a = assess_sections(m, s, period="Q")
     >>> wq = water_quality_map(a, s, measurements=m, basemap="none")
-    >>> "Ⅳ类" in map_html(wq)
+    >>> WATER_CLASS_COLOURS["IV"] in map_html(wq)  # the section is Class IV
     True
     """
     from .water_quality import classify_values, gb3838_limits
