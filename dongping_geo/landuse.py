@@ -197,12 +197,48 @@ def _overlay_pairs(
     areas = np.empty(zi.size, dtype=float)
     geoms[inside] = feat_geoms[fi[inside]]
     areas[inside] = shapely.area(geoms[inside])
-    cross = ~inside
-    if cross.any():
-        inter = _polygonal(shapely.intersection(feat_geoms[fi[cross]], zone_geoms[zi[cross]]))
+    cross = np.flatnonzero(~inside)
+    if cross.size:
+        inter = _polygonal(_intersect_pairs(feat_geoms[fi[cross]], zone_geoms, zi[cross]))
         geoms[cross] = inter
         areas[cross] = shapely.area(inter)
     return fi, zi, geoms, areas
+
+
+_TILE_M = 256.0  # tile edge for cutting complex zones; buildings are far smaller
+_TILE_MIN_VERTICES = 64  # zones simpler than this are intersected whole
+
+
+def _intersect_pairs(feats: np.ndarray, zone_geoms: np.ndarray, zi: np.ndarray) -> np.ndarray:
+    """Intersect each feature with its zone, cutting complex zones into tiles first.
+
+    An intersection costs time in proportion to the zone's vertex count, and red-line
+    polygons carry thousands. A feature whose bounding box lies within one cell of a
+    ``_TILE_M`` grid has the same intersection with the zone as with the zone's piece
+    in that cell, so the pieces are cut once per (zone, cell) and shared by all the
+    features in the cell. Features spanning cells use the whole zone.
+    """
+    out = np.empty(feats.size, dtype=object)
+    b = shapely.bounds(feats)
+    cell = np.floor(b / _TILE_M)
+    complex_zone = shapely.get_num_coordinates(zone_geoms) > _TILE_MIN_VERTICES
+    tiled = (cell[:, 0] == cell[:, 2]) & (cell[:, 1] == cell[:, 3]) & complex_zone[zi]
+    whole = ~tiled
+    if whole.any():
+        out[whole] = shapely.intersection(feats[whole], zone_geoms[zi[whole]])
+    if tiled.any():
+        cx = cell[tiled, 0].astype(np.int64)
+        cy = cell[tiled, 1].astype(np.int64)
+        keys = np.stack([zi[tiled].astype(np.int64), cx - cx.min(), cy - cy.min()], axis=1)
+        uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+        inverse = inverse.ravel()
+        x0 = (uniq[:, 1] + cx.min()) * _TILE_M
+        y0 = (uniq[:, 2] + cy.min()) * _TILE_M
+        pieces = shapely.intersection(
+            zone_geoms[uniq[:, 0]], shapely.box(x0, y0, x0 + _TILE_M, y0 + _TILE_M)
+        )
+        out[tiled] = shapely.intersection(feats[tiled], pieces[inverse])
+    return out
 
 
 # --- checks -------------------------------------------------------------------------

@@ -493,3 +493,53 @@ def test_demolition_summary_errors(cases):
     bad.loc[2, "demolished_on"] = "last spring"
     with pytest.raises(SchemaError, match="c"):
         demolition_summary(bad)
+
+
+# --- the sample dataset -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sample(sample_dir):
+    from dongping_geo.loaders import load_dataset
+
+    return load_dataset(sample_dir, patrols=False)
+
+
+def test_sample_violations_precision_and_recall(sample):
+    planted = sample.manifest["landuse"]["violations"]
+    survey = sample.buildings[2022]
+    zones = check_violations(survey, sample.redlines)
+    farmland = set(zones.loc[zones["category"] == "basic_farmland", "building_id"])
+    eco = set(zones.loc[zones["category"] != "basic_farmland", "building_id"])
+    assert eco == set(planted["eco_redline"])
+    assert farmland == set(planted["basic_farmland"])
+    # the default setbacks and the generator's own setbacks find the same planted ones
+    for setback in (None, sample.manifest["landuse"]["setback_m"]):
+        setback_ids = set(
+            river_setback_violations(survey, sample.rivers, setback_m=setback)["building_id"]
+        )
+        assert setback_ids == set(planted["river_setback"])
+    rebuilt = rebuilt_on_demolished(survey, sample.demolitions)
+    assert set(rebuilt["building_id"]) == set(planted["demolished_site"])
+    assert set(rebuilt["case_id"]) <= set(sample.demolitions["case_id"])
+
+
+def test_sample_new_structures(sample):
+    land = sample.manifest["landuse"]
+    new = new_structures(sample.buildings[2020], sample.buildings[2022])
+    assert set(new["building_id"]) == set(land["new_in_2022_legal"]) | set(
+        land["violation_building_ids"]
+    )
+
+
+def test_sample_demolition_summary_reproduces_the_work_report(sample):
+    total = demolition_summary(sample.demolitions, by=())
+    assert total["area_m2"].iloc[0] == pytest.approx(350_000, rel=0.01)
+    kinds = demolition_summary(sample.demolitions, by=("kind",)).set_index("kind")["count"]
+    assert (kinds["concrete_plant"], kinds["plastic_recycling"], kinds["gravel_yard"]) == (
+        19,
+        8,
+        10,
+    )
+    by_year = demolition_summary(sample.demolitions, by=("year",))
+    assert by_year["count"].sum() == len(sample.demolitions)
