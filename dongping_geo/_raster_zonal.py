@@ -223,7 +223,7 @@ def run(
                     cat_parts.append(
                         (ukey // u.size, u[ukey % u.size], np.bincount(kinv.ravel(), weights=aw))
                     )
-                else:
+                elif az.size:
                     so = np.argsort(az, kind="stable")
                     az, av, aw = az[so], av[so].astype(np.float64), aw[so]
                     uz, first = np.unique(az, return_index=True)
