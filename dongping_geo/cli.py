@@ -132,6 +132,24 @@ def info(path: Path) -> None:
 
 # --- sample-data (issue 3) ------------------------------------------------------
 
+
+@cli.command("sample-data")
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--seed", type=int, default=2021, show_default=True,
+              help="Random seed; the same seed gives the same files.")
+def sample_data(out_dir: Path, seed: int) -> None:
+    """Generate the synthetic Dongping sample dataset into OUT_DIR."""
+    from .sample import make_sample
+
+    manifest = make_sample(out_dir, seed=seed)
+    counts = manifest["counts"]
+    click.echo(
+        f"wrote {out_dir}: {counts['rivers']} rivers, {counts['sections']} sections, "
+        f"{counts['demolitions']} demolition cases ({counts['demolished_area_m2']:,.0f} m²), "
+        f"{counts['patrols_2022']} patrols, {counts['buildings_2022']} buildings (2022); "
+        "synthetic data, see manifest.json"
+    )
+
 # --- map (issue 4) --------------------------------------------------------------
 
 

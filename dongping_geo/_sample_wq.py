@@ -1,0 +1,216 @@
+"""Sample dataset, part 3: monthly water-quality measurements and the planted failures.
+
+Values are designed relative to each section's target-class limit: ordinary months
+sit at 25–60 % of the limit (DO well above its minimum), planted exceedances at
+135–220 %, so every month, quarter and year is unambiguous. The failing
+(section, period) pairs are computed here from the GB 3838-2002 table directly
+(single-factor method, half the detection limit for non-detects), independently
+of :mod:`dongping_geo.water_quality`.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+
+CLASSES = ("I", "II", "III", "IV", "V")
+MAIN_ITEMS = ("pH", "DO", "CODMn", "COD", "BOD5", "NH3_N", "TP", "TN")
+METALS = ("Cu", "Zn", "As", "Hg", "Cd", "Pb")
+# Detection limits (mg/L) of the methods a district lab would use (HJ 700 ICP-MS,
+# HJ 694 AFS for Hg/As).
+DETECTION_LIMIT = {"Cu": 0.00008, "Zn": 0.00067, "As": 0.0003, "Hg": 0.00004, "Cd": 0.00005,
+                   "Pb": 0.00009}
+# Typical concentrations (mg/L); some are below detection on purpose.
+METAL_RANGE = {"Cu": (0.001, 0.006), "Zn": (0.004, 0.03), "As": (0.0008, 0.003),
+               "Hg": (0.00001, 0.00006), "Cd": (0.00002, 0.00009), "Pb": (0.00005, 0.002)}
+DECIMALS = {"pH": 2, "DO": 2, "CODMn": 1, "COD": 1, "BOD5": 1, "NH3_N": 3, "TP": 3, "TN": 2}
+ASSESSED = ("pH", "DO", "CODMn", "COD", "BOD5", "NH3_N", "TP", *METALS)
+MARGIN = 0.10  # every assessed mean is at least 10 % away from its target limit
+
+
+def limits_table() -> pd.DataFrame:
+    text = resources.files("dongping_geo").joinpath("data/gb3838_2002_table1.csv")
+    with resources.as_file(text) as p:
+        return pd.read_csv(p, dtype=str).set_index("item")
+
+
+def _limit(tab: pd.DataFrame, item: str, cls: str) -> float:
+    return float(tab.at[item, cls])
+
+
+def class_of(tab: pd.DataFrame, item: str, value: float) -> str:
+    """GB 3838 class of one value of one item (TP: river limits)."""
+    if item == "pH":
+        return "I" if 6.0 <= value <= 9.0 else "劣V"
+    bound = tab.at[item, "bound"]
+    for c in CLASSES:
+        lim = float(tab.at[item, c])
+        if (bound == "min" and value >= lim) or (bound == "max" and value <= lim):
+            return c
+    return "劣V"
+
+
+def _worse(a: str, b: str) -> str:
+    order = (*CLASSES, "劣V")
+    return a if order.index(a) >= order.index(b) else b
+
+
+def _fmt(v: float, item: str) -> str:
+    if item in METALS:
+        return f"{v:.5f}".rstrip("0").rstrip(".")
+    return f"{v:.{DECIMALS[item]}f}"
+
+
+def make_measurements(sections: pd.DataFrame, rivers: pd.DataFrame, rng: np.random.Generator
+                      ) -> tuple[pd.DataFrame, dict]:
+    """Long table of lab results and the planted-failure design."""
+    tab = limits_table()
+    months = pd.period_range("2021-01", "2022-12", freq="M")
+    sec = sections.reset_index(drop=True)
+    river_name = dict(zip(rivers["river_id"], rivers["name"], strict=True))
+    n_s, n_m = len(sec), len(months)
+    mon = np.array([p.month for p in months])
+    # Fractions of the target limit for the max-bound items: section base x season x noise.
+    season = {
+        "CODMn": 1 + 0.15 * np.sin(2 * np.pi * (mon - 4) / 12),
+        "COD": 1 + 0.12 * np.sin(2 * np.pi * (mon - 4) / 12),
+        "BOD5": 1 + 0.12 * np.sin(2 * np.pi * (mon - 4) / 12),
+        "NH3_N": 1 + 0.20 * np.cos(2 * np.pi * (mon - 1) / 12),  # winter high: slow nitrification
+        "TP": 1 + 0.20 * np.sin(2 * np.pi * (mon - 4) / 12),  # summer high: runoff
+    }
+    frac = {}
+    for item, s in season.items():
+        base = rng.uniform(0.35, 0.5, size=(n_s, 1))
+        frac[item] = np.clip(base * s[None, :] * rng.normal(1.0, 0.08, size=(n_s, n_m)), 0.25, 0.6)
+    # Planted exceedances: (section index, month index, item, factor of the limit).
+    events: list[tuple[int, int, str, float]] = []
+    tiers = sec["tier"].to_numpy()
+    lbh = [i for i in range(n_s) if river_name[sec.at[i, "river_id"]] == "老北横引河"]
+    town_idx = [i for i in range(n_s) if tiers[i] == "town" and i not in lbh]
+    pick = [int(x) for x in rng.choice(town_idx, size=10, replace=False)]
+    # 1. 老北横引河 (to be remediated): NH3_N and TP over the limit in most of 2021,
+    #    TP again in July-August 2022.
+    for i in lbh:
+        for m in range(1, 12):
+            events.append((i, m, "NH3_N", float(rng.uniform(1.6, 1.9))))
+            events.append((i, m, "TP", float(rng.uniform(1.6, 1.9))))
+        for m in (18, 19):
+            events.append((i, m, "TP", float(rng.uniform(1.5, 1.8))))
+    # 2. Single summer spikes (month fails, quarter and year pass).
+    for k, i in enumerate(pick[:6]):
+        m = int(rng.choice([5, 6, 7, 8, 17, 18, 19, 20]))
+        events.append((i, m, ("NH3_N", "TP", "CODMn", "COD", "BOD5", "TP")[k], float(rng.uniform(1.35, 1.7))))
+    # 3. Two bad months in one quarter (months and the quarter fail, the year passes).
+    for k, i in enumerate(pick[6:9]):
+        q0 = int(rng.choice([6, 18])) if k != 1 else 3
+        for m in (q0, q0 + 1):
+            events.append((i, m, ("TP", "NH3_N", "TP")[k], float(rng.uniform(1.7, 2.2))))
+    # 4. A low-oxygen month (DO below the minimum) in August 2022.
+    do_event = (pick[9], 19)
+    # 5. One municipal section with a TP spike in July 2021.
+    muni = [i for i in range(n_s) if tiers[i] == "municipal"]
+    events.append((muni[0], 6, "TP", 1.45))
+    for i, m, item, f in events:
+        frac[item][i, m] = f
+    rows = []
+    detect_style = {}
+    for i in range(n_s):
+        sid = sec.at[i, "section_id"]
+        cls = sec.at[i, "target_class"]
+        if sec.at[i, "tier"] == "national":
+            detect_style[sid] = "lt"
+        elif sec.at[i, "tier"] == "municipal":
+            detect_style[sid] = "L" if sid.endswith("03") else "ND"
+        else:
+            detect_style[sid] = "lt"
+        day = int(rng.integers(6, 19))
+        for m, per in enumerate(months):
+            ts = pd.Timestamp(per.year, per.month, min(28, day + int(rng.integers(-2, 3))),
+                              int(rng.integers(8, 11)), int(rng.integers(0, 4)) * 15)
+            when = ts.strftime("%Y-%m-%d %H:%M")
+            vals: dict[str, float] = {}
+            vals["pH"] = float(rng.uniform(7.2, 8.2))
+            do = 8.3 + 1.6 * np.cos(2 * np.pi * (per.month - 1) / 12) + rng.normal(0, 0.15)
+            do_lim = _limit(tab, "DO", cls)
+            vals["DO"] = float(max(do, do_lim * 1.25))
+            if (i, m) == do_event:
+                vals["DO"] = float(do_lim * 0.68)
+            for item in ("CODMn", "COD", "BOD5", "NH3_N", "TP"):
+                vals[item] = float(frac[item][i, m] * _limit(tab, item, cls))
+            vals["TN"] = float(rng.uniform(1.2, 3.2) * (1.2 if per.month in (12, 1, 2) else 1.0))
+            for item in MAIN_ITEMS:
+                rows.append(dict(section_id=sid, sampled_at=when, parameter=item,
+                                 value=_fmt(vals[item], item), unit="无量纲" if item == "pH" else "mg/L",
+                                 detection_limit=""))
+            if sec.at[i, "tier"] in ("national", "municipal"):
+                for item in METALS:
+                    v = float(rng.uniform(*METAL_RANGE[item]))
+                    dl = DETECTION_LIMIT[item]
+                    dl_txt = _fmt(dl, item)
+                    if v < dl:
+                        style = detect_style[sid]
+                        text = {"lt": f"<{dl_txt}", "ND": "ND", "L": f"{dl_txt}L"}[style]
+                    else:
+                        text = _fmt(v, item)
+                    rows.append(dict(section_id=sid, sampled_at=when, parameter=item, value=text,
+                                     unit="mg/L", detection_limit=dl_txt))
+    table = pd.DataFrame(rows)
+    failures = assess_failures(table, sec, tab)
+    design = {
+        "events": [dict(section_id=sec.at[i, "section_id"], month=str(months[m]), item=item,
+                        factor_of_limit=round(f, 3)) for i, m, item, f in sorted(events)]
+        + [dict(section_id=sec.at[do_event[0], "section_id"], month=str(months[do_event[1]]),
+                item="DO", factor_of_limit=0.68)],
+        "detection_styles": detect_style,
+    }
+    return table, {"failures": failures, "design": design}
+
+
+def parse_value(text: str, dl: str) -> tuple[float, bool]:
+    """(value for assessment, below detection) for one lab value as written."""
+    t = text.strip()
+    if t == "ND":
+        return float(dl) / 2.0, True
+    if t.startswith("<"):
+        return float(t[1:]) / 2.0, True
+    if t.endswith("L"):
+        return float(t[:-1]) / 2.0, True
+    return float(t), False
+
+
+def assess_failures(table: pd.DataFrame, sections: pd.DataFrame, tab: pd.DataFrame) -> dict:
+    """Failing (section, period) pairs for M, Q and Y; raises if any mean is ambiguous."""
+    vals = [parse_value(t, d)[0] for t, d in zip(table["value"], table["detection_limit"], strict=True)]
+    df = table.assign(v=vals, ts=pd.to_datetime(table["sampled_at"]))
+    target = dict(zip(sections["section_id"], sections["target_class"], strict=True))
+    out: dict[str, list] = {}
+    closest = np.inf
+    for period, fmt in (("M", "M"), ("Q", "Q"), ("Y", "Y")):
+        lab = df["ts"].dt.to_period(fmt).astype(str)
+        means = df.assign(period=lab).groupby(["section_id", "period", "parameter"])["v"].mean()
+        rows = []
+        for (sid, per), g in means.groupby(level=[0, 1]):
+            cls_t = target[sid]
+            worst = "I"
+            over = []
+            for (_, _, item), v in g.items():
+                if item not in ASSESSED:
+                    continue
+                c = class_of(tab, item, float(v))
+                worst = _worse(worst, c)
+                if item != "pH":
+                    lim = _limit(tab, item, cls_t)
+                    ratio = lim / v if tab.at[item, "bound"] == "min" else v / lim
+                    closest = min(closest, abs(ratio - 1.0))
+                    if ratio > 1.0:
+                        over.append(item)
+            if over:
+                rows.append(dict(section_id=sid, period=per, water_class=worst, target_class=cls_t,
+                                 exceeding=sorted(over)))
+        out[period] = rows
+    if closest < MARGIN:
+        raise RuntimeError(f"an assessed mean is within {closest:.3f} of its limit")
+    out["min_relative_margin"] = round(float(closest), 4)
+    return out
