@@ -143,6 +143,12 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
 #: Default colours per category value, per canonical field (legend colours in docs/maps.md).
 PALETTES: dict[str, dict[str, str]] = {
     "level": {"district": "#08306b", "town": "#2171b5", "village": "#6baed6"},
+    "region": {
+        "dongfeng": "#1b9e77",
+        "changjiang": "#7570b3",
+        "qianjin": "#d95f02",
+        "qianshao": "#e7298a",
+    },
     "tier": {
         "national": "#e31a1c",
         "municipal": "#ff7f00",
@@ -401,6 +407,7 @@ def base_map(
         zoom_start=12,
         tiles=None,
         control_scale=False,  # replaced by a metric-only scale bar below
+        zoom_snap=0.25,  # fit the data tighter than whole zoom levels allow
         width=width,
         height=height,
         basemap=basemap,
@@ -1255,6 +1262,8 @@ def save_map(m: folium.Map, path: str | os.PathLike[str], *, offline: bool = Fal
         ) as fh:
             tmp_name = fh.name
             fh.write(text)
+        # NamedTemporaryFile creates 0600; a map is meant to be shared.
+        os.chmod(tmp_name, 0o644)
         os.replace(tmp_name, target)
     except OSError as exc:
         if tmp_name and os.path.exists(tmp_name):
@@ -1283,14 +1292,16 @@ def overview_map(
     """Map every layer of a dataset: rivers by level, sections by tier, red lines, demolitions.
 
     Each layer is its own toggleable overlay with a bilingual legend, tooltip
-    and popup. Missing layers (``None``) are skipped.
+    and popup. Missing layers (``None``) are skipped. The farm regions
+    (``dataset.regions``) and the town boundary (``dataset.extra["town"]``), when
+    present, are drawn underneath as context.
 
     Parameters
     ----------
     dataset : object
         Anything with attributes ``rivers``, ``sections``, ``redlines`` and
-        ``demolitions`` (GeoDataFrames or ``None``), such as the result of
-        :func:`dongping_geo.loaders.load_dataset`.
+        ``demolitions`` (GeoDataFrames or ``None``; optionally ``regions`` and
+        ``extra``), such as the result of :func:`dongping_geo.loaders.load_dataset`.
     basemap : str, default "osm"
         A key of :data:`BASEMAPS`.
     tianditu_token : str, optional
@@ -1330,10 +1341,38 @@ def overview_map(
             found="none",
             fix="check the dataset folder",
         )
-    m = base_map(present, basemap=basemap, tianditu_token=tianditu_token, title=title)
+    town = (getattr(dataset, "extra", None) or {}).get("town")
+    regions = getattr(dataset, "regions", None)
+    context = [g for g in (town, regions) if g is not None and len(g)]
+    m = base_map(present + context, basemap=basemap, tianditu_token=tianditu_token, title=title)
 
     def cols(gdf: gpd.GeoDataFrame, names: Sequence[str]) -> list[str]:
         return [c for c in names if c in gdf.columns]
+
+    # Context first (drawn underneath): the four farm regions and the town boundary.
+    if regions is not None and len(regions):
+        add_polygons(
+            m,
+            regions,
+            name="片区 Farm regions",
+            category="region" if "region" in regions else None,
+            tooltip=cols(regions, ["name", "region"]),
+            legend=False,  # context only; the tooltip names the region
+            tolerance_m=tolerance_m,
+            fill_opacity=0.06,
+            weight=1,
+        )
+    if town is not None and len(town):
+        add_polygons(
+            m,
+            town,
+            name="镇界 Town boundary",
+            colour="#444444",
+            tooltip=cols(town, ["name"]),
+            tolerance_m=tolerance_m,
+            fill_opacity=0.0,
+            weight=2,
+        )
 
     g = layers["redlines"]
     if g is not None and len(g):
