@@ -257,6 +257,144 @@ def water_quality_command(dataset_dir: Path, period: str, out_dir: Path, waterbo
 
 # --- check-landuse (issue 7, 8) -------------------------------------------------
 
+#: Order of the violation layers in violations.gpkg / .csv and of the summary rows.
+_LANDUSE_CHECKS = {
+    "redline": "生态红线 eco red line/space",
+    "farmland": "基本农田 basic farmland",
+    "setback": "河道管理范围 river setback",
+    "rebuilt": "拆后复建 rebuilt on demolished",
+    "landcover_change": "地类变化 land-cover change",
+}
+
+
+def _log(message: str) -> None:
+    """One timestamped log line on stderr (cron mails stdout; logs stay apart)."""
+    from datetime import datetime
+
+    click.echo(f"{datetime.now().astimezone():%Y-%m-%d %H:%M:%S%z} check-landuse: {message}", err=True)
+
+
+def _landuse_layers(dataset, survey, new, *, setback_m: float | None = None) -> dict:
+    """Run the land-use checks; return {check name: violations GeoDataFrame}.
+
+    ``new`` is the part of the survey to check against zones and setbacks (the
+    structures new since --before, or the whole survey). The rebuilt check always
+    runs on the whole survey: a structure rebuilt on the footprint it had before
+    demolition matches the earlier survey and would not count as new.
+    """
+    from .landuse import (
+        ZONE_CATEGORIES,
+        check_violations,
+        rebuilt_on_demolished,
+        river_setback_violations,
+    )
+
+    layers = {}
+    if dataset.redlines is not None:
+        eco = [c for c in ZONE_CATEGORIES if c != "basic_farmland"]
+        layers["redline"] = check_violations(new, dataset.redlines, categories=eco)
+        layers["farmland"] = check_violations(new, dataset.redlines, categories="basic_farmland")
+    if dataset.rivers is not None:
+        layers["setback"] = river_setback_violations(new, dataset.rivers, setback_m=setback_m)
+    if dataset.demolitions is not None:
+        layers["rebuilt"] = rebuilt_on_demolished(survey, dataset.demolitions)
+    # HOOK (issue 8, raster helper): add layers["landcover_change"] here from
+    # --landcover-before/--landcover-after; the writers below take any extra layer.
+    return layers
+
+
+def _landuse_table(layers: dict):
+    """All violations in one table, in check order then each layer's (sorted) order."""
+    import pandas as pd
+
+    frames = [pd.DataFrame(g.drop(columns=g.geometry.name)).assign(check=name)
+              for name, g in layers.items() if len(g)]
+    if not frames:
+        return pd.DataFrame({"check": []})
+    table = pd.concat(frames, ignore_index=True)
+    # people read this one: square metres to the cm², shares to 0.01 %
+    table = table.round({"overlap_m2": 2, "overlap_share": 4, "site_share": 4})
+    return table[["check"] + [c for c in table.columns if c != "check"]]
+
+
+def _landuse_summary(layers: dict, id_field: str):
+    from rich.table import Table
+
+    table = Table(title="Land-use checks 违法用地核查")
+    for col, justify in (("check", "left"), ("what", "left"), ("structures", "right"),
+                         ("rows", "right"), ("overlap m²", "right")):
+        table.add_column(col, justify=justify)
+    for name, g in layers.items():
+        ids = g[id_field].nunique() if id_field in g.columns else len(g)
+        area = g["overlap_m2"].sum() if "overlap_m2" in g.columns else float("nan")
+        table.add_row(name, _LANDUSE_CHECKS.get(name, name), str(ids), str(len(g)), f"{area:,.1f}")
+    return table
+
+
+@cli.command("check-landuse")
+@click.argument("dataset_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--survey", "survey_path", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Building survey to check (any vector format; buildings layer).")
+@click.option("--before", "before_path", default=None,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Earlier survey: check only structures new since then (rebuilt: whole survey).")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for violations.gpkg, violations.csv and violations.html.")
+@click.option("--setback-m", type=float, default=None,
+              help="River setback from the centre line for every river, in metres "
+                   "(default: per river level, dongping_geo/data/setbacks.yaml).")
+@click.option("--basemap", type=click.Choice(["osm", "tianditu", "tianditu_img", "gaode",
+              "gaode_satellite", "none"]), default="osm", show_default=True,
+              help="Tile layer under the map (gaode shifts the data to GCJ-02; tianditu needs a token).")
+@click.option("--offline", is_flag=True,
+              help="Write a self-contained map (Leaflet inlined) that opens without internet.")
+@click.option("--tianditu-token", envvar="TIANDITU_TOKEN", default=None,
+              help="Tianditu API key (default: the TIANDITU_TOKEN environment variable).")
+@click.option("--crs", default=None, help="CRS for files without a .prj (e.g. 4549).")
+# HOOK (issue 8): --landcover-before / --landcover-after options go here.
+def check_landuse(dataset_dir: Path, survey_path: Path, before_path: Path | None, out_dir: Path,
+                  setback_m: float | None, basemap: str, offline: bool,
+                  tianditu_token: str | None, crs: str | None) -> None:
+    """Check a building survey against red lines, farmland, river setbacks and demolished sites.
+
+    Writes OUT/violations.gpkg (one layer per check), OUT/violations.csv (UTF-8
+    with BOM) and OUT/violations.html, prints a summary table, and exits 0 when
+    there is no violation, 1 when there are violations, 2 on bad input. Made for
+    cron: no prompts, logs on stderr, deterministic row order, atomic outputs.
+    """
+    from .io import write_layers, write_table
+    from .landuse import new_structures
+    from .loaders import load_dataset, load_layer
+    from .maps import save_map, violations_map
+
+    _log(f"dataset {dataset_dir}, survey {survey_path}" + (f", before {before_path}" if before_path else ""))
+    dataset = load_dataset(dataset_dir, crs=crs, patrols=False)
+    survey = load_layer(survey_path, "buildings", crs=crs)
+    new = survey
+    if before_path is not None:
+        new = new_structures(load_layer(before_path, "buildings", crs=crs), survey)
+        _log(f"{len(new)} of {len(survey)} structures are new since {before_path.name}")
+    layers = _landuse_layers(dataset, survey, new, setback_m=setback_m)
+    if not layers:
+        from .errors import InputFileError
+
+        raise InputFileError("the dataset has nothing to check against", path=dataset_dir,
+                             expected="redlines, rivers or demolitions layers", found="none of them",
+                             fix="point DATASET_DIR at a folder laid out like data/shapefiles/")
+    written = [write_layers(layers, out_dir / "violations.gpkg"),
+               write_table(_landuse_table(layers), out_dir / "violations.csv")]
+    m = violations_map(layers, zones=dataset.redlines, rivers=dataset.rivers,
+                       demolitions=dataset.demolitions, basemap=basemap, tianditu_token=tianditu_token)
+    written.append(save_map(m, out_dir / "violations.html", offline=offline))
+    for p in written:
+        _log(f"wrote {p}")
+    _console().print(_landuse_summary(layers, "building_id"))
+    found = sum(len(g) for g in layers.values())
+    _log(f"{found} violation rows" if found else "no violations")
+    sys.exit(EXIT_FOUND if found else EXIT_OK)
+
+
 # --- demo -----------------------------------------------------------------------
 
 
