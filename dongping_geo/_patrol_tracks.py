@@ -17,7 +17,9 @@ LOCAL_TZ = "Asia/Shanghai"
 MAX_JUMP_FIXES = 5
 
 
-def check_layer(gdf: object, *, layer: str, required: tuple[str, ...]) -> gpd.GeoDataFrame:
+def check_layer(
+    gdf: object, *, layer: str, required: tuple[str, ...], to_crs: object | None = None
+) -> gpd.GeoDataFrame:
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise SchemaError(
             f"{layer} must be a GeoDataFrame",
@@ -44,6 +46,8 @@ def check_layer(gdf: object, *, layer: str, required: tuple[str, ...]) -> gpd.Ge
             found="crs=None",
             fix="set it with .set_crs(...) or load the layer with dongping_geo.loaders",
         )
+    if to_crs is not None and gdf.crs != to_crs:
+        gdf = gdf.to_crs(to_crs)
     if not gdf.crs.is_projected:
         raise CRSError(
             "distances need a projected CRS in metres",
@@ -84,7 +88,7 @@ def check_rivers(rivers: object) -> gpd.GeoDataFrame:
 
 
 def check_fixes(fixes: object, rivers_crs: object | None = None) -> gpd.GeoDataFrame:
-    fixes = check_layer(fixes, layer="patrols", required=("timestamp",))
+    fixes = check_layer(fixes, layer="patrols", required=("timestamp",), to_crs=rivers_crs)
     types = shapely.get_type_id(fixes.geometry.values)
     bad = (types != 0) & (types != -1)  # Point, or missing (dropped later)
     if bad.any():
@@ -97,8 +101,6 @@ def check_fixes(fixes: object, rivers_crs: object | None = None) -> gpd.GeoDataF
             found=fixes.geometry.iloc[i].geom_type,
             fix="explode LineString tracks into their vertices with timestamps",
         )
-    if rivers_crs is not None and fixes.crs != rivers_crs:
-        fixes = fixes.to_crs(rivers_crs)
     return fixes
 
 
