@@ -543,3 +543,100 @@ def test_sample_demolition_summary_reproduces_the_work_report(sample):
     )
     by_year = demolition_summary(sample.demolitions, by=("year",))
     assert by_year["count"].sum() == len(sample.demolitions)
+
+
+# --- the check-landuse command ------------------------------------------------------
+
+
+def _run(args):
+    from click.testing import CliRunner
+
+    from dongping_geo.cli import cli
+
+    return CliRunner().invoke(cli, args, catch_exceptions=False)
+
+
+def test_cli_finds_the_planted_violations(sample_dir, sample, tmp_path):
+    import pyogrio
+
+    out = tmp_path / "out"
+    args = [
+        "check-landuse",
+        str(sample_dir),
+        "--survey",
+        str(sample_dir / "buildings_2022.shp"),
+        "--before",
+        str(sample_dir / "buildings_2020.shp"),
+        "--out",
+        str(out),
+        "--basemap",
+        "none",
+    ]
+    result = _run(args)
+    assert result.exit_code == 1, result.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        "violations.csv",
+        "violations.gpkg",
+        "violations.html",
+    ]
+    layers = [name for name, _ in pyogrio.list_layers(out / "violations.gpkg")]
+    assert layers == ["redline", "farmland", "setback", "rebuilt"]
+    raw = (out / "violations.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Excel
+    table = pd.read_csv(out / "violations.csv", encoding="utf-8-sig")
+    planted = sample.manifest["landuse"]["violations"]
+    expected = (
+        {("redline", b) for b in planted["eco_redline"]}
+        | {("farmland", b) for b in planted["basic_farmland"]}
+        | {("setback", b) for b in planted["river_setback"]}
+        | {("rebuilt", b) for b in planted["demolished_site"]}
+    )
+    assert set(zip(table["check"], table["building_id"], strict=True)) == expected
+    assert "setback" in result.output  # the summary table
+    # deterministic: a second run writes the same table byte for byte
+    assert _run(args).exit_code == 1
+    assert (out / "violations.csv").read_bytes() == raw
+    assert not list(out.glob(".*"))  # no temporary files left behind
+
+
+def test_cli_clean_survey_exits_0(sample_dir, sample, tmp_path):
+    from dongping_geo.io import write_layer
+
+    bad = set(sample.manifest["landuse"]["violation_building_ids"])
+    clean = sample.buildings[2022]
+    clean = clean[~clean["building_id"].isin(bad)]
+    survey = write_layer(clean, tmp_path / "clean.gpkg", layer="buildings")
+    result = _run(
+        ["check-landuse", str(sample_dir), "--survey", str(survey), "--out", str(tmp_path / "o"),
+         "--basemap", "none"]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(tmp_path / "o" / "violations.csv", encoding="utf-8-sig").empty
+
+
+def test_cli_bad_input_exits_2_and_never_overwrites_an_input(sample_dir, sample, tmp_path):
+    from dongping_geo.io import write_layer
+
+    out = tmp_path / "o"
+    # a survey of points is bad input
+    pts = sample.buildings[2022].head(3).copy()
+    pts["geometry"] = pts.geometry.centroid
+    pts_file = tmp_path / "points.geojson"
+    pts.to_file(pts_file, driver="GeoJSON")
+    result = _run(["check-landuse", str(sample_dir), "--survey", str(pts_file), "--out", str(out)])
+    assert result.exit_code == 2
+    assert not out.exists() or not any(out.iterdir())
+    # the survey sits where the output would go: refused, input untouched
+    out.mkdir(exist_ok=True)
+    survey = write_layer(sample.buildings[2022].head(5), out / "violations.gpkg", layer="buildings")
+    before = survey.read_bytes()
+    result = _run(
+        ["check-landuse", str(sample_dir), "--survey", str(survey), "--out", str(out),
+         "--basemap", "none"]
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "input" in result.output
+    assert survey.read_bytes() == before
+    result = _run(["check-landuse", str(sample_dir), "--survey", str(tmp_path / "missing.shp"),
+                   "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 2
