@@ -13,7 +13,7 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -343,7 +343,9 @@ def parse_measurements(df: pd.DataFrame, *, path: Any = None) -> pd.DataFrame:
 
 def _long_cells(df: pd.DataFrame, fields: dict[str, Any], rows: np.ndarray) -> pd.DataFrame:
     def col(name: str) -> list[Any]:
-        return list(df[fields[name]]) if name in fields else [None] * len(df)
+        if name in fields:
+            return df[fields[name]].to_numpy(dtype=object)
+        return np.full(len(df), None, dtype=object)
 
     return pd.DataFrame(
         {
@@ -399,10 +401,10 @@ def _wide_cells(
             pd.DataFrame(
                 {
                     "row": rows,
-                    "section_id": list(df[fields["section_id"]]),
-                    "sampled_at": list(df[fields["sampled_at"]]),
+                    "section_id": df[fields["section_id"]].to_numpy(dtype=object),
+                    "sampled_at": df[fields["sampled_at"]].to_numpy(dtype=object),
                     "parameter_raw": code,
-                    "value_raw": list(df[c]),
+                    "value_raw": df[c].to_numpy(dtype=object),
                     "unit_raw": unit,
                     "unit_given": unit is not None,
                     "qualifier_raw": None,
@@ -418,54 +420,84 @@ def _wide_cells(
     return cells[keep.to_numpy()].sort_values(["row"], kind="stable").reset_index(drop=True)
 
 
+def _per_unique(keys: list[np.ndarray], fn: Any) -> np.ndarray:
+    """Apply ``fn(position, *key)`` once per distinct key (first occurrence), spread to all rows.
+
+    Lab tables repeat the same section codes, items, units and dates thousands of times, so
+    parsing each distinct cell once keeps the parser fast; errors still name the first row
+    holding the bad cell.
+    """
+    n = len(keys[0])
+    combo = np.empty(n, dtype=object)
+    combo[:] = list(zip(*keys, strict=True)) if len(keys) > 1 else [(k,) for k in keys[0]]
+    codes, uniques = pd.factorize(combo, use_na_sentinel=False)
+    _, first = np.unique(codes, return_index=True)
+    results = np.empty(len(uniques), dtype=object)
+    results[:] = [fn(int(pos), *combo[pos]) for pos in first]
+    return results[codes]
+
+
 def _finish(cells: pd.DataFrame, path: Any) -> pd.DataFrame:
     lookup, kinds = parameter_table()
     n = len(cells)
-    out_param = np.empty(n, dtype=object)
-    out_value = np.empty(n, dtype=float)
-    out_unit = np.empty(n, dtype=object)
-    out_qual = np.empty(n, dtype=object)
-    out_section = np.empty(n, dtype=object)
-    out_time = _parse_dates(cells, path)
-    for i, c in enumerate(cells.itertuples(index=False)):
-        row = c.row
-        sid = _text(c.section_id)
+    col = {c: cells[c].to_numpy(dtype=object) for c in cells.columns}
+    rows = col["row"]
+
+    def section(pos: int, raw: Any) -> str:
+        sid = _text(raw)
         if not sid:
             raise _err(
                 "missing section code",
                 path,
-                row,
+                rows[pos],
                 "section_id",
                 "a section code (断面编码)",
                 "",
                 "fill in the section code",
             )
-        out_section[i] = sid[:-2] if re.fullmatch(r"\d+\.0", sid) else sid
-        praw = _text(c.parameter_raw)
+        return sid[:-2] if re.fullmatch(r"\d+\.0", sid) else sid
+
+    def parameter(pos: int, raw: Any) -> str:
+        praw = _text(raw)
         code = lookup.get(param_key(praw))
         if code is None:
             raise _err(
                 "unknown parameter",
                 path,
-                row,
+                rows[pos],
                 "parameter",
                 "a GB 3838-2002 item code or Chinese name (pH, DO, CODMn, NH3_N, TP, 氨氮, 总磷 …)",
                 praw,
                 "use the item code or Chinese name of GB 3838-2002 Table 1",
             )
+        return code
+
+    out_section = _per_unique([col["section_id"]], section) if n else np.empty(0, dtype=object)
+    out_param = _per_unique([col["parameter_raw"]], parameter) if n else np.empty(0, dtype=object)
+    out_time = _parse_dates(cells, path)
+
+    def value(pos: int, code: str, *_: Any) -> tuple[float, str]:
+        c = _Cell(
+            row=rows[pos],
+            unit_raw=col["unit_raw"][pos],
+            unit_given=col["unit_given"][pos],
+            long=col["long"][pos],
+            value_field=col["value_field"][pos],
+            value_raw=col["value_raw"][pos],
+            qualifier_raw=col["qualifier_raw"][pos],
+            dl_raw=col["dl_raw"][pos],
+        )
         kind = kinds[code]
-        out_param[i] = code
         factor = _unit_factor(c, code, kind, path)
-        out_unit[i] = CANONICAL_UNIT[kind]
-        value, qualifier = _parse_value(c, code, path)
+        number, qualifier = _parse_value(c, code, path)
         if factor != 1:
-            value = value * Decimal(factor)
-        v = float(value)
+            number = number * Decimal(factor)
+        v = float(number)
         if v < 0 and kind != "temp":
             raise _err(
                 "negative value",
                 path,
-                row,
+                c.row,
                 c.value_field,
                 "a value >= 0",
                 _text(c.value_raw),
@@ -475,14 +507,33 @@ def _finish(cells: pd.DataFrame, path: Any) -> pd.DataFrame:
             raise _err(
                 "pH outside 0–14",
                 path,
-                row,
+                c.row,
                 c.value_field,
                 "a pH between 0 and 14",
                 _text(c.value_raw),
                 "check the value and the item",
             )
-        out_value[i] = v
-        out_qual[i] = qualifier
+        return v, qualifier
+
+    if n:
+        keys = [out_param] + [
+            col[k]
+            for k in (
+                "unit_raw",
+                "unit_given",
+                "value_raw",
+                "qualifier_raw",
+                "dl_raw",
+                "value_field",
+            )
+        ]
+        parsed = _per_unique(keys, value)
+        out_value = np.fromiter((p[0] for p in parsed), dtype=float, count=n)
+        out_qual = np.array([p[1] for p in parsed], dtype=object)
+    else:
+        out_value = np.empty(0, dtype=float)
+        out_qual = np.empty(0, dtype=object)
+    out_unit = np.array([CANONICAL_UNIT[kinds[c]] for c in out_param], dtype=object)
     result = pd.DataFrame(
         {
             "section_id": pd.array(out_section, dtype=object),
@@ -496,6 +547,17 @@ def _finish(cells: pd.DataFrame, path: Any) -> pd.DataFrame:
         index=pd.Index(cells["row"].to_numpy(), name="row"),
     )
     return _check_duplicates(result, path)
+
+
+class _Cell(NamedTuple):
+    row: Any
+    unit_raw: Any
+    unit_given: Any
+    long: Any
+    value_field: Any
+    value_raw: Any
+    qualifier_raw: Any
+    dl_raw: Any
 
 
 def _unit_factor(c: Any, code: str, kind: str, path: Any) -> Decimal | int:
@@ -594,20 +656,13 @@ def _parse_value(c: Any, code: str, path: Any) -> tuple[Decimal, str]:
 
 def _parse_dates(cells: pd.DataFrame, path: Any) -> pd.DatetimeIndex:
     """Parse 2022-03-05, 2022/3/5, 2022年3月5日 (optionally with a time) as China time."""
-    cache: dict[Any, pd.Timestamp] = {}
-    stamps = []
-    for raw, row in zip(cells["sampled_at"], cells["row"], strict=True):
-        k = raw if not isinstance(raw, (list, dict)) else str(raw)
-        try:
-            ts = cache[k]
-        except (KeyError, TypeError):
-            ts = _parse_date(raw, row, path)
-            try:
-                cache[k] = ts
-            except TypeError:
-                pass
-        stamps.append(ts)
-    return pd.DatetimeIndex(stamps, tz=TZ) if stamps else pd.DatetimeIndex([], tz=TZ)
+    if not len(cells):
+        return pd.DatetimeIndex([], tz=TZ)
+    raw = cells["sampled_at"].to_numpy(dtype=object)
+    rows = cells["row"].to_numpy()
+    # Parse each distinct cell once; carry UTC nanoseconds to build the index in one call.
+    ns = _per_unique([raw], lambda pos, value: _parse_date(value, rows[pos], path).value)
+    return pd.DatetimeIndex(pd.to_datetime(ns.astype(np.int64), utc=True)).tz_convert(TZ)
 
 
 def _parse_date(raw: Any, row: Any, path: Any) -> pd.Timestamp:
