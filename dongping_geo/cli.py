@@ -446,12 +446,16 @@ def demo(data_dir: Path | None, out_dir: Path) -> None:
         if name not in cli.commands:
             err.print(f"[yellow]skipped {name}: command not available[/yellow]")
             continue
-        err.print(f"[bold]dongping-geo {name}[/bold]")
+        if name != "validate":  # validate prints its own title
+            err.print(f"[bold]dongping-geo {name}[/bold]")
         try:
             cli.main(args=[name, *args], prog_name="dongping-geo", standalone_mode=False)
             code = EXIT_OK
         except SystemExit as exc:
             code = exc.code or 0
+        except click.ClickException as exc:
+            exc.show()
+            code = exc.exit_code
         if code not in (EXIT_OK, EXIT_FOUND):  # 1 = findings (violations, problems): expected
             failures.append(name)
     written = sorted(p for p in out_dir.rglob("*") if p.is_file() and p not in before)
