@@ -296,7 +296,8 @@ def _exceedance(v: np.ndarray, item: str, limits: dict[str, tuple[str, np.ndarra
     bound, lim = limits[item]
     if bound != "max":
         return np.full(v.shape, np.nan)
-    mult = (v - lim[2]) / lim[2]
+    # Rounded to 4 decimals: reported multiples need no more, and it hides float noise.
+    mult = np.round((v - lim[2]) / lim[2], 4)
     return np.where(v > lim[2], mult, np.nan)
 
 
@@ -336,7 +337,8 @@ def _classify_wide(wide: pd.DataFrame, waterbody: str, *, with_pollutants: bool)
             mat, exc_mat, assessed, mask, limit=3, priority=priority
         )
         for item in classified:
-            out[f"exceed_{item}"] = exc[item]
+            if limits[item][0] == "max":  # not computed for pH and DO
+                out[f"exceed_{item}"] = exc[item]
     return out
 
 
@@ -544,7 +546,7 @@ def assess_sections(
         ``main_pollutants`` (empty when the class is III or better; else up to three items
         worse than Class III: cyanide and heavy metals first, then worst class, then largest
         exceedance multiple), ``exceed_<item>`` ((C − L_III) / L_III where C exceeds
-        Class III, NaN otherwise and for pH and DO), ``target_class`` and ``meets_target``
+        Class III, NaN otherwise; no column for pH and DO), ``target_class`` and ``meets_target``
         (``water_class <= target_class``; NA when either is missing).
 
     Raises
@@ -622,7 +624,11 @@ def assess_sections(
     for col in ("name", "tier", "river_id"):
         if col not in result.columns:
             result[col] = pd.NA
-    front = ["section_id", "name", "tier", "river_id", "period", "n_samples"]
+    # The verdict first, then item means, item classes and exceedance multiples.
+    front = [
+        "section_id", "name", "tier", "river_id", "period", "n_samples", "water_class",
+        "target_class", "meets_target", "grade", "main_pollutants", "determining",
+    ]  # fmt: skip
     rest = [c for c in result.columns if c not in front]
     return result[front + rest].sort_values(["section_id", "period"], ignore_index=True)
 
@@ -787,7 +793,12 @@ def assess_rivers(
     )
     meets[~has.to_numpy()] = pd.NA
     out["meets_target"] = meets
-    return out.reset_index(drop=True)
+    front = [
+        "river_id", "name", "period", "n_sections", "method", "water_class", "target_class",
+        "meets_target", "grade", "share_I_III", "share_worse_V", "n_sections_meeting_target",
+        "main_pollutants",
+    ]  # fmt: skip
+    return out[front + [c for c in out.columns if c not in front]].reset_index(drop=True)
 
 
 def _share_pollutants(

@@ -289,7 +289,7 @@ def test_target_grade_main_pollutants_and_exceedance():
     assert s1["exceed_NH3_N"] == pytest.approx(2.0)
     assert s1["exceed_TP"] == pytest.approx(1.25)
     assert s1["exceed_CODMn"] == pytest.approx(1.0)
-    assert np.isnan(s1["exceed_DO"]) and np.isnan(s1["exceed_pH"])
+    assert "exceed_DO" not in a.columns and "exceed_pH" not in a.columns
     assert not s1["meets_target"]
     assert a.loc["S2", "grade"] == "良好"
     assert a.loc["S2", "main_pollutants"] == ""
