@@ -185,7 +185,7 @@ class Tracks:
     link: np.ndarray  # bool per sorted fix: joined to the fix nxt[i]
     nxt: np.ndarray  # next live fix of the same sorted order (-1 at the end)
     jump: np.ndarray  # bool per sorted fix: dropped as a GPS jump
-    speed_in_kmh: np.ndarray
+    speed_in_kmh: np.ndarray  # raw speed from the previous fix (before dropping jumps)
 
 
 def _links(code, t, x, y, max_gap_s, max_speed_kmh):
@@ -222,11 +222,14 @@ def build_tracks(
     x, y = xy[:, 0], xy[:, 1]
     n = len(order)
     jump = np.zeros(n, dtype=bool)
+    speed_in = np.full(n, np.nan)
     for _ in range(2 if drop_jumps else 0):
         live = np.flatnonzero(~jump)
         if len(live) < 2:
             break
-        same, gap, fast, _ = _links(code[live], t[live], x[live], y[live], max_gap_s, max_speed_kmh)
+        same, gap, fast, speed = _links(code[live], t[live], x[live], y[live], max_gap_s, max_speed_kmh)
+        if not jump.any():  # first round: the raw speed into every fix, for reports
+            speed_in[live[1:]] = np.where(same, speed, np.nan)
         if not fast.any():
             break
         # Runs of fixes between cuts of any kind; mark which ends are speed cuts.
@@ -252,13 +255,11 @@ def build_tracks(
     li = np.flatnonzero(~jump)
     link = np.zeros(n, dtype=bool)  # link[i]: fix i is joined to fix nxt[i]
     nxt = np.full(n, -1)
-    speed_in = np.full(n, np.nan)
     if len(li) >= 2:
-        same, gap, fast, speed = _links(code[li], t[li], x[li], y[li], max_gap_s, max_speed_kmh)
+        same, gap, fast, _ = _links(code[li], t[li], x[li], y[li], max_gap_s, max_speed_kmh)
         # Links between live fixes skip the dropped ones.
         link[li[:-1][same & ~gap & ~fast]] = True
         nxt[li[:-1]] = li[1:]
-        speed_in[li[1:]] = np.where(same, speed, np.nan)
     return Tracks(order, code, np.asarray(names), t, x, y, link, nxt, jump, speed_in)
 
 

@@ -414,3 +414,51 @@ def test_compliance_unknown_level_is_a_config_error():
     rivers = rivers_gdf([RIVER], level=["county"], chief=["王"])
     with pytest.raises(ConfigError, match="level"):
         compliance(rivers, fixes_gdf(along(0, 100, 10)), start="2024-03-01", end="2024-03-31")
+
+
+# --- the sample dataset's planted patrol gaps ------------------------------------------
+@pytest.fixture(scope="module")
+def sample(sample_dir):
+    from dongping_geo.loaders import load_dataset
+
+    ds = load_dataset(sample_dir)
+    if ds.patrols is None or not ds.manifest or "patrols" not in ds.manifest:
+        pytest.skip("sample dataset has no patrols")
+    return ds
+
+
+@pytest.mark.slow
+def test_sample_coverage_reproduces_manifest(sample):
+    planted = sample.manifest["patrols"]
+    tol = planted["coverage_tolerance_m"]
+    cov = river_coverage(sample.rivers, sample.patrols, tolerance_m=tol).set_index("river_id")
+    # The manifest samples each river every 5 m: allow that resolution plus 0.5 %.
+    expected = pd.Series(planted["covered_share_at_40m"])
+    slack = 0.005 + 10 / cov["length_m"]
+    diff = (cov["coverage"] - expected.reindex(cov.index)).abs()
+    assert (diff <= slack).all(), diff[diff > slack]
+    never = planted["never_patrolled"]
+    assert (cov.loc[never, "patrols"] == 0).all()
+    assert (cov.loc[never, "coverage"] < 0.2).all()  # only where they meet patrolled rivers
+    full = pd.Series(planted["fully_patrolled_patrols_per_year"])
+    assert (cov.loc[full.index, "patrols"] == full).all()
+    assert (cov.loc[full.index, "coverage"] > 0.99).all()
+    # Partially patrolled rivers: walked from the first vertex, the rest is a gap.
+    gaps = uncovered_segments(sample.rivers, sample.patrols, tolerance_m=tol, min_length_m=50)
+    for part in planted["partially_patrolled"]:
+        g = gaps[gaps["river_id"] == part["river_id"]].sort_values("length_m").iloc[-1]
+        length = cov.loc[part["river_id"], "length_m"]
+        assert g.to_m == pytest.approx(length, abs=2 * tol)  # it may end near a patrolled junction
+        assert g.from_m == pytest.approx(part["covered_length_m"], abs=2 * tol)
+
+
+@pytest.mark.slow
+def test_sample_clean_fixes_finds_planted_glitches(sample):
+    planted = sample.manifest["patrols"]["glitches"]
+    _, dropped = clean_fixes(sample.patrols)
+    jumps = dropped[dropped["reason"] == "speed jump"]
+    assert sorted(jumps["patrol_id"]) == sorted(j["patrol_id"] for j in planted["jumps"])
+    assert sorted(jumps["timestamp"]) == sorted(pd.Timestamp(j["timestamp"]) for j in planted["jumps"])
+    dups = dropped[dropped["reason"] == "duplicate"].groupby("patrol_id").size()
+    assert dups.to_dict() == {d["patrol_id"]: d["extra_copies"] for d in planted["duplicates"]}
+    assert set(dropped["reason"]) == {"speed jump", "duplicate"}
