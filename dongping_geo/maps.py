@@ -1026,7 +1026,9 @@ def add_features(
         "opacity": opacity,
         "fillOpacity": fill_opacity,
     }
-    layer = _GeoJsonLayer(geojson, name=name, style=style, radius=radius, show=show)
+    # Leaflet's layer control inserts layer names as HTML, and names may come from data
+    # (a chief's name, a river's name), so escape them too.
+    layer = _GeoJsonLayer(geojson, name=html.escape(name), style=style, radius=radius, show=show)
     m.add_child(layer)
 
     if legend and category:

@@ -119,10 +119,11 @@ def test_switching_a_layer_off_hides_its_features_and_legend(browser_page, datas
 
 def test_script_in_an_attribute_shows_as_text_and_does_not_run(browser_page, dataset, tmp_path):  # noqa: F811
     m = maps.base_map(dataset.rivers, basemap="none")
+    # The payload is in an attribute (tooltip, popup, legend) and in the layer name.
     layer = maps.add_lines(
         m,
         dataset.rivers,
-        name="河道 Rivers",
+        name="河道 " + PAYLOAD,
         category="name",
         tooltip=["name"],
         popup=["name", "chief"],
@@ -146,6 +147,12 @@ def test_script_in_an_attribute_shows_as_text_and_does_not_run(browser_page, dat
     assert page.page.locator(".leaflet-tooltip", has_text="<img src=x").count() == 1
     assert (
         page.page.locator(".dg-legend", has_text="<script>window.__xss = 1</script>").count() == 1
+    )
+    assert (
+        page.page.locator(
+            ".leaflet-control-layers", has_text="河道 <script>window.__xss = 1</script>"
+        ).count()
+        == 1
     )
     assert page.page.locator(".leaflet-container img[src='x']").count() == 0
     assert page.errors == []

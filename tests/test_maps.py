@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import inspect
 import json
 import re
@@ -11,11 +12,14 @@ from pathlib import Path
 import folium
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 import xyzservices.providers as xyz
 from click.testing import CliRunner
 from folium import plugins
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dongping_geo import maps
 from dongping_geo.errors import ConfigError, CRSError, GeometryError, OutputError, SchemaError
@@ -505,3 +509,43 @@ def test_overview_of_the_sample_dataset(sample_dir, tmp_path):
         if type(c).__name__ == "_GeoJsonLayer"
     }
     assert layers["河道 Rivers"] == len(ds.rivers)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(min_size=1, max_size=40))
+def test_any_text_is_escaped_and_round_trips(text):
+    g = gpd.GeoDataFrame({"name": [text]}, geometry=[shapely.Point(121.5, 31.7)], crs=4326)
+    layer = maps.add_points(maps.base_map(g, basemap="none"), g, name="p", tooltip={"name": "名称"})
+    cell = re.fullmatch(
+        r'<table class="dg-tip"><tr><th>名称</th><td>(.*)</td></tr></table>',
+        layer.data["features"][0]["properties"]["_t"],
+        re.S,
+    )
+    assert cell is not None
+    assert "<" not in cell.group(1) and ">" not in cell.group(1) and '"' not in cell.group(1)
+    assert html.unescape(cell.group(1)) == text
+
+
+def test_dates_numbers_and_missing_values_are_formatted_for_people():
+    g = gpd.GeoDataFrame(
+        {
+            "timestamp": pd.to_datetime(["2022-03-05 08:30", None]).tz_localize("Asia/Shanghai"),
+            "demolished_on": pd.to_datetime(["2022-03-05", "2022-04-01"]),
+            "area_m2": [1200.5, np.nan],
+        },
+        geometry=[shapely.Point(121.5, 31.7), shapely.Point(121.51, 31.71)],
+        crs=4326,
+    )
+    layer = maps.add_points(
+        maps.base_map(g, basemap="none"),
+        g,
+        name="p",
+        tooltip=["timestamp", "demolished_on", "area_m2"],
+    )
+    first, second = (f["properties"]["_t"] for f in layer.data["features"])
+    assert "<th>时间 Time</th><td>2022-03-05 08:30</td>" in first
+    assert "<th>拆除日期 Demolished on</th><td>2022-03-05</td>" in first
+    assert "<td>1,200.5</td>" in first
+    assert (
+        "<th>时间 Time</th><td>—</td>" in second and "<th>面积 Area (m²)</th><td>—</td>" in second
+    )
