@@ -195,7 +195,7 @@ _CSS = """
 <style>
 .dg-legend {background: rgba(255,255,255,0.92); padding: 6px 10px; border-radius: 5px;
   box-shadow: 0 1px 5px rgba(0,0,0,0.4); font: 12px/1.5 "Noto Sans CJK SC", "Microsoft YaHei",
-  "PingFang SC", sans-serif; color: #222; max-width: 260px;}
+  "PingFang SC", sans-serif; color: #222; max-width: 260px; max-height: 40vh; overflow-y: auto;}
 .dg-legend .dg-legend-title {font-weight: bold; margin-bottom: 3px;}
 .dg-legend .dg-swatch {display: inline-block; width: 14px; height: 14px; margin-right: 6px;
   vertical-align: -2px; border: 1px solid rgba(0,0,0,0.35);}
@@ -464,6 +464,7 @@ def base_map(
             secondary_length_unit="kilometers",
             primary_area_unit="sqmeters",
             secondary_area_unit="hectares",
+            localization="cn",  # leaflet-measure ships a Chinese locale
         ).add_to(m)
     if title:
         _Title(title).add_to(m)

@@ -158,7 +158,7 @@ def test_bounds_from_data_fit_the_map(rivers):
 def test_controls_are_present():
     html = maps.map_html(maps.base_map((121.4, 31.6, 121.6, 31.8), basemap="none", title="东平镇"))
     assert "L.control.fullscreen" in html
-    assert "new L.Control.Measure(" in html
+    assert "new L.Control.Measure(" in html and '"localization": "cn"' in html
     assert "L.control.scale" in html and "imperial: false" in html
     assert "L.control.layers" in html
     assert '"东平镇"' in html or "\\u4e1c\\u5e73\\u9547" in html
