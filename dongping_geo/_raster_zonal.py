@@ -9,17 +9,20 @@ handled piecewise and its partial results are merged.
 
 from __future__ import annotations
 
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 from rasterio.windows import Window
 
-from ._raster_coverage import Segments, window_pieces
+from ._raster_coverage import polygon_segments, window_pieces
 
 # About 4 M pixels per chunk: large enough to amortise per-read overhead,
 # small enough that two chunks in flight stay far below the memory budget.
 CHUNK_TARGET_PX = 2048
+# Bytes of decoded chunks the reader thread may hold ahead of the statistics.
+READ_AHEAD_BYTES = 256 * 2**20
 
 
 @dataclass
@@ -135,12 +138,13 @@ def _expand(zone, flat_start, length, weight):
 def run(
     ds,
     band: int,
-    segs: Segments,
+    pixel_geoms: np.ndarray,
     bounds_px: np.ndarray,
     *,
     categorical: bool,
     quantiles: np.ndarray,
     row_area: np.ndarray | None = None,
+    need_minmax: bool = True,
 ) -> ContinuousResult | CategoricalResult:
     """Read every needed block once and reduce it into per-zone statistics."""
     n_zones = len(bounds_px)
@@ -148,17 +152,13 @@ def run(
     nodata = ds.nodatavals[band - 1]
     if nodata is not None and np.isnan(nodata):
         nodata = None
-    is_float = np.dtype(ds.dtypes[band - 1]).kind == "f"
+    dtype = np.dtype(ds.dtypes[band - 1])
+    is_float = dtype.kind == "f"
     ch = _chunk_size(ds.block_shapes[band - 1][0], ds.height)
 
-    # Bucket the boundary pieces by chunk row; a stable sort keeps the
-    # (zone, row, col) order inside each bucket.
-    bucket = segs.row // ch
-    order = np.argsort(bucket, kind="stable")
-    b_sorted = bucket[order]
-    sz, sr, sc = segs.zone[order], segs.row[order], segs.col[order]
-    sa, sdy = segs.a[order], segs.dy[order]
-    zone_col0 = box[:, 2]
+    def read(i: int) -> np.ndarray:
+        r0, r1, c0, c1 = p.chunks[i]
+        return ds.read(band, window=Window(c0, r0, c1 - c0, r1 - r0))
 
     count = np.zeros(n_zones)
     total = np.zeros(n_zones)
@@ -169,15 +169,30 @@ def run(
     cat_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     in_chunk = np.zeros(n_zones, dtype=bool)
 
-    def read(i: int) -> np.ndarray:
-        r0, r1, c0, c1 = p.chunks[i]
-        return ds.read(band, window=Window(c0, r0, c1 - c0, r1 - r0))
-
     with ThreadPoolExecutor(max_workers=1) as pool:
-        nxt = pool.submit(read, 0) if p.chunks else None
+        # The reader thread starts at once and stays up to READ_AHEAD_BYTES
+        # ahead, so decoding overlaps the boundary cutting and the statistics.
+        chunk_bytes = max(1, max(((r1 - r0) * (c1 - c0) for r0, r1, c0, c1 in p.chunks), default=1))
+        ahead = max(2, READ_AHEAD_BYTES // (chunk_bytes * dtype.itemsize))
+        pending = deque(pool.submit(read, i) for i in range(min(ahead, len(p.chunks))))
+        next_read = len(pending)
+
+        segs = polygon_segments(pixel_geoms)
+        # Bucket the boundary pieces by chunk row; a stable sort keeps the
+        # (zone, row, col) order inside each bucket.
+        bucket = segs.row // ch
+        order = np.argsort(bucket, kind="stable")
+        b_sorted = bucket[order]
+        sz, sr, sc = segs.zone[order], segs.row[order], segs.col[order]
+        sa, sdy = segs.a[order], segs.dy[order]
+        del segs, bucket, order
+        zone_col0 = box[:, 2]
+
         for i, zones in enumerate(p.pairs):
-            data = nxt.result()
-            nxt = pool.submit(read, i + 1) if i + 1 < len(p.chunks) else None
+            data = pending.popleft().result()
+            if next_read < len(p.chunks):
+                pending.append(pool.submit(read, next_read))
+                next_read += 1
             R0, R1, C0, C1 = p.chunks[i]
             h, w = R1 - R0, C1 - C0
             lo, hi = np.searchsorted(b_sorted, (R0 // ch, R0 // ch + 1))
@@ -189,13 +204,13 @@ def run(
                 zone_col0, R0, C0, C1,
             )
 
-            # Flat views padded by one element so that a run may end at the last pixel.
+            # Flat views padded by one pixel so that a run may end at the last one.
             n = h * w
             flat = data.reshape(-1)
             invalid = np.zeros(n + 1, dtype=bool)
             invalid[n] = True
             if nodata is not None:
-                invalid[:n] |= flat == nodata
+                np.equal(flat, nodata, out=invalid[:n])
             if is_float:
                 invalid[:n] |= np.isnan(flat)
             any_invalid = bool(invalid[:n].any())
@@ -233,38 +248,50 @@ def run(
                         qparts.setdefault(z, []).append((v, wt))
 
             if not categorical:
-                # Boundary cells one by one, runs in bulk with reduceat.
+                # Boundary cells one by one ...
                 cv = flat[cidx].astype(np.float64)
                 count += np.bincount(cz, weights=cw, minlength=n_zones)
                 total += np.bincount(cz, weights=cw * cv, minlength=n_zones)
-                np.fmin.at(vmin, cz, cv)
-                np.fmax.at(vmax, cz, cv)
+                if need_minmax:
+                    np.fmin.at(vmin, cz, cv)
+                    np.fmax.at(vmax, cz, cv)
+                # ... runs in bulk with reduceat, which also reduces the gap from
+                # one run's end to the next run's start: with starts descending
+                # every gap is a single pixel.
                 if r_len.size:
-                    vz = np.empty(n + 1)
-                    vz[:n] = flat
-                    vz[n] = 0.0
-                    # reduceat also reduces the gap between one run's end and the
-                    # next run's start: with starts descending each gap is one pixel.
                     ro = np.argsort(-r_start, kind="stable")
                     rz, rcov, rst, rl = pc.run_zone[ro], pc.run_cov[ro], r_start[ro], r_len[ro]
                     ind = np.empty(2 * rl.size, dtype=np.int64)
                     ind[0::2] = rst
                     ind[1::2] = rst + rl
+                    vz = np.empty(n + 1)
+                    vz[n] = 0.0
                     if any_invalid:
-                        vn = vz.copy()
-                        vn[invalid] = np.nan
+                        np.copyto(vz[:n], flat)
                         vz[invalid] = 0.0
-                        r_cnt = np.add.reduceat(~invalid, ind, dtype=np.int64)[0::2]
+                        # Invalid pixels per run from a prefix count (exact integers).
+                        cinv = np.zeros(n + 2, dtype=np.int32)
+                        np.cumsum(invalid, out=cinv[1:], dtype=np.int32)
+                        r_cnt = rl - (cinv[rst + rl] - cinv[rst])
                     else:
-                        vn = vz
+                        np.copyto(vz[:n], flat)
                         r_cnt = rl
                     r_sum = np.add.reduceat(vz, ind)[0::2]
-                    r_min = np.fmin.reduceat(vn, ind)[0::2]
-                    r_max = np.fmax.reduceat(vn, ind)[0::2]
                     count += np.bincount(rz, weights=rcov * r_cnt, minlength=n_zones)
                     total += np.bincount(rz, weights=rcov * r_sum, minlength=n_zones)
-                    np.fmin.at(vmin, rz, r_min)
-                    np.fmax.at(vmax, rz, r_max)
+                    if need_minmax:
+                        # Native dtype (float32 halves the memory traffic); NaN
+                        # marks invalid pixels, which fmin/fmax skip.
+                        if any_invalid:
+                            vn = np.empty(n + 1, dtype=np.float64 if dtype.kind != "f" else dtype)
+                            np.copyto(vn[:n], flat, casting="unsafe")
+                            vn[invalid] = np.nan
+                        else:
+                            vn = np.empty(n + 1, dtype=flat.dtype)
+                            vn[:n] = flat
+                            vn[n] = flat[0]
+                        np.fmin.at(vmin, rz, np.fmin.reduceat(vn, ind)[0::2])
+                        np.fmax.at(vmax, rz, np.fmax.reduceat(vn, ind)[0::2])
 
             p.remaining[zones] -= 1
             if qparts:

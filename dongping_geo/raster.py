@@ -288,7 +288,7 @@ def zonal_stats(
     ...                     legend=LANDCOVER_LEGEND)  # doctest: +SKIP
     >>> cover["share_built_up"]  # doctest: +SKIP
     """
-    from ._raster_coverage import polygon_segments, to_pixel_space
+    from ._raster_coverage import to_pixel_space
     from ._raster_zonal import run
 
     if isinstance(zones, gpd.GeoSeries):
@@ -327,15 +327,15 @@ def zonal_stats(
         if big.any():
             pix[big] = shapely.intersection(pix[big], shapely.box(*frame))
             bounds[big] = shapely.bounds(pix[big])
-        segs = polygon_segments(pix)
         res = run(
             ds,
             band,
-            segs,
+            pix,
             bounds,
             categorical=categorical,
             quantiles=np.asarray(pcts) / 100.0,
             row_area=row_area,
+            need_minmax=bool({"min", "max"} & set(plain)),
         )
 
     out = pd.DataFrame(zones.drop(columns=zones.geometry.name))
