@@ -140,8 +140,32 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
     },
 }
 
+# Water-quality classes (GB 3838-2002), shared by target and assessed classes.
+_WATER_CLASS_LABELS = {
+    "I": "Ⅰ类 Class I",
+    "II": "Ⅱ类 Class II",
+    "III": "Ⅲ类 Class III",
+    "IV": "Ⅳ类 Class IV",
+    "V": "Ⅴ类 Class V",
+    "劣V": "劣Ⅴ类 Worse than V",
+}
+# Blue (I-II), green (III), yellow (IV), orange (V), red (worse than V): the colour
+# scheme of China's surface-water quality assessment method.
+_WATER_CLASS_COLOURS = {
+    "I": "#00b0f0",
+    "II": "#0070c0",
+    "III": "#00b050",
+    "IV": "#ffd700",
+    "V": "#ff8c00",
+    "劣V": "#e00000",
+}
+VALUE_LABELS["target_class"] = _WATER_CLASS_LABELS
+VALUE_LABELS["water_class"] = _WATER_CLASS_LABELS
+
 #: Default colours per category value, per canonical field (legend colours in docs/maps.md).
 PALETTES: dict[str, dict[str, str]] = {
+    "target_class": _WATER_CLASS_COLOURS,
+    "water_class": _WATER_CLASS_COLOURS,
     "level": {"district": "#08306b", "town": "#2171b5", "village": "#6baed6"},
     "region": {
         "dongfeng": "#1b9e77",
