@@ -443,13 +443,14 @@ def test_sample_coverage_reproduces_manifest(sample):
     full = pd.Series(planted["fully_patrolled_patrols_per_year"])
     assert (cov.loc[full.index, "patrols"] == full).all()
     assert (cov.loc[full.index, "coverage"] > 0.99).all()
-    # Partially patrolled rivers: walked from the first vertex, the rest is a gap.
+    # Partially patrolled rivers: walked from the first vertex; the planted gap starts
+    # where the walks stopped (later stretches may be crossed by other rivers' patrols).
     gaps = uncovered_segments(sample.rivers, sample.patrols, tolerance_m=tol, min_length_m=50)
     for part in planted["partially_patrolled"]:
-        g = gaps[gaps["river_id"] == part["river_id"]].sort_values("length_m").iloc[-1]
-        length = cov.loc[part["river_id"], "length_m"]
-        assert g.to_m == pytest.approx(length, abs=2 * tol)  # it may end near a patrolled junction
-        assert g.from_m == pytest.approx(part["covered_length_m"], abs=2 * tol)
+        first = gaps[gaps["river_id"] == part["river_id"]].sort_values("from_m").iloc[0]
+        # The last fix covers up to ~tol beyond the end of the walk (plus GPS noise).
+        assert part["covered_length_m"] - 10 <= first.from_m <= part["covered_length_m"] + tol + 15
+        assert first.length_m > 50
 
 
 @pytest.mark.slow
