@@ -274,7 +274,8 @@ def _log(message: str) -> None:
     click.echo(f"{datetime.now().astimezone():%Y-%m-%d %H:%M:%S%z} check-landuse: {message}", err=True)
 
 
-def _landuse_layers(dataset, survey, new, *, setback_m: float | None = None) -> dict:
+def _landuse_layers(dataset, survey, new, *, setback_m: float | None = None,
+                    landcover: tuple[Path, Path] | None = None) -> dict:
     """Run the land-use checks; return {check name: violations GeoDataFrame}.
 
     ``new`` is the part of the survey to check against zones and setbacks (the
@@ -298,8 +299,17 @@ def _landuse_layers(dataset, survey, new, *, setback_m: float | None = None) -> 
         layers["setback"] = river_setback_violations(new, dataset.rivers, setback_m=setback_m)
     if dataset.demolitions is not None:
         layers["rebuilt"] = rebuilt_on_demolished(survey, dataset.demolitions)
-    # HOOK (issue 8, raster helper): add layers["landcover_change"] here from
-    # --landcover-before/--landcover-after; the writers below take any extra layer.
+    if landcover is not None and dataset.redlines is not None:
+        # Land-cover change patches inside red lines / farmland: inspection candidates.
+        from .raster import SUSPECT_CHANGE_FROM, SUSPECT_CHANGE_TO, detect_change
+
+        changes = detect_change(*landcover, from_classes=SUSPECT_CHANGE_FROM,
+                                to_classes=SUSPECT_CHANGE_TO)
+        _log(f"{len(changes)} land-cover change patches between {landcover[0].name} "
+             f"and {landcover[1].name}")
+        hits = check_violations(changes, dataset.redlines, id_field="change_id")
+        attrs = changes.drop(columns=changes.geometry.name).rename(columns={"area_m2": "change_area_m2"})
+        layers["landcover_change"] = hits.merge(attrs, on="change_id", how="left")
     return layers
 
 
@@ -352,10 +362,15 @@ def _landuse_summary(layers: dict, id_field: str):
 @click.option("--tianditu-token", envvar="TIANDITU_TOKEN", default=None,
               help="Tianditu API key (default: the TIANDITU_TOKEN environment variable).")
 @click.option("--crs", default=None, help="CRS for files without a .prj (e.g. 4549).")
-# HOOK (issue 8): --landcover-before / --landcover-after options go here.
+@click.option("--landcover-before", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Earlier land-cover GeoTIFF (with --landcover-after): add a "
+                                 "landcover_change layer of change patches inside red lines/farmland.")
+@click.option("--landcover-after", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Later land-cover GeoTIFF on the same grid as --landcover-before.")
 def check_landuse(dataset_dir: Path, survey_path: Path, before_path: Path | None, out_dir: Path,
                   setback_m: float | None, basemap: str, offline: bool,
-                  tianditu_token: str | None, crs: str | None) -> None:
+                  tianditu_token: str | None, crs: str | None,
+                  landcover_before: Path | None = None, landcover_after: Path | None = None) -> None:
     """Check a building survey against red lines, farmland, river setbacks and demolished sites.
 
     Writes OUT/violations.gpkg (one layer per check), OUT/violations.csv (UTF-8
@@ -368,6 +383,8 @@ def check_landuse(dataset_dir: Path, survey_path: Path, before_path: Path | None
     from .loaders import load_dataset, load_layer
     from .maps import save_map, violations_map
 
+    if (landcover_before is None) != (landcover_after is None):
+        raise click.UsageError("--landcover-before and --landcover-after go together")
     _log(f"dataset {dataset_dir}, survey {survey_path}" + (f", before {before_path}" if before_path else ""))
     dataset = load_dataset(dataset_dir, crs=crs, patrols=False)
     survey = load_layer(survey_path, "buildings", crs=crs)
@@ -375,7 +392,8 @@ def check_landuse(dataset_dir: Path, survey_path: Path, before_path: Path | None
     if before_path is not None:
         new = new_structures(load_layer(before_path, "buildings", crs=crs), survey)
         _log(f"{len(new)} of {len(survey)} structures are new since {before_path.name}")
-    layers = _landuse_layers(dataset, survey, new, setback_m=setback_m)
+    landcover = (landcover_before, landcover_after) if landcover_before is not None else None
+    layers = _landuse_layers(dataset, survey, new, setback_m=setback_m, landcover=landcover)
     if not layers:
         from .errors import InputFileError
 

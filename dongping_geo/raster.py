@@ -32,6 +32,8 @@ __all__ = [
     "LANDCOVER_LEGEND",
     "LANDCOVER_NODATA",
     "CONTINUOUS_STATS",
+    "SUSPECT_CHANGE_FROM",
+    "SUSPECT_CHANGE_TO",
     "zonal_stats",
     "detect_change",
 ]
@@ -63,6 +65,12 @@ LANDCOVER_LEGEND: dict[int, LandCoverClass] = {
         LandCoverClass(7, "bare", "裸地", "#a1887f"),
     )
 }
+
+#: Transitions worth a field inspection: from open land (water, farmland, forest,
+#: wetland) to hardened or covered land (built-up, greenhouse, bare) -- what
+#: illegal construction, greenhouse housing (大棚房) and yards look like from above.
+SUSPECT_CHANGE_FROM = ("water", "farmland", "forest", "wetland")
+SUSPECT_CHANGE_TO = ("built_up", "greenhouse", "bare")
 
 #: Statistics :func:`zonal_stats` computes for continuous rasters.
 CONTINUOUS_STATS = ("mean", "min", "max", "sum", "count")

@@ -417,3 +417,29 @@ def test_detect_change_finds_every_planted_change_in_the_sample(sample_dir):
         assert hit["area_m2"].iloc[0] == pytest.approx(p["area_m2"])
         assert hit.geometry.iloc[0].symmetric_difference(box).area < 1e-6
     assert len(out) == len(patches)
+
+
+@pytest.mark.slow
+def test_check_landuse_cli_adds_landcover_change_layer(sample_dir, tmp_path):
+    from click.testing import CliRunner
+
+    from dongping_geo.cli import cli
+
+    b, a = sample_dir / "landcover_2020.tif", sample_dir / "landcover_2022.tif"
+    if not (b.exists() and a.exists()):
+        pytest.skip("sample land-cover rasters not generated yet")
+    manifest = json.loads((sample_dir / "manifest.json").read_text(encoding="utf-8"))
+    patches = [p for key in manifest["landcover"] if key.startswith("changes") for p in manifest["landcover"][key]]
+    args = ["check-landuse", str(sample_dir), "--survey", str(sample_dir / "buildings_2022.shp"),
+            "--out", str(tmp_path / "out"), "--basemap", "none", "--offline"]
+    half = CliRunner().invoke(cli, [*args, "--landcover-before", str(b)])
+    assert half.exit_code == 2 and "go together" in half.output
+    res = CliRunner().invoke(cli, [*args, "--landcover-before", str(b), "--landcover-after", str(a)])
+    assert res.exit_code == 1, res.output
+    layer = gpd.read_file(tmp_path / "out" / "violations.gpkg", layer="landcover_change")
+    # The sample plants every change on farmland inside a protected zone.
+    redlines = gpd.read_file(sample_dir / "redlines.shp").to_crs(CRS)
+    inside = [p for p in patches if redlines.intersection(shapely.box(*p["bbox"])).area.max() > 0]
+    assert len(inside) > 0
+    assert sorted(layer["change_area_m2"].unique()) == sorted(p["area_m2"] for p in inside)
+    assert set(layer["to_name"]) == {p["to_class"] for p in inside}
