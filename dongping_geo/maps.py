@@ -2103,7 +2103,7 @@ def coverage_map(
     """Map river-chief patrol coverage: rivers coloured by coverage, gaps highlighted, tracks.
 
     Rivers are coloured on a continuous red → green legend by the share covered
-    (0–100 %); uncovered stretches are drawn on top in a thick dashed magenta;
+    (0–100 %); uncovered stretches are drawn on top in thick magenta;
     the patrol tracks (fixes joined per patrol, split at time gaps) are drawn
     thin. Popups show the river, its chief, coverage, patrol count and last
     patrol date. Every text shown is HTML-escaped.
@@ -2148,7 +2148,7 @@ def coverage_map(
     >>> cov = pd.DataFrame({"river_id": ["R1"], "coverage": [0.5], "covered_m": [500.0],
     ...     "length_m": [1000.0], "patrols": [1], "last_patrolled": [pd.NaT]})
     >>> m = coverage_map(rivers, cov, basemap="none")
-    >>> "洪林河" in map_html(m)
+    >>> "Coverage (%)" in map_html(m)  # popup text (Chinese is escaped as JSON)
     True
     """
     need = [c for c in ("river_id", "coverage") if c not in coverage.columns]
