@@ -23,6 +23,8 @@ import pandas as pd
 import shapely
 import yaml
 
+from ._landuse_overlay import overlay_pairs as _overlay_pairs
+from ._landuse_overlay import polygonal as _polygonal
 from .crs import to_work_crs
 from .errors import ConfigError, GeometryError, SchemaError
 
@@ -102,24 +104,6 @@ def _resolve_ids(
     return "feature_id", features.index.to_numpy()
 
 
-def _polygonal(geoms: np.ndarray) -> np.ndarray:
-    """Keep only the polygonal parts of geometry collections (vectorised)."""
-    geoms = np.asarray(geoms, dtype=object)
-    gc = np.flatnonzero(shapely.get_type_id(geoms) == 7)
-    if gc.size == 0:
-        return geoms
-    geoms = geoms.copy()
-    parts, idx = shapely.get_parts(geoms[gc], return_index=True)
-    # a collection may hold multipolygons: flatten one more level
-    parts, idx2 = shapely.get_parts(parts, return_index=True)
-    idx = idx[idx2]
-    keep = shapely.get_type_id(parts) == 3
-    out = np.empty(gc.size, dtype=object)
-    out[:] = shapely.Polygon()
-    geoms[gc] = shapely.multipolygons(parts[keep], indices=idx[keep], out=out)
-    return geoms
-
-
 def _checked_polygons(
     geoms: np.ndarray, ids: np.ndarray, *, layer: str, repair: bool, id_name: str
 ) -> np.ndarray:
@@ -169,76 +153,6 @@ def _check_categories(categories: str | Iterable[str] | None) -> list[str] | Non
             fix="use the canonical category names",
         )
     return cats
-
-
-def _overlay_pairs(
-    feat_geoms: np.ndarray, zone_geoms: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """All (feature, zone) pairs with their overlap geometry and area.
-
-    The tree is built on the (many, small) features and queried with the (few, large)
-    zones, so each zone is prepared once and the predicates run on prepared geometry.
-    Features lying properly inside a zone keep their own geometry and area; only the
-    pairs crossing a zone boundary get an intersection computed.
-    """
-    tree = shapely.STRtree(feat_geoms)
-    zi, fi = tree.query(zone_geoms, predicate="intersects")
-    if zi.size == 0:
-        empty = np.empty(0, dtype=np.intp)
-        return empty, empty, np.empty(0, dtype=object), np.empty(0, dtype=float)
-    zin, fin = tree.query(zone_geoms, predicate="contains_properly")
-    # both queries return pairs sorted by zone then feature: a merge by key finds the
-    # inside pairs among the intersecting ones without a Python loop
-    n_feat = np.int64(len(feat_geoms))
-    key_all = zi.astype(np.int64) * n_feat + fi
-    key_in = zin.astype(np.int64) * n_feat + fin
-    inside = np.isin(key_all, key_in, assume_unique=True)
-    geoms = np.empty(zi.size, dtype=object)
-    areas = np.empty(zi.size, dtype=float)
-    geoms[inside] = feat_geoms[fi[inside]]
-    areas[inside] = shapely.area(geoms[inside])
-    cross = np.flatnonzero(~inside)
-    if cross.size:
-        inter = _polygonal(_intersect_pairs(feat_geoms[fi[cross]], zone_geoms, zi[cross]))
-        geoms[cross] = inter
-        areas[cross] = shapely.area(inter)
-    return fi, zi, geoms, areas
-
-
-_TILE_M = 256.0  # tile edge for cutting complex zones; buildings are far smaller
-_TILE_MIN_VERTICES = 64  # zones simpler than this are intersected whole
-
-
-def _intersect_pairs(feats: np.ndarray, zone_geoms: np.ndarray, zi: np.ndarray) -> np.ndarray:
-    """Intersect each feature with its zone, cutting complex zones into tiles first.
-
-    An intersection costs time in proportion to the zone's vertex count, and red-line
-    polygons carry thousands. A feature whose bounding box lies within one cell of a
-    ``_TILE_M`` grid has the same intersection with the zone as with the zone's piece
-    in that cell, so the pieces are cut once per (zone, cell) and shared by all the
-    features in the cell. Features spanning cells use the whole zone.
-    """
-    out = np.empty(feats.size, dtype=object)
-    b = shapely.bounds(feats)
-    cell = np.floor(b / _TILE_M)
-    complex_zone = shapely.get_num_coordinates(zone_geoms) > _TILE_MIN_VERTICES
-    tiled = (cell[:, 0] == cell[:, 2]) & (cell[:, 1] == cell[:, 3]) & complex_zone[zi]
-    whole = ~tiled
-    if whole.any():
-        out[whole] = shapely.intersection(feats[whole], zone_geoms[zi[whole]])
-    if tiled.any():
-        cx = cell[tiled, 0].astype(np.int64)
-        cy = cell[tiled, 1].astype(np.int64)
-        keys = np.stack([zi[tiled].astype(np.int64), cx - cx.min(), cy - cy.min()], axis=1)
-        uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
-        inverse = inverse.ravel()
-        x0 = (uniq[:, 1] + cx.min()) * _TILE_M
-        y0 = (uniq[:, 2] + cy.min()) * _TILE_M
-        pieces = shapely.intersection(
-            zone_geoms[uniq[:, 0]], shapely.box(x0, y0, x0 + _TILE_M, y0 + _TILE_M)
-        )
-        out[tiled] = shapely.intersection(feats[tiled], pieces[inverse])
-    return out
 
 
 # --- checks -------------------------------------------------------------------------
@@ -351,8 +265,17 @@ def _sorted(gdf: gpd.GeoDataFrame, keys: list[str]) -> gpd.GeoDataFrame:
     """Sort deterministically (stable) by the key columns and reset the index."""
     if len(gdf) == 0:
         return gdf.reset_index(drop=True)
-    order = np.lexsort([gdf[k].astype(str).to_numpy() for k in reversed(keys)])
+    order = np.lexsort([_sort_codes(gdf[k]) for k in reversed(keys)])
     return gdf.iloc[order].reset_index(drop=True)
+
+
+def _sort_codes(values: pd.Series) -> np.ndarray:
+    """Integer ranks of the values (fast to sort); mixed types rank by their text."""
+    try:
+        codes, _ = pd.factorize(values, sort=True)
+    except TypeError:
+        codes, _ = pd.factorize(values.astype(str), sort=True)
+    return codes
 
 
 @lru_cache(maxsize=1)

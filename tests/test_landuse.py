@@ -640,3 +640,36 @@ def test_cli_bad_input_exits_2_and_never_overwrites_an_input(sample_dir, sample,
     result = _run(["check-landuse", str(sample_dir), "--survey", str(tmp_path / "missing.shp"),
                    "--out", str(out)])  # fmt: skip
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize("cell_m", [None, 7.0, 40.0, 150.0, 5000.0])
+def test_grid_overlay_equals_brute_force(cell_m):
+    # every code path of the grid overlay (cells wholly inside a zone, cells crossed by a
+    # boundary, features spanning cells, complex zones) against shapely on all pairs
+    from dongping_geo._landuse_overlay import overlay_pairs
+
+    rng = np.random.default_rng(3)
+    zones = np.array(
+        [
+            shapely.Point(300, 300).buffer(250, quad_segs=40).difference(box(280, 0, 300, 600)),
+            MultiPolygon([box(600, 0, 900, 200), box(650, 300, 700, 600)]),
+            box(100, 100, 800, 150),  # overlaps the others
+        ],
+        dtype=object,
+    )
+    xy = rng.uniform(0, 900, size=(1500, 2))
+    wh = rng.uniform(1, 60, size=(1500, 2))
+    feats = shapely.box(xy[:, 0], xy[:, 1], xy[:, 0] + wh[:, 0], xy[:, 1] + wh[:, 1])
+    fi, zi, geoms, areas = overlay_pairs(feats, zones, cell_m=cell_m)
+    got = {(int(f), int(z)): a for f, z, a in zip(fi, zi, areas, strict=True) if a > 0}
+    assert len(got) == int((areas > 0).sum())  # each pair once
+    F, Z = np.meshgrid(np.arange(len(feats)), np.arange(len(zones)), indexing="ij")
+    ref = shapely.area(shapely.intersection(feats[F.ravel()], zones[Z.ravel()]))
+    expected = {
+        (int(f), int(z)): a for f, z, a in zip(F.ravel(), Z.ravel(), ref, strict=True) if a > 0
+    }
+    assert got.keys() == expected.keys()
+    np.testing.assert_allclose(
+        [got[k] for k in sorted(got)], [expected[k] for k in sorted(expected)], rtol=1e-9
+    )
+    np.testing.assert_allclose(shapely.area(geoms), areas)
