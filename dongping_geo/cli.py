@@ -183,6 +183,211 @@ def map_command(dataset_dir: Path, out_path: Path, basemap: str, offline: bool,
 
 # --- patrol-report (issue 5) ----------------------------------------------------
 
+
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
+                     *(f"LPT{i}" for i in range(1, 10))}
+
+
+def _safe_filename(name: object, taken: set[str], *, max_chars: int = 60) -> str:
+    """Make a file-name stem safe on Linux, macOS and Windows, keeping Chinese characters.
+
+    Drops control characters, path separators and characters Windows reserves,
+    trims dots/spaces, avoids reserved device names (CON, NUL, COM1 …), limits the
+    length (UTF-8 names must stay under 255 bytes) and dedupes case-insensitively
+    against ``taken`` (which it updates) with ``-2``, ``-3`` ….
+    """
+    import re
+    import unicodedata
+
+    text = unicodedata.normalize("NFC", "" if name is None or name != name else str(name))
+    text = "".join(ch for ch in text if not unicodedata.category(ch).startswith("C"))
+    text = re.sub(r'[<>:"/\\|?*]+', "_", text)
+    text = re.sub(r"\s+", " ", text).strip(" ._")[:max_chars].strip(" ._")
+    if not text:
+        text = "unnamed"
+    if text.split(".")[0].upper() in _WINDOWS_RESERVED:
+        text = "_" + text
+    stem, n = text, 1
+    while stem.casefold() in taken:
+        n += 1
+        stem = f"{text}-{n}"
+    taken.add(stem.casefold())
+    return stem
+
+
+def _patrol_groups(rivers, by: str) -> list[tuple[str, list]]:
+    """(label, river ids) per map: one per chief, river or region."""
+    unassigned = "未指定 Unassigned"
+    if by == "river":
+        names = rivers["name"] if "name" in rivers.columns else rivers["river_id"]
+        return [(f"{n} {rid}" if n == n and n is not None else str(rid), [rid])
+                for rid, n in zip(rivers["river_id"], names, strict=True)]
+    col = "chief" if by == "chief" else "region"
+    if col not in rivers.columns:
+        return [(unassigned, list(rivers["river_id"]))]
+    keys = rivers[col].astype(object).where(rivers[col].notna(), unassigned)
+    if by == "region":
+        from .maps import VALUE_LABELS
+
+        keys = keys.map(lambda k: VALUE_LABELS.get("region", {}).get(k, k))
+    return [(str(k), list(ids)) for k, ids in rivers.groupby(keys.to_numpy(), sort=True)["river_id"]]
+
+
+def _write_index(path: Path, rows: list[dict], *, title: str, by: str) -> None:
+    """index.html: one row per map with escaped text and URL-quoted links; written atomically."""
+    import html
+    from urllib.parse import quote
+
+    from .io import atomic_path
+
+    head = {"chief": "河长 Chief", "river": "河道 River", "region": "片区 Region"}[by]
+    body = "".join(
+        "<tr><td><a href=\"{href}\">{label}</a></td><td>{rivers}</td><td>{cov}</td>"
+        "<td>{ok}</td></tr>".format(
+            href=html.escape(quote(r["file"]), quote=True), label=html.escape(r["label"]),
+            rivers=r["rivers"], cov=html.escape(r["coverage"]), ok=html.escape(r["compliant"]),
+        )
+        for r in rows
+    )
+    text = (
+        "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+        f"<title>{html.escape(title)}</title>"
+        "<style>body{font-family:'Noto Sans CJK SC',sans-serif;margin:2em}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 10px}"
+        "th{background:#eee}</style></head><body>"
+        f"<h1>{html.escape(title)}</h1>"
+        f"<table><thead><tr><th>{head}</th><th>河道数 Rivers</th><th>覆盖率 Coverage</th>"
+        f"<th>巡河达标 Compliant</th></tr></thead><tbody>{body}</tbody></table>"
+        "<p>coverage.csv, compliance.csv, uncovered.gpkg: see this folder. "
+        "Synthetic sample data unless stated otherwise.</p></body></html>\n"
+    )
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+@cli.command("patrol-report")
+@click.argument("dataset_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--start", required=True, help="First day of the period (e.g. 2022-01-01).")
+@click.option("--end", required=True, help="Last day of the period, included (e.g. 2022-12-31).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder for coverage.csv, compliance.csv, uncovered.gpkg, the maps and index.html.")
+@click.option("--by", type=click.Choice(["chief", "river", "region"]), default="chief",
+              show_default=True, help="One map per river chief, per river or per region.")
+@click.option("--tolerance", "tolerance_m", type=float, default=30.0, show_default=True,
+              help="A river counts as inspected within this distance of a track (m).")
+@click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="YAML file overriding the default patrol rules (see docs/patrol.md).")
+@click.option("--patrols", "patrols_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Patrol fixes file to use instead of the dataset's patrols*.")
+@click.option("--basemap", type=click.Choice(["osm", "tianditu", "tianditu_img", "gaode",
+              "gaode_satellite", "none"]), default="osm", show_default=True,
+              help="Tile layer under the data (gaode shifts the data to GCJ-02; tianditu needs a token).")
+@click.option("--offline", is_flag=True,
+              help="Write self-contained maps (Leaflet inlined) that open without internet.")
+@click.option("--tianditu-token", envvar="TIANDITU_TOKEN", default=None,
+              help="Tianditu API key (default: the TIANDITU_TOKEN environment variable).")
+@click.option("--crs", default=None, help="CRS for files without a .prj (e.g. 4549).")
+@click.option("--strict", is_flag=True, help="Exit with status 1 when any river misses its patrol rule.")
+def patrol_report(dataset_dir: Path, start: str, end: str, out_dir: Path, by: str, tolerance_m: float,
+                  rules_path: Path | None, patrols_path: Path | None, basemap: str, offline: bool,
+                  tianditu_token: str | None, crs: str | None, strict: bool) -> None:
+    """Patrol coverage and compliance of the river chiefs, with one HTML map per chief.
+
+    Cleans the GPS fixes (duplicates, GPS jumps, fixes outside the town), measures
+    which stretches of every river a patrol passed within --tolerance of, checks
+    patrol frequency against the rules, and writes coverage.csv, compliance.csv,
+    compliance_by_chief.csv, dropped_fixes.csv (UTF-8 with BOM), uncovered.gpkg,
+    maps/<name>.html per chief (or river/region) and index.html.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ._patrol_tracks import period_bounds
+    from .errors import InputFileError
+    from .io import write_layers, write_table
+    from .loaders import load_dataset, load_patrols
+    from .maps import coverage_map, save_map
+    from .patrol import clean_fixes, compliance, load_rules, river_coverage, uncovered_segments
+
+    rules = load_rules(rules_path)  # bad rules fail before the slow work
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), console=_console(err=True), transient=False)
+    with progress:
+        task = progress.add_task("loading the dataset", total=6)
+        dataset = load_dataset(dataset_dir, crs=crs, patrols=patrols_path is None)
+        fixes = load_patrols(patrols_path, crs=crs) if patrols_path is not None else dataset.patrols
+        if dataset.rivers is None or fixes is None:
+            raise InputFileError(
+                "the dataset lacks what the patrol report needs", path=dataset_dir,
+                expected="a rivers layer and patrol fixes (patrols*.parquet/.gpx/.csv)",
+                found="no rivers layer" if dataset.rivers is None else "no patrol fixes",
+                fix="add the file to the folder or pass --patrols FILE",
+            )
+        rivers = dataset.rivers
+        progress.update(task, advance=1, description="cleaning GPS fixes")
+        town = dataset.extra.get("town")
+        cleaned, dropped = clean_fixes(fixes, area=town)
+        progress.update(task, advance=1, description="measuring coverage")
+        period = {"start": start, "end": end}
+        coverage = river_coverage(rivers, cleaned, tolerance_m=tolerance_m, **period)
+        progress.update(task, advance=1, description="finding uncovered stretches")
+        uncovered = uncovered_segments(rivers, cleaned, tolerance_m=tolerance_m, min_length_m=1.0,
+                                       **period)
+        progress.update(task, advance=1, description="checking patrol frequency")
+        result = compliance(rivers, cleaned, rules=rules, tolerance_m=tolerance_m, **period)
+        progress.update(task, advance=1, description="writing tables")
+        by_river = result.by_river.assign(missed_periods=result.by_river["missed_periods"].str.join("; "))
+        by_chief = result.by_chief.assign(missed_periods=result.by_chief["missed_periods"].str.join("; "))
+        written = [
+            write_table(coverage, out_dir / "coverage.csv"),
+            write_table(by_river, out_dir / "compliance.csv"),
+            write_table(by_chief, out_dir / "compliance_by_chief.csv"),
+            write_table(dropped.drop(columns="geometry"), out_dir / "dropped_fixes.csv"),
+            write_layers({"uncovered": uncovered}, out_dir / "uncovered.gpkg"),
+        ]
+        progress.update(task, advance=1)
+        groups = _patrol_groups(rivers, by)
+        maps_task = progress.add_task(f"writing maps (one per {by})", total=len(groups))
+        taken: set[str] = {"index"}
+        rows = []
+        lo, hi = period_bounds(start, end)
+        in_period = ((cleaned["timestamp"] >= lo) & (cleaned["timestamp"] < hi)).to_numpy()
+        for label, ids in groups:
+            sel = rivers["river_id"].isin(ids).to_numpy()
+            sub_rivers = rivers[sel]
+            sub_cov = coverage[coverage["river_id"].isin(ids)]
+            sub_gaps = uncovered[uncovered["river_id"].isin(ids)]
+            chiefs = set(sub_rivers["chief"].dropna()) if "chief" in sub_rivers.columns else set()
+            mine = in_period & cleaned["chief"].isin(chiefs).to_numpy() if "chief" in cleaned else in_period
+            if by != "chief":  # only the tracks near these rivers
+                x0, y0, x1, y1 = sub_rivers.total_bounds
+                xy = cleaned.geometry
+                mine &= ((xy.x >= x0 - 200) & (xy.x <= x1 + 200)
+                         & (xy.y >= y0 - 200) & (xy.y <= y1 + 200)).to_numpy()
+            title = f"{label} 巡河覆盖 Patrol coverage {start} – {end}"
+            m = coverage_map(sub_rivers, sub_cov, uncovered=sub_gaps, fixes=cleaned[mine],
+                             basemap=basemap, tianditu_token=tianditu_token, title=title)
+            name = f"maps/{_safe_filename(label, taken)}.html"
+            save_map(m, out_dir / name, offline=offline)
+            length = float(sub_cov["length_m"].sum())
+            share = float(sub_cov["covered_m"].sum()) / length if length else 0.0
+            ok = result.by_river[result.by_river["river_id"].isin(ids)]["compliant"]
+            rows.append({"label": label, "file": name, "rivers": len(ids), "coverage": f"{share:.0%}",
+                         "compliant": f"{int(ok.sum())}/{len(ok)}"})
+            progress.update(maps_task, advance=1)
+        _write_index(out_dir / "index.html", rows, title=f"河长巡河报告 Patrol report {start} – {end}",
+                     by=by)
+    total = coverage["length_m"].sum()
+    share = coverage["covered_m"].sum() / total if total else 0.0
+    n_bad = int((~result.by_river["compliant"]).sum())
+    click.echo(f"{len(rivers)} rivers, {share:.1%} of {total / 1000:.1f} km covered; "
+               f"{n_bad} rivers miss their patrol rule; {len(dropped)} fixes dropped; "
+               f"{len(rows)} maps")
+    for p in [*written, out_dir / "index.html"]:
+        click.echo(f"wrote {p}")
+    if strict and n_bad:
+        sys.exit(EXIT_FOUND)
+
+
 # --- water-quality (issue 6) ----------------------------------------------------
 
 
