@@ -105,6 +105,9 @@ def polygon_segments(pixel_geoms: np.ndarray) -> Segments:
     geoms = np.where(present, geoms, None)
     geoms = shapely.orient_polygons(geoms, exterior_cw=False)
     parts, part_zone = shapely.get_parts(geoms, return_index=True)
+    # Clipping may leave stray lines or points (no area): only polygons count.
+    poly = shapely.get_type_id(parts) == 3
+    parts, part_zone = parts[poly], part_zone[poly]
     rings, ring_part = shapely.get_rings(parts, return_index=True)
     coords, ring_idx = shapely.get_coordinates(rings, return_index=True)
     ring_zone = part_zone[ring_part]

@@ -212,7 +212,7 @@ def run(
             if nodata is not None:
                 np.equal(flat, nodata, out=invalid[:n])
             if is_float:
-                invalid[:n] |= np.isnan(flat)
+                invalid[:n] |= flat != flat  # NaN
             any_invalid = bool(invalid[:n].any())
 
             cell_idx = pc.cell_row * w + pc.cell_col
@@ -268,7 +268,7 @@ def run(
                     vz[n] = 0.0
                     if any_invalid:
                         np.copyto(vz[:n], flat)
-                        vz[invalid] = 0.0
+                        np.copyto(vz, 0.0, where=invalid)
                         # Invalid pixels per run from a prefix count (exact integers).
                         cinv = np.zeros(n + 2, dtype=np.int32)
                         np.cumsum(invalid, out=cinv[1:], dtype=np.int32)
@@ -285,7 +285,7 @@ def run(
                         if any_invalid:
                             vn = np.empty(n + 1, dtype=np.float64 if dtype.kind != "f" else dtype)
                             np.copyto(vn[:n], flat, casting="unsafe")
-                            vn[invalid] = np.nan
+                            np.copyto(vn, np.nan, where=invalid)
                         else:
                             vn = np.empty(n + 1, dtype=flat.dtype)
                             vn[:n] = flat
