@@ -1460,31 +1460,18 @@ def overview_map(
 __all__ += ["WATER_CLASS_COLOURS", "WATER_GRADE_COLOURS", "water_quality_map"]
 
 #: Colours of the GB 3838-2002 classes (the conventional Chinese scheme: I–II blue,
-#: III green, IV yellow, V orange, 劣V red; documented in docs/water-quality.md).
-WATER_CLASS_COLOURS: dict[str, str] = {
-    "I": "#00b0f0",
-    "II": "#0070c0",
-    "III": "#00b050",
-    "IV": "#e6c700",
-    "V": "#ff8c00",
-    "劣V": "#e60000",
-}
+#: III green, IV yellow, V orange, 劣V red; the same as ``PALETTES["water_class"]``,
+#: documented in docs/water-quality.md and docs/maps.md).
+WATER_CLASS_COLOURS: dict[str, str] = dict(_WATER_CLASS_COLOURS)
 #: Colours of the qualitative grades, matching the classes they stand for.
 WATER_GRADE_COLOURS: dict[str, str] = {
-    "优": "#0070c0",
-    "良好": "#00b050",
-    "轻度污染": "#e6c700",
-    "中度污染": "#ff8c00",
-    "重度污染": "#e60000",
+    "优": WATER_CLASS_COLOURS["II"],
+    "良好": WATER_CLASS_COLOURS["III"],
+    "轻度污染": WATER_CLASS_COLOURS["IV"],
+    "中度污染": WATER_CLASS_COLOURS["V"],
+    "重度污染": WATER_CLASS_COLOURS["劣V"],
 }
-_CLASS_LABELS = {
-    "I": "Ⅰ类 Class I",
-    "II": "Ⅱ类 Class II",
-    "III": "Ⅲ类 Class III",
-    "IV": "Ⅳ类 Class IV",
-    "V": "Ⅴ类 Class V",
-    "劣V": "劣Ⅴ类 Worse than V",
-}
+_CLASS_LABELS = dict(_WATER_CLASS_LABELS)
 _GRADE_LABELS = {
     "优": "优 Excellent",
     "良好": "良好 Good",
@@ -1824,8 +1811,35 @@ def water_quality_map(
         popups.append(_wq_popup(row, items, names, units, chart, report_only))
 
     title = title or f"水质类别 Water quality {period}"
-    bounds = [pts] if rivers is None or not len(rivers) else [pts, rivers]
-    m = base_map(bounds, basemap=basemap, tianditu_token=tianditu_token, title=title)
+    frames = [pts] if rivers is None or not len(rivers) else [pts, rivers]
+    boxes = np.vstack(
+        [
+            to_web_crs(f.geometry[~(f.geometry.isna() | f.geometry.is_empty)]).total_bounds
+            for f in frames
+        ]
+    )
+    if not np.isfinite(boxes).any():
+        raise GeometryError(
+            "cannot map sections without geometry",
+            layer="sections",
+            field="geometry",
+            expected="points",
+            found="only empty or missing geometries",
+            fix="check the sections layer",
+        )
+    minx, miny = np.nanmin(boxes[:, :2], axis=0)
+    maxx, maxy = np.nanmax(boxes[:, 2:], axis=0)
+    # A lone section gives zero-size bounds, which Leaflet cannot fit: keep at least ~1 km.
+    half = 0.005
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    minx, maxx = min(minx, cx - half), max(maxx, cx + half)
+    miny, maxy = min(miny, cy - half), max(maxy, cy + half)
+    m = base_map(
+        (float(minx), float(miny), float(maxx), float(maxy)),
+        basemap=basemap,
+        tianditu_token=tianditu_token,
+        title=title,
+    )
 
     if rivers is not None and len(rivers):
         rv = rivers[
