@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _browser import _chromium, browser_page  # noqa: F401  (pytest fixtures)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -643,3 +644,35 @@ def test_cli_water_quality_writes_tables_and_map(tmp_path):
         cli, ["water-quality", str(data), "--out", str(out), "--basemap", "none", "--strict"]
     )
     assert strict.exit_code == 1
+
+
+@pytest.mark.browser
+def test_water_quality_map_in_a_browser(browser_page, tmp_path):  # noqa: F811
+    import geopandas as gpd
+    import shapely
+
+    from dongping_geo.maps import save_map, water_quality_map
+
+    payload = '<img src=x onerror="window.__xss = 1">'
+    sections = gpd.GeoDataFrame(
+        {"section_id": ["S1"], "name": [payload], "tier": ["town"], "target_class": ["III"]},
+        geometry=[shapely.Point(121.5, 31.7)],
+        crs=4326,
+    )
+    m = samples([("S1", f"2022-0{k}-05", "NH3_N", v) for k, v in ((1, 0.8), (2, 1.9), (3, 1.5))])
+    a = assess_sections(m, sections, period="Q")  # mean 1.4 -> IV, NH3_N main pollutant
+    path = save_map(
+        water_quality_map(a, sections, measurements=m, basemap="none"),
+        tmp_path / "wq.html",
+        offline=True,
+    )
+    page = browser_page.open(path, block_network=True)
+    page.page.locator(".leaflet-overlay-pane path.leaflet-interactive").first.click(force=True)
+    popup = page.page.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=3000)
+    assert popup.locator("svg circle").count() == 3  # one point per sample
+    text = popup.inner_text()
+    assert "Ⅳ类" in text and "氨氮 NH3_N" in text and payload in text  # shown as text
+    assert page.page.evaluate("() => window.__xss") is None
+    assert page.errors == [] and page.blocked == []
+    page.screenshot("water_quality_popup")
