@@ -372,13 +372,13 @@ def patrol_report(dataset_dir: Path, start: str, end: str, out_dir: Path, by: st
             share = float(sub_cov["covered_m"].sum()) / length if length else 0.0
             ok = result.by_river[result.by_river["river_id"].isin(ids)]["compliant"]
             rows.append({"label": label, "file": name, "rivers": len(ids), "coverage": f"{share:.0%}",
-                         "compliant": f"{int(ok.sum())}/{len(ok)}"})
+                         "compliant": f"{int(ok.eq(True).sum())}/{int(ok.notna().sum())}"})
             progress.update(maps_task, advance=1)
         _write_index(out_dir / "index.html", rows, title=f"河长巡河报告 Patrol report {start} – {end}",
                      by=by)
     total = coverage["length_m"].sum()
     share = coverage["covered_m"].sum() / total if total else 0.0
-    n_bad = int((~result.by_river["compliant"]).sum())
+    n_bad = int(result.by_river["compliant"].eq(False).sum())
     click.echo(f"{len(rivers)} rivers, {share:.1%} of {total / 1000:.1f} km covered; "
                f"{n_bad} rivers miss their patrol rule; {len(dropped)} fixes dropped; "
                f"{len(rows)} maps")

@@ -699,11 +699,13 @@ def compliance(
     Compliance
         ``by_river``: ``river_id``, ``name``, ``level``, ``chief``, ``period``,
         ``periods`` (assessed), ``patrols_required``, ``patrols_done``,
-        ``compliant`` (every assessed period had enough patrols),
+        ``compliant`` (every assessed period had enough patrols; ``<NA>`` when no
+        whole period lies in the range, e.g. a quarterly rule over one month),
         ``missed_periods`` (list of labels such as ``2024-W10``, ``2024-03``).
         ``by_chief``: ``chief``, ``rivers``, ``rivers_compliant``,
-        ``patrols_required``, ``patrols_done``, ``compliant``, ``missed_periods``
-        (list of ``"<river_id> <period>"``).
+        ``patrols_required``, ``patrols_done``, ``compliant`` (all assessed rivers
+        compliant; ``<NA>`` if none was assessed), ``missed_periods`` (list of
+        ``"<river_id> <period>"``).
 
     Raises
     ------
@@ -792,12 +794,14 @@ def compliance(
                     "periods": len(full),
                     "patrols_required": f["min_patrols"] * len(full),
                     "patrols_done": int(sum(got)),
-                    "compliant": not missed,
+                    # Nothing to assess (no whole period in the range): unknown, not compliant.
+                    "compliant": (not missed) if full else None,
                     "missed_periods": missed,
                 }
             )
     table = pd.DataFrame(rows).set_index("_row").sort_index()
     by_river = pd.concat([info, table.reset_index(drop=True)], axis=1)
+    by_river["compliant"] = by_river["compliant"].astype("boolean")
     by_river["missed_periods"] = by_river["missed_periods"].apply(list)
     missed_tagged = [
         [f"{rid} {m}" for m in ms] for rid, ms in zip(by_river["river_id"], by_river["missed_periods"], strict=True)
@@ -807,10 +811,10 @@ def compliance(
     by_chief = pd.DataFrame(
         {
             "rivers": g.size(),
-            "rivers_compliant": g["compliant"].sum().astype(int),
+            "rivers_compliant": g["compliant"].agg(lambda s: int(s.eq(True).sum())),
             "patrols_required": g["patrols_required"].sum().astype(int),
             "patrols_done": g["patrols_done"].sum().astype(int),
-            "compliant": g["compliant"].all(),
+            "compliant": g["compliant"].agg(lambda s: pd.NA if s.isna().all() else bool(s.dropna().all())),
             "missed_periods": g["_missed"].agg(lambda s: [m for ms in s for m in ms]),
         }
     ).reset_index()

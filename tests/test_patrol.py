@@ -410,6 +410,19 @@ def test_compliance_counts_a_long_river_with_one_km_walked():
     assert row.missed_periods == ["2024-Q2"]
 
 
+def test_compliance_is_unknown_when_no_whole_period_fits():
+    river = shapely.LineString([(0, 0), (1500, 0)])
+    rivers = rivers_gdf([river, river], level=["district", "town"], chief=["赵", "王"])
+    fixes = _walk("d1", "赵", "2024-02-10")
+    res = compliance(rivers, fixes, start="2024-02-01", end="2024-02-29")
+    district, town = res.by_river.iloc[0], res.by_river.iloc[1]
+    assert district.periods == 0 and pd.isna(district.compliant)  # a quarter does not fit in February
+    assert town.periods == 1 and not town.compliant  # 王 did not patrol
+    chiefs = res.by_chief.set_index("chief")
+    assert pd.isna(chiefs.loc["赵", "compliant"]) and chiefs.loc["赵", "rivers_compliant"] == 0
+    assert not bool(chiefs.loc["王", "compliant"])
+
+
 def test_compliance_unknown_level_is_a_config_error():
     rivers = rivers_gdf([RIVER], level=["county"], chief=["王"])
     with pytest.raises(ConfigError, match="level"):
@@ -464,3 +477,96 @@ def test_sample_clean_fixes_finds_planted_glitches(sample):
     dups = dropped[dropped["reason"] == "duplicate"].groupby("patrol_id").size()
     assert dups.to_dict() == {d["patrol_id"]: d["extra_copies"] for d in planted["duplicates"]}
     assert set(dropped["reason"]) == {"speed jump", "duplicate"}
+
+
+# --- CLI -------------------------------------------------------------------------------
+def test_safe_filename_keeps_chinese_and_strips_the_dangerous():
+    from dongping_geo.cli import _safe_filename
+
+    taken: set[str] = set()
+    assert _safe_filename("王建国", taken) == "王建国"
+    assert _safe_filename("王建国", taken) == "王建国-2"
+    assert _safe_filename("../../etc/passwd", taken) == "etc_passwd"
+    assert _safe_filename("a\\b:c*?\x00\x1f\n", taken) == "a_b_c"
+    assert _safe_filename("CON", taken) == "_CON"
+    assert _safe_filename("nul.txt", taken) == "_nul.txt"
+    assert _safe_filename("", taken) == "unnamed"
+    assert _safe_filename(None, taken) == "unnamed-2"
+    assert _safe_filename(" .. ", taken) == "unnamed-3"
+    assert _safe_filename("Wang", taken) == "Wang"
+    assert _safe_filename("WANG", taken) == "WANG-2"  # case-insensitive file systems
+    assert len(_safe_filename("河" * 300, taken).encode()) < 255
+
+
+@pytest.fixture()
+def tiny_dataset(tmp_path):
+    """Two rivers and two chiefs written as GeoPackages; one chief has an awkward name."""
+    river = shapely.LineString([(0, 0), (1500, 0)])
+    rivers = rivers_gdf(
+        [river, shapely.affinity.translate(river, 0, 500)],
+        name=["甲河", "乙河"], level=["town", "village"], region=["dongfeng", "qianjin"],
+        chief=["王", "<b>李/../x</b>"], target_class=["III", "IV"],
+    )
+    rivers.to_file(tmp_path / "rivers.gpkg", driver="GPKG")
+    fixes = pd.concat(
+        [_walk("t1", "王", "2024-03-05"), _walk("t2", "王", "2024-04-05", x1=600)], ignore_index=True
+    )
+    fixes.to_file(tmp_path / "patrols.gpkg", driver="GPKG")
+    return tmp_path
+
+
+def test_patrol_report_cli_writes_everything(tiny_dataset, tmp_path):
+    from click.testing import CliRunner
+
+    from dongping_geo.cli import cli
+
+    out = tmp_path / "report"
+    result = CliRunner().invoke(
+        cli, ["patrol-report", str(tiny_dataset), "--start", "2024-03-01", "--end", "2024-03-31",
+              "--out", str(out), "--basemap", "none"],
+    )
+    assert result.exit_code == 0, result.output
+    cov = pd.read_csv(out / "coverage.csv", encoding="utf-8-sig")
+    assert cov.set_index("river_id")["coverage"].round(3).to_dict() == {"R0": 1.0, "R1": 0.0}
+    assert (out / "coverage.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    comp = pd.read_csv(out / "compliance.csv", encoding="utf-8-sig")
+    assert comp.set_index("river_id")["compliant"].to_dict() == {"R0": True, "R1": False}
+    gaps = gpd.read_file(out / "uncovered.gpkg", layer="uncovered")
+    assert gaps["river_id"].tolist() == ["R1"] and gaps["length_m"].iloc[0] == pytest.approx(1500)
+    maps = sorted(p.name for p in (out / "maps").iterdir())
+    assert maps == ["b_李_.._x_b.html", "王.html"]
+    assert all("/" not in m and "<" not in m for m in maps)
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "&lt;b&gt;李/../x&lt;/b&gt;" in index and "<b>李" not in index
+    for m in maps:
+        assert (out / "maps" / m).stat().st_size > 1000
+    assert not [p for p in out.rglob("*.tmp")] and not [p for p in out.rglob(".*")]
+    # --strict exits 1 because R1 missed its weekly patrols; bad rules exit 2.
+    strict = CliRunner().invoke(
+        cli, ["patrol-report", str(tiny_dataset), "--start", "2024-03-01", "--end", "2024-03-31",
+              "--out", str(out), "--basemap", "none", "--strict"],
+    )
+    assert strict.exit_code == 1
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("frequency:\n  town:\n    period: fortnight\n", encoding="utf-8")
+    broken = CliRunner().invoke(
+        cli, ["patrol-report", str(tiny_dataset), "--start", "2024-03-01", "--end", "2024-03-31",
+              "--out", str(tmp_path / "other"), "--rules", str(bad)],
+    )
+    assert broken.exit_code == 2 and "period" in broken.output
+    assert not (tmp_path / "other").exists()
+
+
+def test_patrol_report_by_region_and_river(tiny_dataset, tmp_path):
+    from click.testing import CliRunner
+
+    from dongping_geo.cli import cli
+
+    for by, expected in (("region", 2), ("river", 2)):
+        out = tmp_path / by
+        result = CliRunner().invoke(
+            cli, ["patrol-report", str(tiny_dataset), "--start", "2024-03-01", "--end", "2024-03-31",
+                  "--out", str(out), "--basemap", "none", "--by", by],
+        )
+        assert result.exit_code == 0, result.output
+        assert len(list((out / "maps").glob("*.html"))) == expected
