@@ -48,9 +48,13 @@ class _Plan:
     remaining: np.ndarray | None = None  # chunks left per zone
 
 
-def _chunk_size(block: int, extent: int) -> int:
-    n = max(1, round(CHUNK_TARGET_PX / block))
-    return min(block * n, extent)
+def chunk_shape(block_shape: tuple[int, int], height: int, width: int) -> tuple[int, int]:
+    """Block-aligned chunk of about CHUNK_TARGET_PX² pixels (strips: fewer rows, full width)."""
+    bh, bw = block_shape
+    cw = min(bw * max(1, round(CHUNK_TARGET_PX / bw)), width)
+    rows = CHUNK_TARGET_PX * CHUNK_TARGET_PX / cw
+    ch = min(bh * max(1, round(rows / bh)), height)
+    return ch, cw
 
 
 def plan(
@@ -58,7 +62,7 @@ def plan(
 ) -> tuple[_Plan, np.ndarray]:
     """Assign zones to chunks; returns the plan and integer pixel boxes (r0, r1, c0, c1)."""
     bh, bw = block_shape
-    ch, cw = _chunk_size(bh, height), _chunk_size(bw, width)
+    ch, cw = chunk_shape(block_shape, height, width)
     with np.errstate(invalid="ignore"):
         c0 = np.clip(np.floor(bounds_px[:, 0]), 0, width)
         r0 = np.clip(np.floor(bounds_px[:, 1]), 0, height)
@@ -154,7 +158,7 @@ def run(
         nodata = None
     dtype = np.dtype(ds.dtypes[band - 1])
     is_float = dtype.kind == "f"
-    ch = _chunk_size(ds.block_shapes[band - 1][0], ds.height)
+    ch = chunk_shape(ds.block_shapes[band - 1], ds.height, ds.width)[0]
 
     def read(i: int) -> np.ndarray:
         r0, r1, c0, c1 = p.chunks[i]
