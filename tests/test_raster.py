@@ -396,6 +396,9 @@ def test_detect_change_refuses_different_grids_naming_both_files(landcover_pair,
         detect_change(b, shifted, from_classes="farmland", to_classes="built_up")
     msg = str(exc.value)
     assert "lc_2020.tif" in msg and "shifted.tif" in msg and "transform" in msg and "align=True" in msg
+    cropped = write_tif(tmp_path / "cropped.tif", after[:30], nodata=0)
+    with pytest.raises(RasterError, match=r"shape 40x50 vs 30x50"):
+        detect_change(b, cropped, from_classes="farmland", to_classes="built_up")
     other_crs = write_tif(tmp_path / "crs.tif", after, nodata=0, crs="EPSG:4550")
     with pytest.raises(RasterError, match="CRS"):
         detect_change(b, other_crs, from_classes="farmland", to_classes="built_up")
