@@ -422,6 +422,12 @@ def base_map(
             fix="choose one of the listed basemaps",
         )
     minx, miny, maxx, maxy = _bounds_lonlat(bounds)
+    # A lone point gives zero-size bounds, which Leaflet fits at maximum zoom: keep
+    # at least about 1 km around the centre.
+    half = 0.005
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    minx, maxx = min(minx, cx - half), max(maxx, cx + half)
+    miny, maxy = min(miny, cy - half), max(maxy, cy + half)
     gcj02 = basemap.startswith("gaode")
     if gcj02:
         (minx, maxx), (miny, maxy) = wgs84_to_gcj02(np.array([minx, maxx]), np.array([miny, maxy]))

@@ -549,3 +549,13 @@ def test_dates_numbers_and_missing_values_are_formatted_for_people():
     assert (
         "<th>时间 Time</th><td>—</td>" in second and "<th>面积 Area (m²)</th><td>—</td>" in second
     )
+
+
+def test_a_single_point_gets_a_minimum_extent():
+    pt = gpd.GeoDataFrame(geometry=[shapely.Point(121.5, 31.7)], crs=4326)
+    fit = re.search(
+        r"fitBounds\(\s*(\[\[.*?\]\])", maps.map_html(maps.base_map(pt, basemap="none")), re.S
+    )
+    (s, w), (n, e) = json.loads(fit.group(1))
+    assert (e - w, n - s) == pytest.approx((0.01, 0.01))
+    assert ((w + e) / 2, (s + n) / 2) == pytest.approx((121.5, 31.7))
