@@ -96,7 +96,7 @@ def make_zones(layout: L.Layout, rng: np.random.Generator) -> Zones:
     blocks = [shapely.set_precision(b, 0.01) for b in blocks]
     blocks.sort(key=lambda p: (round(p.centroid.x, 1), round(p.centroid.y, 1)))
     n = len(blocks)
-    general = sorted(int(i) for i in rng.choice(n, size=max(6, n // 9), replace=False))
+    general = sorted(int(i) for i in rng.choice(n, size=max(6, n // 12), replace=False))
     basic = [i for i in range(n) if i not in set(general)]
     for j, i in enumerate(basic, start=1):
         zones.append((f"JBNT-{j:03d}", f"永久基本农田保护图斑{j:03d}", "basic_farmland", blocks[i]))

@@ -95,7 +95,7 @@ def make_patrols(rivers: gpd.GeoDataFrame, plan: pd.DataFrame, rng: np.random.Ge
         dist, t = dist[keep], t[keep]
         if dist[-1] < length:  # end at the end of the patrolled stretch
             dist = np.append(dist, length)
-            t = np.append(t, t[-1] + max(5.0, (length - dist[-2]) / speed))
+            t = np.append(t, t[-1] + float(np.clip(np.ceil((length - dist[-2]) / speed), 5, 15)))
         pts = shapely.line_interpolate_point(line, dist)
         c = shapely.get_coordinates(pts)
         (u0, v0), (u1, v1) = line.coords[0], line.coords[-1]

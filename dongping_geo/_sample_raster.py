@@ -28,6 +28,16 @@ def grid(town_world: shapely.Polygon) -> tuple[rasterio.Affine, int, int]:
     return from_origin(x0, y1, RES_M, RES_M), width, height
 
 
+def _riparian_belts(layout: L.Layout) -> list:
+    """Shelter-forest belts along district and town rivers (the strip farmland keeps clear of)."""
+    from ._sample_landuse import FARM_INSET_M
+
+    rv = layout.rivers[layout.rivers["level"].isin(["district", "town"])]
+    belts = shapely.buffer(rv.geometry.to_numpy(), rv["level"].map(FARM_INSET_M).to_numpy(float),
+                           cap_style="flat")
+    return [L.world(b) for b in belts]
+
+
 def landcover_2020(layout: L.Layout, greenhouse_blocks: list, bare_sites: list
                    ) -> tuple[np.ndarray, rasterio.Affine]:
     town_w = L.world(layout.town_local)
@@ -42,6 +52,7 @@ def landcover_2020(layout: L.Layout, greenhouse_blocks: list, bare_sites: list
         ([L.world(g) for g in greenhouse_blocks], CODE["greenhouse"], False),
         ([L.world(g) for g in bare_sites], CODE["bare"], False),
         ([L.world(layout.forest_local)], CODE["forest"], False),
+        (_riparian_belts(layout), CODE["forest"], False),
         ([L.world(layout.wetland_local)], CODE["wetland"], False),
         ([L.world(g) for g in [layout.town_centre_local, *layout.industrial_local,
                                *layout.settlements_local]], CODE["built_up"], False),
