@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .errors import SchemaError
@@ -344,21 +345,29 @@ def rename_aliases(df: pd.DataFrame, schema: LayerSchema, *, path: Any = None) -
     return df.rename(columns=mapping)
 
 
-_ROMAN = {"Ⅰ": "I", "Ⅱ": "II", "Ⅲ": "III", "Ⅳ": "IV", "Ⅴ": "V"}
-_DIGITS = {"1": "I", "2": "II", "3": "III", "4": "IV", "5": "V", "6": "劣V"}
-_ZH_NUM = {"一": "I", "二": "II", "三": "III", "四": "IV", "五": "V"}
+_CN_NUMERALS = {"一": "I", "二": "II", "三": "III", "四": "IV", "五": "V"}
+_ARABIC = {"1": "I", "2": "II", "3": "III", "4": "IV", "5": "V"}
 
 
-def normalize_water_class(value: Any) -> str:
-    """Normalise a water-quality class to ``I``…``V`` or ``劣V``.
+def normalize_water_class(
+    value: Any,
+    *,
+    path: Any = None,
+    layer: str | None = None,
+    feature_id: Any = None,
+    field: str | None = "target_class",
+) -> str:
+    """Normalise a water-quality class label to ``"I"`` … ``"V"`` or ``"劣V"``.
 
-    Accepts ``III``, ``Ⅲ`` (Unicode Roman numeral), ``Ⅲ类``, ``3``, ``三类``,
-    ``劣V``, ``劣Ⅴ``, ``劣五类``, with any surrounding white space.
+    Accepts ``III``, ``iii``, ``Ⅲ`` (Unicode Roman numeral), ``Ⅲ类``, ``3``, ``3.0``,
+    ``三类``, ``III类水``, ``劣V``, ``劣Ⅴ``, ``劣五类`` and full-width variants.
 
     Parameters
     ----------
     value : Any
-        The class as written in a file.
+        The label as found in the data.
+    path, layer, feature_id, field : optional
+        Where the value comes from; only used in the error message.
 
     Returns
     -------
@@ -368,34 +377,54 @@ def normalize_water_class(value: Any) -> str:
     Raises
     ------
     SchemaError
-        If the value is not a recognisable class.
+        If the value is missing or not a recognisable class (a ``ValueError`` subclass).
 
     Examples
     --------
-    >>> [normalize_water_class(v) for v in ["Ⅲ类", "3", "三类", "劣Ⅴ", " ii "]]
-    ['III', 'III', 'III', '劣V', 'II']
+    >>> [normalize_water_class(v) for v in ["III", "Ⅲ", "Ⅲ类", "3", "三类", "劣Ⅴ"]]
+    ['III', 'III', 'III', 'III', 'III', '劣V']
     """
-    text = unicodedata.normalize("NFKC", str(value)).strip()
-    # NFKC turns Ⅲ into III and full-width digits into ASCII.
-    text = text.replace("类", "").replace("类水", "").strip()
-    for k, v in _ROMAN.items():
-        text = text.replace(k, v)
+    result = _parse_class(value)
+    if result is None:
+        raise SchemaError(
+            "not a water-quality class",
+            path=path,
+            layer=layer,
+            feature_id=feature_id,
+            field=field,
+            expected="I, II, III, IV, V or 劣V (also Ⅲ, Ⅲ类, 3, 三类, 劣Ⅴ)",
+            found=repr(value),
+            fix="write the GB 3838-2002 class, e.g. III or Ⅲ类",
+        )
+    return result
+
+
+def _parse_class(value: Any) -> str | None:
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | np.integer) or (
+        isinstance(value, float | np.floating) and np.isfinite(value) and float(value).is_integer()
+    ):
+        return _ARABIC.get(str(int(value)))
+    if not isinstance(value, str):
+        return None
+    text = unicodedata.normalize("NFKC", value).strip().replace(" ", "")
     worse = text.startswith("劣")
-    core = text[1:].strip() if worse else text
-    core = _ZH_NUM.get(core, core)
-    if re.fullmatch(r"\d+(\.0+)?", core):
-        core = _DIGITS.get(str(int(float(core))), "?")
-    core = core.upper()
     if worse:
-        if core == "V":
-            return "劣V"
-    elif core in WATER_CLASSES[:5] or core == "劣V":
-        return core
-    raise SchemaError(
-        "not a water-quality class",
-        expected="I, II, III, IV, V or 劣V (also Ⅲ, Ⅲ类, 3, 三类, 劣Ⅴ)",
-        found=repr(value),
-    )
+        text = text[1:]
+    for suffix in ("类水质", "类水", "类"):
+        if text.endswith(suffix):
+            text = text[: -len(suffix)]
+            break
+    if text.endswith(".0"):
+        text = text[:-2]
+    text = text.upper()
+    label = text if text in WATER_CLASSES[:5] else _ARABIC.get(text) or _CN_NUMERALS.get(text)
+    if label is None:
+        return None
+    if worse:
+        return "劣V" if label == "V" else None
+    return label
 
 
 # --- values, dates and validation ---------------------------------------------------

@@ -22,7 +22,6 @@ All functions are pure: DataFrames in, DataFrames out.
 
 from __future__ import annotations
 
-import unicodedata
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal
@@ -31,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConfigError, MeasurementError, SchemaError
+from .schemas import WATER_CLASSES, normalize_water_class
 
 __all__ = [
     "WATER_CLASSES",
@@ -48,7 +48,6 @@ __all__ = [
 ]
 
 #: Water-quality classes, best to worst.
-WATER_CLASSES: tuple[str, ...] = ("I", "II", "III", "IV", "V", "劣V")
 #: Ordered categorical dtype of the classes: ``I < II < III < IV < V < 劣V``.
 WATER_CLASS_DTYPE = pd.CategoricalDtype(list(WATER_CLASSES), ordered=True)
 #: Qualitative grades (水质定性评价), best to worst.
@@ -140,86 +139,6 @@ def _check_waterbody(waterbody: str) -> None:
 
 # --------------------------------------------------------------------------- classes
 
-_CN_NUMERALS = {"一": "I", "二": "II", "三": "III", "四": "IV", "五": "V"}
-_ARABIC = {"1": "I", "2": "II", "3": "III", "4": "IV", "5": "V"}
-
-
-def normalize_water_class(
-    value: Any,
-    *,
-    path: Any = None,
-    layer: str | None = None,
-    feature_id: Any = None,
-    field: str | None = "target_class",
-) -> str:
-    """Normalise a water-quality class label to ``"I"`` … ``"V"`` or ``"劣V"``.
-
-    Accepts ``III``, ``iii``, ``Ⅲ`` (Unicode Roman numeral), ``Ⅲ类``, ``3``, ``3.0``,
-    ``三类``, ``III类水``, ``劣V``, ``劣Ⅴ``, ``劣五类`` and full-width variants.
-
-    Parameters
-    ----------
-    value : Any
-        The label as found in the data.
-    path, layer, feature_id, field : optional
-        Where the value comes from; only used in the error message.
-
-    Returns
-    -------
-    str
-        One of :data:`WATER_CLASSES`.
-
-    Raises
-    ------
-    SchemaError
-        If the value is missing or not a recognisable class (a ``ValueError`` subclass).
-
-    Examples
-    --------
-    >>> [normalize_water_class(v) for v in ["III", "Ⅲ", "Ⅲ类", "3", "三类", "劣Ⅴ"]]
-    ['III', 'III', 'III', 'III', 'III', '劣V']
-    """
-    result = _parse_class(value)
-    if result is None:
-        raise SchemaError(
-            "not a water-quality class",
-            path=path,
-            layer=layer,
-            feature_id=feature_id,
-            field=field,
-            expected="I, II, III, IV, V or 劣V (also Ⅲ, Ⅲ类, 3, 三类, 劣Ⅴ)",
-            found=repr(value),
-            fix="write the GB 3838-2002 class, e.g. III or Ⅲ类",
-        )
-    return result
-
-
-def _parse_class(value: Any) -> str | None:
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, (int, np.integer)) or (
-        isinstance(value, (float, np.floating)) and np.isfinite(value) and float(value).is_integer()
-    ):
-        return _ARABIC.get(str(int(value)))
-    if not isinstance(value, str):
-        return None
-    text = unicodedata.normalize("NFKC", value).strip().replace(" ", "")
-    worse = text.startswith("劣")
-    if worse:
-        text = text[1:]
-    for suffix in ("类水质", "类水", "类"):
-        if text.endswith(suffix):
-            text = text[: -len(suffix)]
-            break
-    if text.endswith(".0"):
-        text = text[:-2]
-    text = text.upper()
-    label = text if text in WATER_CLASSES[:5] else _ARABIC.get(text) or _CN_NUMERALS.get(text)
-    if label is None:
-        return None
-    if worse:
-        return "劣V" if label == "V" else None
-    return label
 
 
 def classify_values(

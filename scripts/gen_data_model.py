@@ -74,7 +74,7 @@ normalise it (`dongping_geo.schemas.normalize_water_class`):
 | written as | stored as |
 | --- | --- |
 | `III`, `iii`, `Ⅲ` (Unicode Roman numeral), `Ⅲ类`, `3`, `３`, `三类`, `III类` | `III` |
-| `劣V`, `劣Ⅴ`, `劣五类`, `劣5`, `6` | `劣V` |
+| `劣V`, `劣Ⅴ`, `劣五类`, `劣5` | `劣V` |
 
 The classes, best to worst: WATER_CLASSES_LIST. Targets (`target_class`) are `I`…`V`;
 `劣V` (worse than class V) appears only in assessment results.

@@ -55,7 +55,7 @@ def test_water_class_spellings(raw, expected):
     assert normalize_water_class(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["VI", "劣III", "good", "", "0", "7"])
+@pytest.mark.parametrize("raw", ["VI", "劣III", "good", "", "0", "6", "7"])
 def test_water_class_garbage_is_refused(raw):
     with pytest.raises(SchemaError, match="water-quality class"):
         normalize_water_class(raw)
