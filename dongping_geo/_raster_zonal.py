@@ -14,9 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
+from rasterio.errors import RasterioIOError
 from rasterio.windows import Window
 
 from ._raster_coverage import polygon_segments, window_pieces
+from .errors import RasterError
 
 # About 4 M pixels per chunk: large enough to amortise per-read overhead,
 # small enough that two chunks in flight stay far below the memory budget.
@@ -162,7 +164,13 @@ def run(
 
     def read(i: int) -> np.ndarray:
         r0, r1, c0, c1 = p.chunks[i]
-        return ds.read(band, window=Window(c0, r0, c1 - c0, r1 - r0))
+        try:
+            return ds.read(band, window=Window(c0, r0, c1 - c0, r1 - r0))
+        except RasterioIOError as exc:
+            raise RasterError(
+                "cannot read the raster", path=ds.name, expected=f"readable blocks in rows {r0}-{r1}",
+                found=str(exc), fix="check the file is complete (gdalinfo -checksum)",
+            ) from exc
 
     count = np.zeros(n_zones)
     total = np.zeros(n_zones)

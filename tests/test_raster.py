@@ -465,3 +465,17 @@ def test_check_landuse_cli_adds_landcover_change_layer(sample_dir, tmp_path):
     assert len(inside) > 0
     assert sorted(layer["change_area_m2"].unique()) == sorted(p["area_m2"] for p in inside)
     assert set(layer["to_name"]) == {p["to_class"] for p in inside}
+
+
+def test_truncated_raster_raises_raster_error(tmp_path):
+    rng = np.random.default_rng(1)
+    path = tmp_path / "cut.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=256, height=256, count=1, dtype="float32",
+                       crs=CRS, transform=from_origin(X0, Y0, RES, RES), nodata=ND, tiled=True,
+                       blockxsize=64, blockysize=64, compress="deflate") as dst:
+        dst.write(rng.random((256, 256)).astype(np.float32), 1)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    zones = gpd.GeoDataFrame(geometry=[px_box(0, 0, 256, 256)], crs=CRS)
+    with pytest.raises(RasterError, match="cut.tif"):
+        zonal_stats(path, zones)
