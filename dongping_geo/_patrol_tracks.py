@@ -145,13 +145,20 @@ def period_bounds(start: object, end: object) -> tuple[pd.Timestamp | None, pd.T
     return lo, hi
 
 
-def patrol_keys(fixes: pd.DataFrame, t_s: np.ndarray, max_gap_s: float) -> np.ndarray:
-    """Patrol label per fix: patrol_id where given, else chief + time gaps."""
+def patrol_keys(fixes: pd.DataFrame, t_s: np.ndarray, max_gap_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """Patrol code per fix and the patrol names: patrol_id where given, else chief + time gaps.
+
+    Factorizing the column directly (not via a NumPy object array) keeps this fast
+    for Arrow-backed strings.
+    """
     n = len(fixes)
-    pid = fixes["patrol_id"] if "patrol_id" in fixes.columns else pd.Series([None] * n, index=fixes.index)
-    pid = pid.astype(object).where(pid.notna(), None)
-    labels = pid.to_numpy(dtype=object).copy()
-    missing = pd.isna(pid).to_numpy()
+    if "patrol_id" in fixes.columns:
+        codes, uniques = pd.factorize(fixes["patrol_id"])
+        names = np.asarray(uniques, dtype=object).astype(str)
+    else:
+        codes, names = np.full(n, -1, dtype=np.int64), np.zeros(0, dtype=str)
+    codes = np.asarray(codes, dtype=np.int64)
+    missing = codes < 0
     if missing.any():
         chief = fixes["chief"] if "chief" in fixes.columns else pd.Series([""] * n, index=fixes.index)
         chief = chief.fillna("").astype(str).to_numpy()[missing]
@@ -162,14 +169,15 @@ def patrol_keys(fixes: pd.DataFrame, t_s: np.ndarray, max_gap_s: float) -> np.nd
         new = np.ones(len(order), dtype=bool)
         new[1:] = (cs[1:] != cs[:-1]) | (np.diff(ts) > max_gap_s)
         run = np.cumsum(new) - 1
-        t0 = ts[new][run]
-        auto = np.empty(len(order), dtype=object)
-        stamp = pd.to_datetime(t0, unit="s", utc=True).tz_convert(LOCAL_TZ).strftime("%Y%m%dT%H%M%S")
-        auto[:] = [f"{c}@{s}" for c, s in zip(np.asarray(cnames)[cs], stamp, strict=True)]
-        fill = np.empty(len(order), dtype=object)
-        fill[order] = auto
-        labels[missing] = fill
-    return labels.astype(str)
+        heads = np.flatnonzero(new)
+        stamp = pd.to_datetime(ts[heads], unit="s", utc=True).tz_convert(LOCAL_TZ).strftime("%Y%m%dT%H%M%S")
+        auto = np.array([f"{c}@{s}" for c, s in zip(np.asarray(cnames)[cs[heads]], stamp, strict=True)],
+                        dtype=str)
+        fill = np.empty(len(order), dtype=np.int64)
+        fill[order] = len(names) + run
+        codes[missing] = fill
+        names = np.concatenate([names, auto]).astype(str)
+    return codes, names
 
 
 @dataclass
@@ -203,6 +211,7 @@ def build_tracks(
     fixes: gpd.GeoDataFrame,
     *,
     patrol: np.ndarray,
+    names: np.ndarray,
     t_s: np.ndarray,
     max_gap_s: float,
     max_speed_kmh: float,
@@ -215,7 +224,7 @@ def build_tracks(
     run on the other side of that jump, is a GPS jump and is dropped (two rounds, so
     the fixes around a removed jump are joined again).
     """
-    code, names = pd.factorize(patrol)
+    code = patrol
     order = np.lexsort((t_s, code))
     xy = shapely.get_coordinates(fixes.geometry.values[order])
     code, t = code[order], t_s[order]

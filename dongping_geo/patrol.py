@@ -146,7 +146,7 @@ def clean_fixes(
         reason[outside] = "outside area"
         detail[outside] = "outside the area of interest"
     t_s = _seconds(ts)
-    patrol = patrol_keys(fixes, t_s, max_gap_s)
+    patrol, names = patrol_keys(fixes, t_s, max_gap_s)
     ok = reason == ""
     # Duplicates: the same patrol reporting the same instant twice; keep the first.
     key = pd.DataFrame({"p": patrol[ok], "t": t_s[ok]})
@@ -159,6 +159,7 @@ def clean_fixes(
     tr = build_tracks(
         fixes.iloc[pos_ok],
         patrol=patrol[pos_ok],
+        names=names,
         t_s=t_s[pos_ok],
         max_gap_s=max_gap_s,
         max_speed_kmh=max_speed_kmh,
@@ -187,7 +188,7 @@ def clean_fixes(
     dropped = gpd.GeoDataFrame(
         {
             "row": fixes.index[drop_rows],
-            "patrol_id": patrol[drop_rows],
+            "patrol_id": names[patrol[drop_rows]],
             "chief": fixes["chief"].to_numpy()[drop_rows] if "chief" in fixes.columns else None,
             "timestamp": ts.to_numpy()[drop_rows],
             "reason": reason[drop_rows],
@@ -276,8 +277,10 @@ def _analyse(
     pos = np.flatnonzero(keep)
     fx = fixes.iloc[pos]
     t_s = _seconds(ts.iloc[pos])
-    patrol = patrol_keys(fx, t_s, max_gap_s)
-    tr = build_tracks(fx, patrol=patrol, t_s=t_s, max_gap_s=max_gap_s, max_speed_kmh=max_speed_kmh)
+    patrol, names = patrol_keys(fx, t_s, max_gap_s)
+    tr = build_tracks(
+        fx, patrol=patrol, names=names, t_s=t_s, max_gap_s=max_gap_s, max_speed_kmh=max_speed_kmh
+    )
     si, sj = track_segments(tr)
 
     rs = core.explode_rivers(rivers.geometry.values)
