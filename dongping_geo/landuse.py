@@ -105,22 +105,31 @@ def _resolve_ids(
 
 
 def _checked_polygons(
-    geoms: np.ndarray, ids: np.ndarray, *, layer: str, repair: bool, id_name: str
+    geoms: np.ndarray,
+    ids: np.ndarray,
+    *,
+    layer: str,
+    repair: bool,
+    id_name: str,
+    validity: bool = True,
 ) -> np.ndarray:
-    """Validate polygon geometries; repair them with make_valid when asked."""
+    """Check polygon types and (unless ``validity`` is False) validity; repair when asked."""
     geoms = np.asarray(geoms, dtype=object)
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     types = shapely.get_type_id(geoms)
     bad_type = present & ~np.isin(types, _POLYGONAL)
     if bad_type.any():
+        found = sorted({g.geom_type for g in geoms[bad_type][:_MAX_IDS_IN_MESSAGE]})
         raise GeometryError(
             "geometries must be polygons",
             layer=layer,
             feature_id=_ids_text(ids[bad_type]),
             expected="Polygon or MultiPolygon",
-            found=", ".join(sorted(set(shapely.get_type_id(geoms[bad_type]).astype(str)))),
+            found=", ".join(found),
             fix="convert lines/points to polygons or drop them before the check",
         )
+    if not validity:
+        return geoms
     invalid = present & ~shapely.is_valid(geoms)
     if invalid.any():
         if not repair:
@@ -206,7 +215,8 @@ def check_violations(
         If ``categories`` names an unknown category, or ``min_overlap_m2`` < 0.
     GeometryError
         If a geometry is not polygonal, or is invalid and ``repair`` is False; the
-        message names the zone or feature ids.
+        message names the zone or feature ids. Without ``repair``, features are
+        checked for validity only where they meet a zone.
     CRSError
         If either layer has no CRS.
 
@@ -240,10 +250,26 @@ def check_violations(
     zone_geoms = _checked_polygons(
         zones.geometry.to_numpy(), zone_ids, layer="zones", repair=repair, id_name="zone_id"
     )
+    # With repair, every feature is checked (and repaired) first. Without, only the
+    # features meeting a zone are checked, after the overlay: on a town-wide survey
+    # most buildings meet no zone, and validity checks are a good part of the cost.
     feat_geoms = _checked_polygons(
-        features.geometry.to_numpy(), ids, layer="features", repair=repair, id_name=id_name
+        features.geometry.to_numpy(),
+        ids,
+        layer="features",
+        repair=repair,
+        id_name=id_name,
+        validity=repair,
     )
-    fi, zi, geoms, areas = _overlay_pairs(feat_geoms, zone_geoms)
+    try:
+        fi, zi, geoms, areas = _overlay_pairs(feat_geoms, zone_geoms)
+        met = np.unique(fi)
+    except shapely.errors.GEOSException:  # an invalid feature broke an intersection
+        met = np.arange(len(feat_geoms))
+        fi = None
+    _checked_polygons(feat_geoms[met], ids[met], layer="features", repair=False, id_name=id_name)
+    if fi is None:  # pragma: no cover - every feature valid yet GEOS failed: re-raise
+        fi, zi, geoms, areas = _overlay_pairs(feat_geoms, zone_geoms)
     keep = (areas > 0) & (areas >= min_overlap_m2)
     fi, zi, geoms, areas = fi[keep], zi[keep], geoms[keep], areas[keep]
     share = areas / shapely.area(feat_geoms[fi]) if fi.size else np.empty(0)

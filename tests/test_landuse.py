@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+import shapely.affinity
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -673,3 +674,17 @@ def test_grid_overlay_equals_brute_force(cell_m):
         [got[k] for k in sorted(got)], [expected[k] for k in sorted(expected)], rtol=1e-9
     )
     np.testing.assert_allclose(shapely.area(geoms), areas)
+
+
+def test_invalid_feature_far_from_zones_is_not_an_error_but_is_repaired_on_request(zones):
+    far_bowtie = shapely.affinity.translate(BOWTIE, 1000, 1000)
+    houses = gdf({"building_id": ["far", "in"]}, [far_bowtie, box(10, 10, 20, 20)])
+    out = check_violations(houses, zones)
+    assert out["building_id"].tolist() == ["in"]
+    near_bowtie = shapely.affinity.translate(BOWTIE, 20, 20)  # two 25 m² triangles in Z1
+    houses = gdf({"building_id": ["b"]}, [near_bowtie])
+    with pytest.raises(GeometryError, match="b"):
+        check_violations(houses, zones)
+    assert check_violations(houses, zones, repair=True)["overlap_m2"].tolist() == pytest.approx(
+        [50.0]
+    )
