@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -18,7 +19,7 @@ MAX_JUMP_FIXES = 5
 
 
 def check_layer(
-    gdf: object, *, layer: str, required: tuple[str, ...], to_crs: object | None = None
+    gdf: Any, *, layer: str, required: tuple[str, ...], to_crs: Any = None
 ) -> gpd.GeoDataFrame:
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise SchemaError(
@@ -59,7 +60,7 @@ def check_layer(
     return gdf
 
 
-def check_rivers(rivers: object) -> gpd.GeoDataFrame:
+def check_rivers(rivers: Any) -> gpd.GeoDataFrame:
     rivers = check_layer(rivers, layer="rivers", required=("river_id",))
     types = shapely.get_type_id(rivers.geometry.values)
     bad = ~np.isin(types, (1, 5))  # LineString, MultiLineString
@@ -87,7 +88,7 @@ def check_rivers(rivers: object) -> gpd.GeoDataFrame:
     return rivers
 
 
-def check_fixes(fixes: object, rivers_crs: object | None = None) -> gpd.GeoDataFrame:
+def check_fixes(fixes: Any, rivers_crs: Any = None) -> gpd.GeoDataFrame:
     fixes = check_layer(fixes, layer="patrols", required=("timestamp",), to_crs=rivers_crs)
     types = shapely.get_type_id(fixes.geometry.values)
     bad = (types != 0) & (types != -1)  # Point, or missing (dropped later)
@@ -104,7 +105,7 @@ def check_fixes(fixes: object, rivers_crs: object | None = None) -> gpd.GeoDataF
     return fixes
 
 
-def to_local_time(values: object, *, what: str) -> pd.Series | pd.Timestamp:
+def to_local_time(values: Any, *, what: str) -> pd.Series | pd.Timestamp:
     """Timestamps as tz-aware Asia/Shanghai (naive values are taken as local time)."""
     try:
         ts = pd.to_datetime(values)
@@ -124,7 +125,7 @@ def to_local_time(values: object, *, what: str) -> pd.Series | pd.Timestamp:
     return ts.dt.tz_convert(LOCAL_TZ)
 
 
-def period_bounds(start: object, end: object) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+def period_bounds(start: Any, end: Any) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
     """[start, stop) from user bounds; a date-only ``end`` includes that whole day."""
     lo = to_local_time(start, what="start") if start is not None else None
     hi = None

@@ -753,6 +753,7 @@ def compliance(
             fix="pass start= and end=",
         )
     lo, hi = period_bounds(start, end)
+    assert lo is not None and hi is not None  # both were checked above
     res = _analyse(
         rivers, fixes, tolerance_m=tolerance_m, start=lo, end=hi - pd.Timedelta(microseconds=1),
         max_gap_s=max_gap_s, max_speed_kmh=max_speed_kmh,
