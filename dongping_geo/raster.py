@@ -176,6 +176,8 @@ def _polygonal(zones: gpd.GeoSeries, layer: str) -> np.ndarray:
 def _stat_columns(stats: Sequence[str], percentiles: Sequence[float]) -> tuple[list[str], list[float]]:
     """Validate the requested statistics; percentile_NN entries move to the percentile list."""
     plain: list[str] = []
+    if isinstance(stats, str):  # stats="mean" means one statistic, not four letters
+        stats = [stats]
     pcts = [float(q) for q in percentiles]
     for s in stats:
         if s in CONTINUOUS_STATS:

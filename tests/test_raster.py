@@ -479,3 +479,11 @@ def test_truncated_raster_raises_raster_error(tmp_path):
     zones = gpd.GeoDataFrame(geometry=[px_box(0, 0, 256, 256)], crs=CRS)
     with pytest.raises(RasterError, match="cut.tif"):
         zonal_stats(path, zones)
+
+
+def test_empty_zones_and_single_stat_string(ramp):
+    empty = gpd.GeoDataFrame({"zid": []}, geometry=[], crs=CRS)
+    out = zonal_stats(ramp, empty)
+    assert len(out) == 0 and list(out.columns) == ["zid", "mean", "min", "max", "sum", "count"]
+    one = zonal_stats(ramp, gpd.GeoDataFrame(geometry=[px_box(1, 1, 3, 2)], crs=CRS), stats="mean")
+    assert list(one.columns) == ["mean"] and one.loc[0, "mean"] == pytest.approx(11.5)
