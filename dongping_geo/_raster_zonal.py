@@ -141,6 +141,28 @@ def _expand(zone, flat_start, length, weight):
     return zone[rep], flat_start[rep] + offset, weight[rep]
 
 
+def _class_sums(
+    zone: np.ndarray, value: np.ndarray, weight: np.ndarray, chunk_zones: np.ndarray, lut: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weight per (zone, class) of one chunk's covered pixels: (zones, classes, sums)."""
+    if value.size == 0:
+        return zone[:0], value[:0], weight[:0]
+    if value.dtype.kind in "iu" and value.dtype.itemsize <= 2:
+        # Small integer codes (land cover): a dense histogram per zone, no sort.
+        lo = int(value.min())
+        k = int(value.max()) - lo + 1
+        if chunk_zones.size * k <= 2**24:
+            lut[chunk_zones] = np.arange(chunk_zones.size)
+            key = lut[zone] * k + (value.astype(np.int64) - lo)
+            hist = np.bincount(key, weights=weight, minlength=chunk_zones.size * k)
+            nz = np.flatnonzero(hist)
+            return chunk_zones[nz // k], (nz % k + lo).astype(value.dtype), hist[nz]
+    u, inv = np.unique(value, return_inverse=True)
+    key = zone * u.size + inv.ravel()
+    ukey, kinv = np.unique(key, return_inverse=True)
+    return ukey // u.size, u[ukey % u.size], np.bincount(kinv.ravel(), weights=weight)
+
+
 def run(
     ds,
     band: int,
@@ -180,6 +202,7 @@ def run(
     qparts: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
     cat_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     in_chunk = np.zeros(n_zones, dtype=bool)
+    zone_lut = np.zeros(n_zones, dtype=np.int64)
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         # The reader thread starts at once and stays up to READ_AHEAD_BYTES
@@ -244,12 +267,7 @@ def run(
                 if categorical:
                     if row_area is not None:
                         aw = aw * row_area[R0 + aidx // w]
-                    u, inv = np.unique(av, return_inverse=True)
-                    key = az * u.size + inv.ravel()
-                    ukey, kinv = np.unique(key, return_inverse=True)
-                    cat_parts.append(
-                        (ukey // u.size, u[ukey % u.size], np.bincount(kinv.ravel(), weights=aw))
-                    )
+                    cat_parts.append(_class_sums(az, av, aw, zones, zone_lut))
                 elif az.size:
                     so = np.argsort(az, kind="stable")
                     az, av, aw = az[so], av[so].astype(np.float64), aw[so]
