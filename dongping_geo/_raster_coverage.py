@@ -10,11 +10,12 @@ column, so
 with exterior rings counter-clockwise and holes clockwise (in pixel space). Cut
 every edge at the integer grid lines: each piece lies in one pixel (r, c); it
 adds ``(x_mid - c) * dy`` to that pixel (x is linear along the piece) and the
-full ``dy`` to every pixel left of it in the same row. The second part is a
-reverse cumulative sum along the row, so the whole polygon costs one pass over
-its boundary pieces plus one cumulative sum over its bounding box -- the same
+full ``dy`` to every pixel left of it in the same row. Between two boundary
+pixels of a row the coverage is therefore constant (1 inside, 0 outside):
+:func:`window_pieces` returns the boundary pixels and these runs, so the cost is
+proportional to the zones' perimeter in pixels, not their area -- the same
 "boundary exactly, interior in bulk" idea as exactextract, without a Python loop
-over pixels or an intersection per pixel.
+over pixels or a polygon intersection per pixel.
 """
 
 from __future__ import annotations
@@ -148,38 +149,6 @@ def polygon_segments(pixel_geoms: np.ndarray) -> Segments:
     seg_zone = seg_zone[order]
     starts = np.searchsorted(seg_zone, np.arange(n_zones + 1), side="left").astype(np.int64)
     return Segments(seg_zone, row[order], col[order], a[order], dy[order], starts)
-
-
-def coverage_window(
-    segs: Segments, zone: int, row0: int, row1: int, col0: int, col1: int
-) -> np.ndarray:
-    """Coverage fractions of one zone over pixels [row0:row1, col0:col1] (float64).
-
-    Pieces right of ``col1`` still matter (they fill the pixels to their left);
-    pieces left of ``col0`` do not.
-    """
-    h, w = row1 - row0, col1 - col0
-    s, e = segs.starts[zone], segs.starts[zone + 1]
-    rows = segs.row[s:e]
-    lo, hi = np.searchsorted(rows, (row0, row1))
-    rows = rows[lo:hi]
-    cols = segs.col[s + lo : s + hi]
-    keep = cols >= col0
-    rows, cols = rows[keep] - row0, cols[keep] - col0
-    a = segs.a[s + lo : s + hi][keep]
-    dy = segs.dy[s + lo : s + hi][keep]
-    inside = cols < w
-    # Column w collects the pieces right of the window: they only fill.
-    flat = rows * (w + 1) + np.minimum(cols, w)
-    size = h * (w + 1)
-    fill = np.bincount(flat, weights=dy, minlength=size).reshape(h, w + 1)
-    own = np.bincount(flat[inside], weights=a[inside], minlength=size).reshape(h, w + 1)
-    # Exclusive reverse cumulative sum: pixel c gets the dy of every piece in c+1 .. w.
-    cum = np.cumsum(fill[:, :0:-1], axis=1)[:, ::-1]
-    cov = own[:, :w] + cum
-    cov[cov < COVERAGE_EPS] = 0.0
-    cov[cov > 1.0 - COVERAGE_EPS] = 1.0
-    return cov
 
 
 @dataclass
