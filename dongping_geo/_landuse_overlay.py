@@ -85,6 +85,17 @@ def overlay_pairs(
     return tuple(np.concatenate([p[i] for p in parts]) for i in range(4))  # type: ignore[return-value]
 
 
+def _dense_unique(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(keys, return_inverse=True) for non-negative integer keys, in O(n)."""
+    n_keys = int(keys.max()) + 1
+    if n_keys > 8 * keys.size + 1_000_000:  # sparse keys: a table would be too large
+        ukeys, inverse = np.unique(keys, return_inverse=True)
+        return ukeys, inverse.ravel()
+    occupied = np.bincount(keys, minlength=n_keys) > 0
+    rank = np.cumsum(occupied) - 1
+    return np.flatnonzero(occupied), rank[keys]
+
+
 def _single_cell_pairs(feats, zones, idx, cell, size):
     if idx.size == 0:
         return _empty()
@@ -93,8 +104,7 @@ def _single_cell_pairs(feats, zones, idx, cell, size):
     ox, oy = cx.min(), cy.min()
     ny = cy.max() - oy + 1
     keys = (cx - ox) * ny + (cy - oy)
-    ukeys, f_cell = np.unique(keys, return_inverse=True)
-    f_cell = f_cell.ravel()
+    ukeys, f_cell = _dense_unique(keys)
     x0 = (ukeys // ny + ox) * size
     y0 = (ukeys % ny + oy) * size
     boxes = shapely.box(x0, y0, x0 + size, y0 + size)

@@ -263,7 +263,9 @@ def check_violations(
     )
     try:
         fi, zi, geoms, areas = _overlay_pairs(feat_geoms, zone_geoms)
-        met = np.unique(fi)
+        met = np.zeros(len(feat_geoms), dtype=bool)
+        met[fi] = True
+        met = np.flatnonzero(met)
     except shapely.errors.GEOSException:  # an invalid feature broke an intersection
         met = np.arange(len(feat_geoms))
         fi = None
