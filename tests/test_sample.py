@@ -509,7 +509,7 @@ def test_water_quality_failures_match_the_standard(sample_dir, ds, manifest, per
     fails, margin = _assess(raw, targets, period)
     listed = {(f["section_id"], f["period"]) for f in manifest["water_quality"]["failures"][period]}
     assert fails == listed
-    assert margin >= 0.10  # every mean is clearly on one side of its limit
+    assert margin >= 0.15  # every mean is clearly on one side of its limit
     assert len(listed) >= {"M": 10, "Q": 3, "Y": 1}[period]
     # 老北横引河 (to be remediated) fails its 2021 target.
     lbh = ds.rivers.loc[ds.rivers["name"] == "老北横引河", "river_id"].iloc[0]
@@ -638,3 +638,19 @@ def test_manifest_counts_match_the_files(ds, fixes, manifest):
     assert all(r.at[rid, "name"] == name for name, rid in named.items())
     assert set(manifest["patrols"]["never_patrolled"]).isdisjoint(
         p["river_id"] for p in manifest["patrols"]["partially_patrolled"])
+
+
+@pytest.mark.parametrize("seed", [1, 7])
+def test_other_seeds_keep_the_water_quality_design_unambiguous(seed):
+    """Other seeds give other values but the same clear-cut failures (margin >= 15 %)."""
+    from dongping_geo import _sample_layout as layout
+    from dongping_geo import _sample_wq
+
+    rivers = layout.make_rivers(np.random.default_rng([seed, 1]))
+    sections = layout.make_sections(rivers, np.random.default_rng([seed, 2]))
+    table, info = _sample_wq.make_measurements(sections, rivers, np.random.default_rng([seed, 7]))
+    targets = sections.set_index("section_id")["target_class"]
+    for period in ("M", "Q", "Y"):
+        fails, margin = _assess(table, targets, period)
+        assert fails == {(f["section_id"], f["period"]) for f in info["failures"][period]}
+        assert margin >= 0.15
