@@ -654,3 +654,40 @@ def test_other_seeds_keep_the_water_quality_design_unambiguous(seed):
         fails, margin = _assess(table, targets, period)
         assert fails == {(f["section_id"], f["period"]) for f in info["failures"][period]}
         assert margin >= 0.15
+
+
+def test_measurements_have_seasonality(sample_dir):
+    raw = pd.read_csv(sample_dir / "measurements.csv", dtype=str, keep_default_na=False)
+    raw = raw[raw["parameter"].isin(["DO", "TP"])]
+    raw = raw.assign(v=pd.to_numeric(raw["value"]), m=pd.to_datetime(raw["sampled_at"]).dt.month)
+    med = raw.groupby(["parameter", "m"])["v"].median()
+    assert med["DO", 1] > med["DO", 7] + 1.5  # cold water holds more oxygen
+    assert med["TP", 7] > med["TP", 1] * 1.15  # summer runoff
+
+
+def test_patrol_fixes_are_noisy_but_stay_near_the_rivers(ds, fixes, manifest):
+    jumps = {(g["patrol_id"], g["fix_index"]) for g in manifest["patrols"]["glitches"]["jumps"]}
+    order = fixes.groupby("patrol_id").cumcount().to_numpy()
+    keep = ~np.array([(p, i) in jumps for p, i in zip(fixes["patrol_id"], order, strict=True)])
+    pts = fixes.geometry.values[keep]
+    tree = shapely.STRtree(ds.rivers.geometry.values)
+    _, dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
+    assert 3.0 < np.median(dist) < 15.0  # bank offset 5-10 m plus GPS noise
+    assert np.percentile(dist, 99.9) < manifest["patrols"]["coverage_tolerance_m"]
+    assert np.percentile(dist, 5) < 3.0  # noise scatters fixes across the centre line too
+
+
+@pytest.mark.slow
+def test_plot_script_draws_the_layers(sample_dir, tmp_path):
+    import runpy
+    import sys
+
+    out = tmp_path / "layers.png"
+    argv = sys.argv
+    sys.argv = ["plot_sample.py", str(sample_dir), str(out)]
+    try:
+        runpy.run_path(str(REPO / "scripts" / "plot_sample.py"), run_name="__main__")
+    finally:
+        sys.argv = argv
+    assert out.stat().st_size > 50_000
+    assert (REPO / "docs" / "img" / "sample_layers.png").exists()
