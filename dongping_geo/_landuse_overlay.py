@@ -10,9 +10,10 @@ farmland) is computed on a grid of square cells:
   the cell, the feature is tested against the zone's piece in that cell (a small
   polygon) with prepared predicates, and only boundary-crossing features get an
   intersection, computed with the small piece rather than the whole zone.
-* The few features spanning cells go through an STRtree of the features queried with
-  the prepared zones: ``intersects`` pairs, ``contains_properly`` to find the ones
-  inside (own geometry, own area), intersections for the rest.
+* Features spanning cells try the same on grids 4 and 16 times coarser.
+* The very few left go through an STRtree of the features queried with the prepared
+  zones: ``intersects`` pairs, ``contains_properly`` to find the ones inside (own
+  geometry, own area), intersections for the rest.
 
 Both paths give exactly the overlay of feature and zone (a feature inside a cell
 meets the zone only within the cell), so results equal ``geopandas.overlay``.
@@ -74,15 +75,23 @@ def overlay_pairs(
     present = ~(shapely.is_missing(feat_geoms) | shapely.is_empty(feat_geoms))
     bounds = shapely.bounds(feat_geoms)
     size = cell_size(bounds) if cell_m is None else float(cell_m)
-    with np.errstate(invalid="ignore"):
-        cell = np.floor(bounds / size)
-    single = present & (cell[:, 0] == cell[:, 2]) & (cell[:, 1] == cell[:, 3])
     shapely.prepare(zone_geoms)
-    parts = [
-        _single_cell_pairs(feat_geoms, zone_geoms, np.flatnonzero(single), cell, size),
-        _tree_pairs(feat_geoms, zone_geoms, np.flatnonzero(present & ~single)),
-    ]
+    # features spanning cells try a grid 4 and 16 times coarser before the tree
+    todo = np.flatnonzero(present)
+    parts = []
+    for _ in range(_GRID_LEVELS):
+        with np.errstate(invalid="ignore"):
+            cell = np.floor(bounds[todo] / size)
+        one = (cell[:, 0] == cell[:, 2]) & (cell[:, 1] == cell[:, 3])
+        parts.append(_single_cell_pairs(feat_geoms, zone_geoms, todo[one], cell[one], size))
+        todo = todo[~one]
+        size *= _COARSEN
+    parts.append(_tree_pairs(feat_geoms, zone_geoms, todo))
     return tuple(np.concatenate([p[i] for p in parts]) for i in range(4))  # type: ignore[return-value]
+
+
+_GRID_LEVELS = 3
+_COARSEN = 4.0
 
 
 def _dense_unique(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -97,10 +106,11 @@ def _dense_unique(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _single_cell_pairs(feats, zones, idx, cell, size):
+    """Overlay of the features ``idx``, each within the grid cell ``cell[k]``, with zones."""
     if idx.size == 0:
         return _empty()
-    cx = cell[idx, 0].astype(np.int64)
-    cy = cell[idx, 1].astype(np.int64)
+    cx = cell[:, 0].astype(np.int64)
+    cy = cell[:, 1].astype(np.int64)
     ox, oy = cx.min(), cy.min()
     ny = cy.max() - oy + 1
     keys = (cx - ox) * ny + (cy - oy)
