@@ -8,6 +8,7 @@ reference implementation — never by the code under test.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -688,3 +689,27 @@ def test_invalid_feature_far_from_zones_is_not_an_error_but_is_repaired_on_reque
     assert check_violations(houses, zones, repair=True)["overlap_m2"].tolist() == pytest.approx(
         [50.0]
     )
+
+
+def test_violations_map_layers_legend_and_escaping(zones):
+    from dongping_geo.maps import map_html, violations_map
+
+    zones_gk = zones.set_geometry(zones.geometry.translate(640000, 3505000))
+    houses = gdf(
+        {"building_id": ["<b>x</b>", "B2"]},
+        [box(640010, 3505010, 640030, 3505020), box(640090, 3505040, 640110, 3505050)],
+    )
+    layers = {
+        "redline": check_violations(houses, zones_gk, categories="eco_redline"),
+        "farmland": check_violations(houses, zones_gk, categories="basic_farmland"),
+        "setback": check_violations(houses, zones_gk).iloc[:0],
+    }
+    raw = map_html(violations_map(layers, zones=zones_gk, basemap="none"))
+    # folium writes the legend and the GeoJSON as JSON strings (\uXXXX escapes)
+    html = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), raw)
+    assert "生态红线/生态空间 Eco red line &amp; space (2)" in html
+    assert "永久基本农田 Basic farmland (1)" in html
+    assert "河道管理范围 River setback (0)" in html
+    assert "<b>x</b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html
+    with pytest.raises(SchemaError):
+        violations_map({"redline": layers["setback"]})
