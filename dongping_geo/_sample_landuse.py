@@ -306,14 +306,16 @@ def make_buildings(layout: L.Layout, zones: Zones, demolitions: gpd.GeoDataFrame
         got = 0
         for idx in rng.permutation(len(cand)):
             line = cand.geometry.iloc[int(idx)]
-            v0, v1 = line.coords[0][1], line.coords[-1][1]
             frac = float(rng.uniform(0.3, 0.7))
-            p = line.interpolate(frac, normalized=True)
+            at = frac * line.length
+            p = np.array(line.interpolate(at).coords[0])
+            t = np.array(line.interpolate(at + 1.0).coords[0]) - p
+            t /= np.hypot(*t)
+            nv = np.array([-t[1], t[0]])  # left of the flow direction
             d = VIOLATION_DIST_M[level]
-            if abs(v1 - v0) < 1e-6:  # east-west: building north of the river
-                b = L.lbox(p.x, p.y + d, p.x + 12.0, p.y + d + 9.0)
-            else:  # north-south: building east of the river
-                b = L.lbox(p.x + d, p.y, p.x + d + 9.0, p.y + 12.0)
+            # A 12 m x 9 m house whose river-side wall stands d metres from the centre line.
+            b = shapely.Polygon([p + nv * d, p + nv * d + t * 12.0, p + nv * (d + 9.0) + t * 12.0,
+                                 p + nv * (d + 9.0)])
             if b.intersects(zone_union) or b.intersects(demol_zone):
                 continue
             # Only this river's setback, not another river's.

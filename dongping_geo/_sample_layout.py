@@ -239,8 +239,14 @@ def make_rivers(rng: np.random.Generator) -> gpd.GeoDataFrame:
     """
     rows: list[dict] = []
     for name, v, level, cls in EW_RIVERS:
-        rows.append(dict(name=name, level=level, target_class=cls, kind="ew",
-                         coords=[(EW_U[0], v), (EW_U[1], v)]))
+        if name == "老北横引河":
+            # The old river is an earlier, hand-dug channel: it wanders +-30 m around its line.
+            u = np.arange(EW_U[0], EW_U[1] + 1.0, 250.0)
+            vv = v + 20.0 * np.sin(2 * np.pi * u / 3_100.0 + 0.7) + 9.0 * np.sin(2 * np.pi * u / 1_170.0)
+            coords = [(float(a), float(np.round(b, 1))) for a, b in zip(u, vv, strict=True)]
+        else:
+            coords = [(EW_U[0], v), (EW_U[1], v)]
+        rows.append(dict(name=name, level=level, target_class=cls, kind="ew", coords=coords))
     ns_u = [NS_U0 + k * NS_STEP for k in range(NS_N)]
     for (name, level), u in zip(NS_NAMES, ns_u, strict=True):
         rows.append(dict(name=name, level=level, target_class="III", kind="ns",
@@ -340,7 +346,7 @@ def industrial_blocks() -> list[shapely.Polygon]:
     for k in (1, 3, 5, 6, 7, 9, 11):
         u0 = ns_u[k] + 60.0
         u1 = ns_u[k + 1] - 60.0 if k + 1 < NS_N else ns_u[k] + 900.0
-        blocks.append(lbox(u0, 6_080.0, u1, 6_760.0))
+        blocks.append(lbox(u0, 6_100.0, u1, 6_760.0))
         blocks.append(lbox(u0 + 100.0, 6_950.0, u1 - 100.0, 7_600.0))
     return blocks
 
