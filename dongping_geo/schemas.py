@@ -460,10 +460,11 @@ def parse_datetime(values: pd.Series, *, tz: str = "Asia/Shanghai") -> tuple[pd.
     >>> parsed.dt.strftime("%Y-%m-%d").tolist()[:2], bad.tolist()
     (['2022-03-05', '2022-03-05'], [False, False, True])
     """
-    missing = values.isna() | (values.astype(str).str.strip() == "")
     if pd.api.types.is_datetime64_any_dtype(values):
+        missing = values.isna()
         parsed = pd.Series(pd.to_datetime(values), index=values.index)
     else:
+        missing = values.isna() | (values.astype(str).str.strip() == "")
         text = values.astype(str).str.strip()
         for pattern, repl in _DATE_CLEAN:
             text = text.str.replace(pattern, repl, regex=True)
@@ -590,7 +591,10 @@ def standardize(
         if f.name not in out.columns:
             continue
         col = out[f.name]
-        present = col.notna() & (col.astype(str).str.strip() != "")
+        if pd.api.types.is_datetime64_any_dtype(col) or pd.api.types.is_numeric_dtype(col):
+            present = col.notna()  # no blank strings possible; skip the costly str conversion
+        else:
+            present = col.notna() & (col.astype(str).str.strip() != "")
         if f.required:
             blank = ~present
             if blank.any():
