@@ -6,6 +6,7 @@
   numpydoc docstring with Parameters (naming every argument), Returns and Examples;
 * every CLI command has a section in docs/cli.md, and the build-time hook renders them;
 * the GCJ-02 offset quoted in docs/crs.md is what dongping_geo.crs computes;
+* every page in docs/ is in the mkdocs nav and every nav entry exists.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 
-ANALYSIS_MODULES = ["patrol", "water_quality", "landuse", "raster", "maps", "sample"]
+ANALYSIS_MODULES = ["patrol", "water_quality", "landuse", "raster", "maps", "sample", "scale"]
 
 
 def _load_script(path: Path, name: str):
@@ -237,3 +239,41 @@ def test_crs_page_quotes_the_measured_gcj02_offset():
     _, _, dist = Geod(ellps="WGS84").inv(lon, lat, glon, glat)
     page = (DOCS / "crs.md").read_text(encoding="utf-8")
     assert f"{dist[0]:.1f} m at 121.5°E, 31.7°N" in page
+# --- site structure ------------------------------------------------------------------
+
+def _nav_pages(nav) -> list[str]:
+    pages = []
+    for item in nav:
+        if isinstance(item, str):
+            pages.append(item)
+        elif isinstance(item, dict):
+            for value in item.values():
+                pages.extend(_nav_pages(value) if isinstance(value, list) else [value])
+    return pages
+
+
+def test_nav_and_pages_agree():
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    nav = set(_nav_pages(config["nav"]))
+    on_disk = {p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*.md")}
+    assert not nav - on_disk, f"nav entries without a page: {sorted(nav - on_disk)}"
+    assert not on_disk - nav, f"pages missing from the nav: {sorted(on_disk - nav)}"
+
+
+def test_site_builds_without_network_fetches():
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    assert config["theme"]["font"] is False  # no Google Fonts download
+    plugin_names = {p if isinstance(p, str) else next(iter(p)) for p in config["plugins"]}
+    assert not plugin_names & {"social", "privacy", "offline-fetch"}
+
+
+def test_every_public_module_has_an_api_page():
+    modules = sorted(p.stem for p in (ROOT / "dongping_geo").glob("*.py")
+                     if not p.stem.startswith("_") and p.stem != "cli")
+    missing = [m for m in modules
+               if f"::: dongping_geo.{m}" not in _read(DOCS / "api" / f"{m}.md")]
+    assert not missing, f"modules without an API page (docs/api/<module>.md): {missing}"
+
+
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8") if path.exists() else ""
