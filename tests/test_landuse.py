@@ -644,11 +644,17 @@ def test_cli_bad_input_exits_2_and_never_overwrites_an_input(sample_dir, sample,
     assert result.exit_code == 2
 
 
+@pytest.mark.parametrize("threaded", [False, True])
 @pytest.mark.parametrize("cell_m", [None, 7.0, 40.0, 150.0, 5000.0])
-def test_grid_overlay_equals_brute_force(cell_m):
+def test_grid_overlay_equals_brute_force(cell_m, threaded, monkeypatch):
     # every code path of the grid overlay (cells wholly inside a zone, cells crossed by a
-    # boundary, features spanning cells, complex zones) against shapely on all pairs
+    # boundary, features spanning cells, complex zones, threaded intersections) against
+    # shapely on all pairs
+    from dongping_geo import _landuse_overlay
     from dongping_geo._landuse_overlay import overlay_pairs
+
+    monkeypatch.setattr(_landuse_overlay, "_THREAD_MIN_PAIRS", 2 if threaded else 10**9)
+    monkeypatch.setattr(_landuse_overlay.os, "cpu_count", lambda: 3 if threaded else 1)
 
     rng = np.random.default_rng(3)
     zones = np.array(
