@@ -277,3 +277,53 @@ def test_every_public_module_has_an_api_page():
 
 def _read(path: Path) -> str:
     return path.read_text(encoding="utf-8") if path.exists() else ""
+
+
+# --- command lines quoted in the docs and notebooks ---------------------------------
+
+def _quoted_command_lines() -> list[tuple[str, str]]:
+    """Every ``dongping-geo …`` line of docs/*.md and the notebooks (continuations joined)."""
+    import nbformat
+
+    sources = [(p.relative_to(ROOT).as_posix(), p.read_text(encoding="utf-8"))
+               for p in sorted(DOCS.rglob("*.md"))]
+    for nb_path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(nb_path, as_version=4)
+        text = "\n".join(c.source.replace("\n# ", "\n").removeprefix("# ")
+                         for c in nb.cells if c.cell_type == "markdown")
+        sources.append((nb_path.relative_to(ROOT).as_posix(), text))
+    found = []
+    for name, text in sources:
+        text = text.replace("\\\n", " ")
+        for line in text.splitlines():
+            line = re.sub(r"\s+#.*$", "", line.strip())  # shell comments
+            match = re.search(r"(?:^|\s|/)dongping-geo(\s+[^`|]*)?$", line)
+            if match and not line.startswith(("#", "|")) and match.group(1):
+                found.append((name, "dongping-geo" + match.group(1)))
+    return found
+
+
+def test_quoted_command_lines_use_real_commands_and_options():
+    import shlex
+
+    from dongping_geo.cli import cli
+
+    lines = _quoted_command_lines()
+    assert len(lines) > 20  # the parser found the examples
+    group_opts = {o for p in cli.params for o in getattr(p, "opts", [])}
+    problems = []
+    for where, line in lines:
+        words = shlex.split(line.split(" 2>")[0].split(" >")[0].split(";")[0])[1:]
+        while words and words[0] in group_opts:
+            words.pop(0)
+        if not words or words[0].startswith("-"):
+            continue
+        name, args = words[0], words[1:]
+        command = cli.commands.get(name)
+        if command is None:
+            problems.append(f"{where}: unknown command in {line!r}")
+            continue
+        options = {o for p in command.params for o in getattr(p, "opts", [])} | {"--help"}
+        problems += [f"{where}: {name} has no option {a} ({line!r})"
+                     for a in args if a.startswith("--") and a.split("=")[0] not in options]
+    assert not problems, "\n".join(problems)
