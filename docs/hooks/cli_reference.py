@@ -1,16 +1,22 @@
-"""MkDocs hook: render the ``dongping-geo`` help text into docs/cli.md at build time.
+"""MkDocs hooks: the CLI reference in docs/cli.md, and Sphinx roles in API pages.
 
-The page carries a hand-written section per command (what it is for, examples, exit
+The CLI page carries a hand-written section per command (what it is for, examples, exit
 codes); the marker ``<!-- CLI-REFERENCE -->`` is replaced by the ``--help`` text of
 the group and of every command, taken from click itself, so the option list in the
 built site can never drift from the code.
+
+Docstrings use Sphinx cross-reference roles (:func:`name`), which mkdocstrings renders
+literally; :func:`on_page_content` drops the role prefix so only the code name remains.
 """
 
 from __future__ import annotations
 
+import re
+
 import click
 
 MARKER = "<!-- CLI-REFERENCE -->"
+_SPHINX_ROLE = re.compile(r":(?:func|class|mod|meth|attr|data|obj|exc):(?=<code>)")
 
 
 def render_reference() -> str:
@@ -33,3 +39,8 @@ def on_page_markdown(markdown: str, page, config, files) -> str:  # noqa: ANN001
     if page.file.src_uri == "cli.md" and MARKER in markdown:
         return markdown.replace(MARKER, render_reference())
     return markdown
+
+
+def on_page_content(html: str, page, config, files) -> str:  # noqa: ANN001
+    """Drop Sphinx role prefixes (``:func:``) left in rendered docstrings."""
+    return _SPHINX_ROLE.sub("", html)
