@@ -63,20 +63,27 @@ def cell_size(bounds: np.ndarray) -> float:
 _THREAD_MIN_PAIRS = 20_000  # below this, threads cost more than they save
 
 
-def _intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """shapely.intersection(a, b), split over the CPUs for large arrays.
+def threaded(func, *arrays: np.ndarray) -> np.ndarray:
+    """``func(*arrays)`` for a thread-safe vectorised shapely function, over the CPUs.
 
-    Shapely releases the GIL in its vectorised operations and every geometry here is
-    only read, so chunks run in parallel threads with identical results.
+    Shapely releases the GIL in its vectorised operations, so equal chunks of the
+    arrays run in parallel threads with identical results. Only for functions that
+    merely read their geometries and use no prepared geometry (GEOS prepared
+    geometries are not thread-safe).
     """
+    n = arrays[0].size
     n_threads = min(os.cpu_count() or 1, 8)
-    if n_threads < 2 or a.size < _THREAD_MIN_PAIRS:
-        return shapely.intersection(a, b)
-    bounds = np.linspace(0, a.size, n_threads + 1).astype(int)
-    chunks = list(zip(bounds[:-1], bounds[1:], strict=True))
+    if n_threads < 2 or n < _THREAD_MIN_PAIRS:
+        return func(*arrays)
+    edges = np.linspace(0, n, n_threads + 1).astype(int)
+    chunks = list(zip(edges[:-1], edges[1:], strict=True))
     with ThreadPoolExecutor(max_workers=n_threads) as pool:
-        parts = pool.map(lambda c: shapely.intersection(a[c[0] : c[1]], b[c[0] : c[1]]), chunks)
+        parts = pool.map(lambda c: func(*(a[c[0] : c[1]] for a in arrays)), chunks)
         return np.concatenate(list(parts))
+
+
+def _intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return threaded(shapely.intersection, a, b)
 
 
 def _empty():

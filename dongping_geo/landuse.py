@@ -25,6 +25,7 @@ import yaml
 
 from ._landuse_overlay import overlay_pairs as _overlay_pairs
 from ._landuse_overlay import polygonal as _polygonal
+from ._landuse_overlay import threaded as _threaded
 from .crs import to_work_crs
 from .errors import ConfigError, GeometryError, SchemaError
 
@@ -130,7 +131,7 @@ def _checked_polygons(
         )
     if not validity:
         return geoms
-    invalid = present & ~shapely.is_valid(geoms)
+    invalid = present & ~_threaded(shapely.is_valid, geoms)
     if invalid.any():
         if not repair:
             reasons = shapely.is_valid_reason(geoms[invalid])

@@ -719,3 +719,15 @@ def test_violations_map_layers_legend_and_escaping(zones):
     assert "<b>x</b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html
     with pytest.raises(SchemaError):
         violations_map({"redline": layers["setback"]})
+
+
+def test_threaded_paths_give_the_same_result(zones, houses, monkeypatch):
+    from dongping_geo import _landuse_overlay
+
+    single = check_violations(houses, zones)
+    monkeypatch.setattr(_landuse_overlay, "_THREAD_MIN_PAIRS", 2)
+    monkeypatch.setattr(_landuse_overlay.os, "cpu_count", lambda: 4)
+    pd.testing.assert_frame_equal(check_violations(houses, zones), single)
+    bad = gdf({"building_id": ["ok1", "ok2", "B-9"]}, [box(1, 1, 2, 2), box(3, 3, 4, 4), BOWTIE])
+    with pytest.raises(GeometryError, match="B-9"):
+        check_violations(bad, zones)
