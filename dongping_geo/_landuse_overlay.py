@@ -155,7 +155,6 @@ def _single_cell_pairs(feats, zones, idx, cell, size):
     pieces = np.empty(pz.size, dtype=object)
     part = ~full
     pieces[part] = shapely.intersection(zones[pz[part]], boxes[pc[part]])
-    shapely.prepare(pieces[part])
     # join features to the (zone, cell) pairs of their cell: sort pairs by cell, then
     # expand each feature over its cell's range of pairs
     order = np.argsort(pc, kind="stable")
@@ -181,8 +180,12 @@ def _single_cell_pairs(feats, zones, idx, cell, size):
     if rest.size:
         pc_geoms = pieces[pair[rest]]
         f_geoms = feats[fi[rest]]
-        hit = shapely.intersects(pc_geoms, f_geoms)
+        # pieces are small: unprepared intersects is as fast as prepared, and (without
+        # prepared geometry) safe to run in threads; contains_properly gains from
+        # preparing, so the pieces are prepared after the threads are done
+        hit = threaded(shapely.intersects, pc_geoms, f_geoms)
         rest, pc_geoms, f_geoms = rest[hit], pc_geoms[hit], f_geoms[hit]
+        shapely.prepare(pc_geoms)
         within = shapely.contains_properly(pc_geoms, f_geoms)
         geoms[rest[within]] = f_geoms[within]
         areas[rest[within]] = shapely.area(f_geoms[within])
