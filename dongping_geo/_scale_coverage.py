@@ -218,6 +218,17 @@ def segment_intervals(seg: pd.DataFrame, *, rs: core.RiverSegments, tolerance_m:
     if len(seg) == 0 or len(rs.seg_len) == 0:
         return empty(PARTIAL_META)
     ox, oy = rs.origin
+    # candidate_pairs boxes runs of consecutive segments: in track order a run can
+    # span two patrols kilometres apart (and lone fixes come last, from everywhere),
+    # so order the segments along a Hilbert curve first (the result is order-free).
+    if seg.index.name == "_h":  # after the spatial shuffle (set_index)
+        h = seg.index.to_numpy()
+    else:
+        mx = (seg["x0"].to_numpy() + seg["x1"].to_numpy()) / 2 - ox
+        my = (seg["y0"].to_numpy() + seg["y1"].to_numpy()) / 2 - oy
+        h = hilbert_distance(mx, my, river_extent(rs, tolerance_m))
+    if len(h) > 1 and (np.diff(h) < 0).any():
+        seg = seg.iloc[np.argsort(h, kind="stable")]
     px = seg["x0"].to_numpy(dtype=float) - ox
     py = seg["y0"].to_numpy(dtype=float) - oy
     qx = seg["x1"].to_numpy(dtype=float) - ox

@@ -19,24 +19,24 @@ CRS = "EPSG:4549"
 RIVERS_PER_TOWN = 74
 FIXES_PER_PATROL = 500
 FIX_EVERY_S = 10.0
-TOWN_W, TOWN_H = 9_000.0, 6_000.0
+TOWN_W, TOWN_H = 12_000.0, 8_000.0
+TOWN_COLS = 6  # 18 towns: 72 km x 24 km, about Chongming Island
 X0, Y0 = 600_000.0, 3_490_000.0
 
 
 def town_rivers(town: int, seed: int) -> gpd.GeoDataFrame:
     """74 rivers in one town cell: 20 east-west, 54 north-south, bent every ~150 m."""
     rng = np.random.default_rng([seed, 1, town])
-    cols = 9
-    ox = X0 + (town % cols) * TOWN_W
-    oy = Y0 + (town // cols) * TOWN_H
+    ox = X0 + (town % TOWN_COLS) * TOWN_W
+    oy = Y0 + (town // TOWN_COLS) * TOWN_H
     geoms = []
     for i in range(20):
-        n = int(rng.integers(15, 45))
+        n = int(rng.integers(20, 70))
         x = ox + rng.uniform(0, TOWN_W - n * 150.0) + np.arange(n) * 150.0
-        y = oy + 150 + i * 280.0 + np.cumsum(rng.normal(0, 8, n))
+        y = oy + 200 + i * 380.0 + np.cumsum(rng.normal(0, 8, n))
         geoms.append(shapely.LineString(np.column_stack([x, y])))
     for _ in range(RIVERS_PER_TOWN - 20):
-        n = int(rng.integers(8, 30))
+        n = int(rng.integers(10, 45))
         x = ox + rng.uniform(100, TOWN_W - 100) + np.cumsum(rng.normal(0, 8, n))
         y = oy + rng.uniform(0, TOWN_H - n * 150.0) + np.arange(n) * 150.0
         geoms.append(shapely.LineString(np.column_stack([x, y])))
@@ -118,8 +118,8 @@ def district_zones(n_towns: int, seed: int) -> gpd.GeoDataFrame:
     rng = np.random.default_rng([seed, 2])
     rows = []
     for t in range(n_towns):
-        ox = X0 + (t % 9) * TOWN_W
-        oy = Y0 + (t // 9) * TOWN_H
+        ox = X0 + (t % TOWN_COLS) * TOWN_W
+        oy = Y0 + (t // TOWN_COLS) * TOWN_H
         for j in range(6):
             cat = "eco_redline" if j < 2 else "basic_farmland"
             g = _blob(rng, ox + rng.uniform(800, TOWN_W - 800), oy + rng.uniform(800, TOWN_H - 800),
@@ -132,8 +132,8 @@ def district_zones(n_towns: int, seed: int) -> gpd.GeoDataFrame:
 def buildings(n: int, n_towns: int, rng: np.random.Generator, first_id: int) -> gpd.GeoDataFrame:
     """Small rectangles (8–30 m) scattered over the towns."""
     t = rng.integers(0, n_towns, n)
-    x = X0 + (t % 9) * TOWN_W + rng.uniform(0, TOWN_W, n)
-    y = Y0 + (t // 9) * TOWN_H + rng.uniform(0, TOWN_H, n)
+    x = X0 + (t % TOWN_COLS) * TOWN_W + rng.uniform(0, TOWN_W, n)
+    y = Y0 + (t // TOWN_COLS) * TOWN_H + rng.uniform(0, TOWN_H, n)
     w = rng.uniform(8, 30, n)
     h = rng.uniform(8, 30, n)
     return gpd.GeoDataFrame(

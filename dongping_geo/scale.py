@@ -330,6 +330,9 @@ def river_coverage_dask(
     check_layer(ddf._meta, layer="patrols", required=("timestamp",))
     lo, hi = period_bounds(start, end)
     rs = core.explode_rivers(rivers.geometry.values)
+    # Read only what the coverage needs from the (columnar) files.
+    wanted = [c for c in ("patrol_id", "chief", "timestamp") if c in ddf.columns]
+    ddf = ddf[[*wanted, ddf.geometry.name]]
     nparts = npartitions or ddf.npartitions
 
     reduced = ddf.map_partitions(
@@ -457,6 +460,14 @@ def check_violations_dask(
     # Validates the zones and options once, on the client, and gives the meta.
     meta = check_violations(ddf._meta, zones, **options)
     id_name = meta.columns[0]
+    # Empty arrays lose their dtype (object); give the meta the source dtypes, which
+    # the computed partitions have (an object meta cannot be written to Parquet).
+    sources = {"zone_id": zones["zone_id"], "category": zones["category"]}
+    if id_name in ddf._meta.columns:
+        sources[id_name] = ddf._meta[id_name]
+    for col, src in sources.items():
+        if meta[col].dtype == object and src.dtype != object:
+            meta[col] = meta[col].astype(src.dtype)
     if id_name == "feature_id" and id_field is None and "feature_id" not in ddf.columns:
         raise SchemaError(
             "features need an id column on the dask engine",
