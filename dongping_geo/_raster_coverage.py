@@ -143,7 +143,9 @@ def polygon_segments(pixel_geoms: np.ndarray) -> Segments:
         span_r = span_c = 1
     if n_zones * span_r * span_c < 2**62:
         key = (seg_zone * span_r + (row - r_lo)) * span_c + (col - c_lo)
-        order = np.argsort(key)
+        # Pieces come in ring order, i.e. in long monotone stretches: timsort
+        # ("stable") sorts them several times faster than quicksort.
+        order = np.argsort(key, kind="stable")
     else:  # pragma: no cover - astronomically large grids
         order = np.lexsort((col, row, seg_zone))
     seg_zone = seg_zone[order]

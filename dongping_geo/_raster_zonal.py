@@ -186,8 +186,11 @@ def run(
 
     def read(i: int) -> np.ndarray:
         r0, r1, c0, c1 = p.chunks[i]
+        # One spare element after the pixels lets a reduceat run end at the last one.
+        buf = np.empty((r1 - r0) * (c1 - c0) + 1, dtype=dtype)
         try:
-            return ds.read(band, window=Window(c0, r0, c1 - c0, r1 - r0))
+            ds.read(band, window=Window(c0, r0, c1 - c0, r1 - r0), out=buf[:-1].reshape(r1 - r0, c1 - c0))
+            return buf
         except RasterioIOError as exc:
             raise RasterError(
                 "cannot read the raster", path=ds.name, expected=f"readable blocks in rows {r0}-{r1}",
@@ -216,7 +219,9 @@ def run(
         # Bucket the boundary pieces by chunk row; a stable sort keeps the
         # (zone, row, col) order inside each bucket.
         bucket = segs.row // ch
-        order = np.argsort(bucket, kind="stable")
+        # Few chunk rows: a 16-bit key lets numpy use a linear-time radix sort.
+        small = bucket.astype(np.int16) if bucket.size and bucket.max() < 2**15 else bucket
+        order = np.argsort(small, kind="stable")
         b_sorted = bucket[order]
         sz, sr, sc = segs.zone[order], segs.row[order], segs.col[order]
         sa, sdy = segs.a[order], segs.dy[order]
@@ -241,13 +246,13 @@ def run(
 
             # Flat views padded by one pixel so that a run may end at the last one.
             n = h * w
-            flat = data.reshape(-1)
+            flat = data  # n + 1 elements, the last one spare
             invalid = np.zeros(n + 1, dtype=bool)
             invalid[n] = True
             if nodata is not None:
-                np.equal(flat, nodata, out=invalid[:n])
+                np.equal(flat[:n], nodata, out=invalid[:n])
             if is_float:
-                invalid[:n] |= flat != flat  # NaN
+                invalid[:n] |= flat[:n] != flat[:n]  # NaN
             any_invalid = bool(invalid[:n].any())
 
             cell_idx = pc.cell_row * w + pc.cell_col
@@ -294,17 +299,13 @@ def run(
                     ind = np.empty(2 * rl.size, dtype=np.int64)
                     ind[0::2] = rst
                     ind[1::2] = rst + rl
-                    vz = np.empty(n + 1)
-                    vz[n] = 0.0
+                    vz = flat.astype(np.float64)
                     if any_invalid:
-                        np.copyto(vz[:n], flat)
                         np.copyto(vz, 0.0, where=invalid)
-                        # Invalid pixels per run from a prefix count (exact integers).
-                        cinv = np.zeros(n + 2, dtype=np.int32)
-                        np.cumsum(invalid, out=cinv[1:], dtype=np.int32)
-                        r_cnt = rl - (cinv[rst + rl] - cinv[rst])
+                        n_bad = np.add.reduceat(invalid.view(np.int8), ind, dtype=np.int32)[0::2]
+                        r_cnt = rl - n_bad
                     else:
-                        np.copyto(vz[:n], flat)
+                        vz[n] = 0.0
                         r_cnt = rl
                     r_sum = np.add.reduceat(vz, ind)[0::2]
                     count += np.bincount(rz, weights=rcov * r_cnt, minlength=n_zones)
@@ -312,14 +313,16 @@ def run(
                     if need_minmax:
                         # Native dtype (float32 halves the memory traffic); NaN
                         # marks invalid pixels, which fmin/fmax skip.
-                        if any_invalid:
-                            vn = np.empty(n + 1, dtype=np.float64 if dtype.kind != "f" else dtype)
-                            np.copyto(vn[:n], flat, casting="unsafe")
+                        if not any_invalid:
+                            vn = flat
+                            vn[n] = flat[0]
+                        elif is_float:
+                            # The chunk is ours alone: mark invalid pixels in place.
+                            vn = flat
                             np.copyto(vn, np.nan, where=invalid)
                         else:
-                            vn = np.empty(n + 1, dtype=flat.dtype)
-                            vn[:n] = flat
-                            vn[n] = flat[0]
+                            vn = vz.copy()
+                            np.copyto(vn, np.nan, where=invalid)
                         np.fmin.at(vmin, rz, np.fmin.reduceat(vn, ind)[0::2])
                         np.fmax.at(vmax, rz, np.fmax.reduceat(vn, ind)[0::2])
 
