@@ -612,7 +612,10 @@ def check_landuse(dataset_dir: Path, survey_path: Path, before_path: Path | None
     written.append(save_map(m, out_dir / "violations.html", offline=offline))
     for p in written:
         _log(f"wrote {p}")
-    _console().print(_landuse_summary(layers, "building_id"))
+    console = _console()
+    if not console.is_terminal:  # cron, pipes: keep the table's rows on one line each
+        console.width = max(console.width, 110)
+    console.print(_landuse_summary(layers, "building_id"))
     found = sum(len(g) for g in layers.values())
     _log(f"{found} violation rows" if found else "no violations")
     sys.exit(EXIT_FOUND if found else EXIT_OK)
