@@ -84,7 +84,7 @@ RasterLike = str | os.PathLike | DatasetReader
 @contextlib.contextmanager
 def _open(raster: RasterLike) -> Iterator[DatasetReader]:
     """Yield an open dataset; close it afterwards only if we opened it."""
-    if isinstance(raster, DatasetReader):
+    if isinstance(raster, DatasetReader) or hasattr(raster, "block_shapes"):  # also WarpedVRT
         if raster.closed:
             raise RasterError("the raster dataset is closed", path=raster.name, fix="pass an open dataset or a path")
         yield raster

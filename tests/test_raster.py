@@ -488,3 +488,14 @@ def test_empty_zones_and_single_stat_string(ramp):
     assert len(out) == 0 and list(out.columns) == ["zid", "mean", "min", "max", "sum", "count"]
     one = zonal_stats(ramp, gpd.GeoDataFrame(geometry=[px_box(1, 1, 3, 2)], crs=CRS), stats="mean")
     assert list(one.columns) == ["mean"] and one.loc[0, "mean"] == pytest.approx(11.5)
+
+
+def test_warped_vrt_is_accepted(ramp):
+    from rasterio.vrt import WarpedVRT
+
+    zones = gpd.GeoDataFrame(geometry=[px_box(0.5, 0.5, 3.5, 2.5)], crs=CRS)
+    with rasterio.open(ramp) as src, WarpedVRT(src) as vrt:
+        out = zonal_stats(vrt, zones)
+    ref = exact_extract(str(ramp), zones, ["mean", "count"], output="pandas")
+    assert out.loc[0, "mean"] == pytest.approx(ref["mean"][0], rel=1e-6)
+    assert out.loc[0, "count"] == pytest.approx(ref["count"][0], rel=1e-6)
