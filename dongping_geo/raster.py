@@ -228,7 +228,8 @@ def zonal_stats(
     Parameters
     ----------
     raster : path-like or rasterio.io.DatasetReader
-        The raster, as a path or an open dataset (left open).
+        The raster, as a path or an open dataset (left open; a ``WarpedVRT``
+        works too).
     zones : geopandas.GeoDataFrame or geopandas.GeoSeries
         Polygon zones with a CRS; reprojected to the raster's CRS. Missing or
         empty geometries get empty results; invalid ones are repaired
