@@ -499,3 +499,29 @@ def test_warped_vrt_is_accepted(ramp):
     ref = exact_extract(str(ramp), zones, ["mean", "count"], output="pandas")
     assert out.loc[0, "mean"] == pytest.approx(ref["mean"][0], rel=1e-6)
     assert out.loc[0, "count"] == pytest.approx(ref["count"][0], rel=1e-6)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    cx=st.floats(-50.0, 250.0),
+    cy=st.floats(-50.0, 200.0),
+    radius=st.floats(0.5, 150.0),
+)
+def test_count_equals_covered_area_over_pixel_area(seed, cx, cy, radius):
+    # All pixels valid, value 1: count and sum are the zone's area inside the raster in pixels.
+    from rasterio.io import MemoryFile
+
+    rng = np.random.default_rng(seed)
+    poly = star(rng, X0 + cx, Y0 - cy, radius, int(rng.integers(3, 20)))
+    arr = np.ones((16, 20), dtype=np.float32)
+    extent = shapely.box(X0, Y0 - 16 * RES, X0 + 20 * RES, Y0)
+    with MemoryFile() as mem:
+        with mem.open(driver="GTiff", width=20, height=16, count=1, dtype="float32", crs=CRS,
+                      transform=from_origin(X0, Y0, RES, RES), nodata=ND) as dst:
+            dst.write(arr, 1)
+        with mem.open() as ds:
+            out = zonal_stats(ds, gpd.GeoDataFrame(geometry=[poly], crs=CRS))
+    expected = poly.intersection(extent).area / RES**2
+    assert out.loc[0, "count"] == pytest.approx(expected, rel=1e-9, abs=1e-9)
+    assert out.loc[0, "sum"] == pytest.approx(expected, rel=1e-9, abs=1e-9)
