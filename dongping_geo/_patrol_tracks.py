@@ -146,7 +146,13 @@ def period_bounds(start: Any, end: Any) -> tuple[pd.Timestamp | None, pd.Timesta
     return lo, hi
 
 
-def patrol_keys(fixes: pd.DataFrame, t_s: np.ndarray, max_gap_s: float) -> tuple[np.ndarray, np.ndarray]:
+def patrol_keys(fixes: pd.DataFrame, t_s: np.ndarray, max_gap_s: float) -> np.ndarray:
+    """Patrol label per fix (str): patrol_id where given, else chief + time gaps."""
+    codes, names = patrol_codes(fixes, t_s, max_gap_s)
+    return names[codes]
+
+
+def patrol_codes(fixes: pd.DataFrame, t_s: np.ndarray, max_gap_s: float) -> tuple[np.ndarray, np.ndarray]:
     """Patrol code per fix and the patrol names: patrol_id where given, else chief + time gaps.
 
     Factorizing the column directly (not via a NumPy object array) keeps this fast
@@ -212,7 +218,7 @@ def build_tracks(
     fixes: gpd.GeoDataFrame,
     *,
     patrol: np.ndarray,
-    names: np.ndarray,
+    names: np.ndarray | None = None,
     t_s: np.ndarray,
     max_gap_s: float,
     max_speed_kmh: float,
@@ -225,7 +231,11 @@ def build_tracks(
     run on the other side of that jump, is a GPS jump and is dropped (two rounds, so
     the fixes around a removed jump are joined again).
     """
-    code = patrol
+    if names is None:  # labels given: code them here
+        code, uniq = pd.factorize(patrol)
+        names = np.asarray(uniq, dtype=object).astype(str)
+    else:  # codes into ``names`` given
+        code = patrol
     order = np.lexsort((t_s, code))
     xy = shapely.get_coordinates(fixes.geometry.values[order])
     code, t = code[order], t_s[order]

@@ -42,7 +42,7 @@ from ._patrol_tracks import (
     check_fixes,
     check_layer,
     check_rivers,
-    patrol_keys,
+    patrol_codes,
     period_bounds,
     to_local_time,
     track_segments,
@@ -146,7 +146,7 @@ def clean_fixes(
         reason[outside] = "outside area"
         detail[outside] = "outside the area of interest"
     t_s = _seconds(ts)
-    patrol, names = patrol_keys(fixes, t_s, max_gap_s)
+    patrol, names = patrol_codes(fixes, t_s, max_gap_s)
     ok = reason == ""
     # Duplicates: the same patrol reporting the same instant twice; keep the first.
     key = pd.DataFrame({"p": patrol[ok], "t": t_s[ok]})
@@ -277,7 +277,7 @@ def _analyse(
     pos = np.flatnonzero(keep)
     fx = fixes.iloc[pos]
     t_s = _seconds(ts.iloc[pos])
-    patrol, names = patrol_keys(fx, t_s, max_gap_s)
+    patrol, names = patrol_codes(fx, t_s, max_gap_s)
     tr = build_tracks(
         fx, patrol=patrol, names=names, t_s=t_s, max_gap_s=max_gap_s, max_speed_kmh=max_speed_kmh
     )
