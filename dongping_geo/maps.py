@@ -50,6 +50,7 @@ from folium.template import Template
 from . import _offline
 from .crs import to_web_crs, to_work_crs, wgs84_to_gcj02
 from .errors import ConfigError, CRSError, GeometryError, OutputError, SchemaError
+from .patrol import patrol_tracks
 
 __all__ = [
     "BASEMAPS",
@@ -69,6 +70,13 @@ __all__ = [
     "map_html",
     "save_map",
     "overview_map",
+    "WATER_CLASS_COLOURS",
+    "WATER_GRADE_COLOURS",
+    "water_quality_map",
+    "VIOLATION_COLOURS",
+    "VIOLATION_LABELS",
+    "violations_map",
+    "coverage_map",
 ]
 
 #: Basemap names accepted by :func:`base_map`, with what they show.
@@ -1463,7 +1471,6 @@ def overview_map(
 
 # --- water quality (issue 6) ---------------------------------------------------------
 
-__all__ += ["WATER_CLASS_COLOURS", "WATER_GRADE_COLOURS", "water_quality_map"]
 
 #: Colours of the GB 3838-2002 classes (the conventional Chinese scheme: I–II blue,
 #: III green, IV yellow, V orange, 劣V red; the same as ``PALETTES["water_class"]``,
@@ -1818,30 +1825,8 @@ def water_quality_map(
 
     title = title or f"水质类别 Water quality {period}"
     frames = [pts] if rivers is None or not len(rivers) else [pts, rivers]
-    boxes = np.vstack(
-        [
-            to_web_crs(f.geometry[~(f.geometry.isna() | f.geometry.is_empty)]).total_bounds
-            for f in frames
-        ]
-    )
-    if not np.isfinite(boxes).any():
-        raise GeometryError(
-            "cannot map sections without geometry",
-            layer="sections",
-            field="geometry",
-            expected="points",
-            found="only empty or missing geometries",
-            fix="check the sections layer",
-        )
-    minx, miny = np.nanmin(boxes[:, :2], axis=0)
-    maxx, maxy = np.nanmax(boxes[:, 2:], axis=0)
-    # A lone section gives zero-size bounds, which Leaflet cannot fit: keep at least ~1 km.
-    half = 0.005
-    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
-    minx, maxx = min(minx, cx - half), max(maxx, cx + half)
-    miny, maxy = min(miny, cy - half), max(maxy, cy + half)
     m = base_map(
-        (float(minx), float(miny), float(maxx), float(maxy)),
+        frames,
         basemap=basemap,
         tianditu_token=tianditu_token,
         title=title,
@@ -1893,7 +1878,6 @@ def water_quality_map(
 
 # --- land-use violations (issue 7) -------------------------------------------------
 
-__all__ += ["VIOLATION_COLOURS", "VIOLATION_LABELS", "violations_map"]
 
 #: Colour of each land-use check's layer in :func:`violations_map`.
 VIOLATION_COLOURS: dict[str, str] = {
@@ -2073,41 +2057,6 @@ def violations_map(
 COVERAGE_RAMP = ("#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641")
 
 
-def _fixes_to_tracks(fixes: gpd.GeoDataFrame, max_gap_s: float) -> gpd.GeoDataFrame:
-    """Join Point fixes into LineStrings per track (patrol split at time gaps), vectorised."""
-    key_col = "track_id" if "track_id" in fixes.columns else "patrol_id"
-    if key_col not in fixes.columns or "timestamp" not in fixes.columns:
-        raise SchemaError(
-            "patrol fixes need a patrol id and a timestamp to be drawn as tracks",
-            layer="patrols",
-            field="patrol_id, timestamp",
-            expected="columns patrol_id (or track_id) and timestamp",
-            found=", ".join(map(str, fixes.columns)),
-            fix="load the fixes with dongping_geo.loaders.load_patrols",
-        )
-    geoms = fixes.geometry.values
-    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)) & fixes["timestamp"].notna().to_numpy()
-    f = fixes.loc[ok]
-    code, names = pd.factorize(f[key_col].astype(str))
-    t = (f["timestamp"] - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy()
-    order = np.lexsort((t, code))
-    code, t = code[order], t[order]
-    new = np.ones(len(order), dtype=bool)
-    new[1:] = (code[1:] != code[:-1]) | (np.diff(t) > max_gap_s)
-    piece = np.cumsum(new) - 1
-    size = np.bincount(piece)
-    keep = size[piece] >= 2  # a lone fix is no line
-    coords = shapely.get_coordinates(geoms[ok][order][keep])
-    _, piece_ids = np.unique(piece[keep], return_inverse=True)
-    lines = shapely.linestrings(coords, indices=piece_ids) if len(coords) else np.empty(0, dtype=object)
-    first = np.flatnonzero(new & keep)
-    out = pd.DataFrame({"patrol_id": np.asarray(names)[code[first]]})
-    if "chief" in f.columns:
-        out["chief"] = f["chief"].to_numpy()[order][first]
-    out["timestamp"] = f["timestamp"].to_numpy()[order][first]
-    return gpd.GeoDataFrame(out, geometry=np.asarray(lines), crs=fixes.crs)
-
-
 def coverage_map(
     rivers: gpd.GeoDataFrame,
     coverage: pd.DataFrame,
@@ -2212,12 +2161,12 @@ def coverage_map(
     # Tracks on top of the rivers, thin, so the path walked stays visible.
     if fixes is not None and len(fixes):
         is_point = shapely.get_type_id(fixes.geometry.values) == 0
-        tracks = _fixes_to_tracks(fixes, max_gap_s) if is_point.all() else fixes
+        tracks = patrol_tracks(fixes, max_gap_s=max_gap_s) if is_point.all() else fixes
         if len(tracks):
             add_lines(
                 m, tracks, name="巡河轨迹 Patrol tracks", colour="#555555", weight=1.0,
                 opacity=0.6, tolerance_m=tolerance_m,
-                tooltip=[c for c in ("patrol_id", "chief", "timestamp") if c in tracks.columns],
+                tooltip=[c for c in ("patrol_id", "chief", "start", "end") if c in tracks.columns],
             )
     if uncovered is not None and len(uncovered):
         gap_fields = {k: labels.get(k, FIELD_LABELS.get(k, k)) for k in ("name", "river_id", "chief", "length_m")

@@ -56,6 +56,7 @@ __all__ = [
     "clean_fixes",
     "compliance",
     "load_rules",
+    "patrol_tracks",
     "river_coverage",
     "uncovered_segments",
 ]
@@ -217,6 +218,100 @@ def _area_geometry(area: Any, crs: Any) -> shapely.Geometry:
     )
 
 
+def _tracks(
+    fixes: gpd.GeoDataFrame, *, crs: Any, start: Any, end: Any, max_gap_s: float, max_speed_kmh: float
+) -> tuple[gpd.GeoDataFrame, Any]:
+    """Select the fixes of the period (in ``crs``) and join them into tracks (shared by every analysis)."""
+    fixes = check_fixes(fixes, crs)
+    ts = to_local_time(fixes["timestamp"], what="timestamp")
+    lo, hi = period_bounds(start, end)
+    geoms = fixes.geometry.values
+    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms) | ts.isna().to_numpy())
+    if lo is not None:
+        keep &= (ts >= lo).to_numpy()
+    if hi is not None:
+        keep &= (ts < hi).to_numpy()
+    pos = np.flatnonzero(keep)
+    fx = fixes.iloc[pos]
+    t_s = _seconds(ts.iloc[pos])
+    patrol, names = patrol_codes(fx, t_s, max_gap_s)
+    tr = build_tracks(
+        fx, patrol=patrol, names=names, t_s=t_s, max_gap_s=max_gap_s, max_speed_kmh=max_speed_kmh
+    )
+    return fx, tr
+
+
+def patrol_tracks(
+    fixes: gpd.GeoDataFrame,
+    *,
+    max_gap_s: float = DEFAULT_MAX_GAP_S,
+    max_speed_kmh: float = DEFAULT_MAX_SPEED_KMH,
+) -> gpd.GeoDataFrame:
+    """Join patrol GPS fixes into track lines, exactly as the coverage analysis joins them.
+
+    Consecutive fixes of one patrol are joined unless they are more than
+    ``max_gap_s`` apart or imply a speed above ``max_speed_kmh``; short GPS jumps
+    are dropped. A track breaks wherever a link is cut, so one patrol may give
+    several lines; lone fixes give no line.
+
+    Parameters
+    ----------
+    fixes : GeoDataFrame
+        Point fixes with patrol_id (or chief) and timestamp, as from
+        :func:`dongping_geo.loaders.load_patrols`.
+    max_gap_s : float, default DEFAULT_MAX_GAP_S
+        Longest time between two joined fixes, in seconds.
+    max_speed_kmh : float, default DEFAULT_MAX_SPEED_KMH
+        Fastest plausible movement; faster links are GPS jumps and are cut.
+
+    Returns
+    -------
+    GeoDataFrame
+        One LineString per unbroken piece: patrol_id, chief (when given),
+        start and end (local time), length_m; in the fixes' CRS.
+
+    Raises
+    ------
+    SchemaError
+        If the fixes lack a timestamp or geometry.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> fixes = gpd.GeoDataFrame(
+    ...     {"patrol_id": ["P1"] * 3,
+    ...      "timestamp": pd.to_datetime(["2022-06-01 08:00:00", "2022-06-01 08:00:10",
+    ...                                   "2022-06-01 08:00:20"]).tz_localize("Asia/Shanghai")},
+    ...     geometry=shapely.points([(0, 0), (10, 0), (20, 0)]), crs=4549)
+    >>> patrol_tracks(fixes)[["patrol_id", "length_m"]].values.tolist()
+    [['P1', 20.0]]
+    """
+    fx, tr = _tracks(fixes, crs=None, start=None, end=None, max_gap_s=max_gap_s,
+                     max_speed_kmh=max_speed_kmh)
+    live = np.flatnonzero(~tr.jump)
+    # A piece starts at every live fix that its live predecessor is not linked to.
+    new = np.ones(len(live), dtype=bool)
+    if len(live) > 1:
+        prev = live[:-1]
+        new[1:] = ~(tr.link[prev] & (tr.nxt[prev] == live[1:]))
+    piece = np.cumsum(new) - 1
+    size = np.bincount(piece) if len(piece) else np.zeros(0, dtype=int)
+    keep_fix = live[size[piece] >= 2] if len(piece) else live
+    piece_of = piece[size[piece] >= 2] if len(piece) else piece
+    _, piece_ids = np.unique(piece_of, return_inverse=True)
+    coords = np.column_stack([tr.x[keep_fix], tr.y[keep_fix]])
+    lines = shapely.linestrings(coords, indices=piece_ids) if len(coords) else np.empty(0, dtype=object)
+    first = np.flatnonzero(np.r_[True, piece_of[1:] != piece_of[:-1]]) if len(piece_of) else np.zeros(0, int)
+    last = np.r_[first[1:] - 1, len(piece_of) - 1] if len(first) else first
+    out = pd.DataFrame({"patrol_id": tr.patrol_names[tr.patrol[keep_fix[first]]]})
+    if "chief" in fx.columns:
+        out["chief"] = fx["chief"].to_numpy()[tr.order[keep_fix[first]]]
+    out["start"] = _to_time(tr.t[keep_fix[first]])
+    out["end"] = _to_time(tr.t[keep_fix[last]])
+    out["length_m"] = shapely.length(lines) if len(coords) else np.zeros(0)
+    return gpd.GeoDataFrame(out, geometry=np.asarray(lines, dtype=object), crs=fx.crs)
+
+
 def _seconds(ts: pd.Series) -> np.ndarray:
     # Resolution-agnostic (pandas may hold s, ms, us or ns): subtract the epoch.
     return (ts - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(dtype=float)
@@ -265,22 +360,8 @@ def _analyse(
             fix="pass e.g. tolerance_m=30",
         )
     rivers = check_rivers(rivers)
-    fixes = check_fixes(fixes, rivers.crs)
-    ts = to_local_time(fixes["timestamp"], what="timestamp")
-    lo, hi = period_bounds(start, end)
-    geoms = fixes.geometry.values
-    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms) | ts.isna().to_numpy())
-    if lo is not None:
-        keep &= (ts >= lo).to_numpy()
-    if hi is not None:
-        keep &= (ts < hi).to_numpy()
-    pos = np.flatnonzero(keep)
-    fx = fixes.iloc[pos]
-    t_s = _seconds(ts.iloc[pos])
-    patrol, names = patrol_codes(fx, t_s, max_gap_s)
-    tr = build_tracks(
-        fx, patrol=patrol, names=names, t_s=t_s, max_gap_s=max_gap_s, max_speed_kmh=max_speed_kmh
-    )
+    fx, tr = _tracks(fixes, crs=rivers.crs, start=start, end=end, max_gap_s=max_gap_s,
+                     max_speed_kmh=max_speed_kmh)
     si, sj = track_segments(tr)
 
     rs = core.explode_rivers(rivers.geometry.values)

@@ -570,3 +570,22 @@ def test_patrol_report_by_region_and_river(tiny_dataset, tmp_path):
         )
         assert result.exit_code == 0, result.output
         assert len(list((out / "maps").glob("*.html"))) == expected
+
+
+def test_patrol_tracks_split_at_gaps_and_drop_jumps():
+    from dongping_geo.patrol import patrol_tracks
+
+    t0 = pd.Timestamp("2022-06-01 08:00", tz="Asia/Shanghai")
+    # 0..3: walk east 10 m every 10 s; 4: a 5 km GPS jump; 5..6: walk on;
+    # 7..8: after a 20-minute pause (a new piece).
+    xs = [0, 10, 20, 30, 5000, 40, 50, 60, 70]
+    secs = [0, 10, 20, 30, 40, 50, 60, 1260, 1270]
+    fixes = gpd.GeoDataFrame(
+        {"patrol_id": ["P1"] * 9, "chief": ["张三"] * 9,
+         "timestamp": [t0 + pd.Timedelta(seconds=s) for s in secs]},
+        geometry=shapely.points([(640_000 + x, 3_510_000) for x in xs]), crs=4549)
+    tracks = patrol_tracks(fixes, max_gap_s=300, max_speed_kmh=60)
+    assert len(tracks) == 2
+    assert tracks["length_m"].tolist() == pytest.approx([50.0, 10.0])  # 0→50 m with the jump dropped; 60→70 m
+    assert (tracks["chief"] == "张三").all()
+    assert tracks["start"].iloc[1] == t0 + pd.Timedelta(seconds=1260)
