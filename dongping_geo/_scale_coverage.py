@@ -44,8 +44,6 @@ from ._patrol_tracks import (
 #: Columns of the reduced fixes (step 1) and their dtypes.
 FIX_META = {
     "_key": "object",
-    "patrol_id": "object",
-    "chief": "object",
     "t": "float64",
     "x": "float64",
     "y": "float64",
@@ -94,28 +92,20 @@ def prepare_fixes(
     pos = np.flatnonzero(keep)
     xy = shapely.get_coordinates(geoms[pos])
     n = len(pos)
-    if "patrol_id" in fixes.columns:
-        pid = fixes["patrol_id"].iloc[pos]
-        has = pid.notna().to_numpy()
-        pid_s = np.where(has, pid.astype(str).to_numpy(dtype=object), None)
-    else:
-        has = np.zeros(n, dtype=bool)
-        pid_s = np.full(n, None, dtype=object)
+    # One string per fix crosses the shuffle: the patrol id, or for fixes without
+    # one, a marker + the chief (patrol_keys splits those per chief at time gaps, so
+    # all of a chief's such fixes must meet in one partition).
+    key = pd.Series(np.full(n, _NO_PATROL, dtype=object))
     if "chief" in fixes.columns:
-        chief = fixes["chief"].iloc[pos]
-        chief_o = np.where(chief.notna().to_numpy(), chief.to_numpy(dtype=object), None)
-    else:
-        chief_o = np.full(n, None, dtype=object)
-    # Fixes without a patrol id are split into patrols per chief (patrol_keys), so
-    # all of a chief's such fixes must meet in one partition.
-    chief_key = pd.Series(chief_o, dtype=object).fillna("").astype(str).to_numpy(dtype=object)
-    key = np.where(has, pid_s, _NO_PATROL + chief_key)
+        chief = fixes["chief"].iloc[pos].reset_index(drop=True)
+        key = key + chief.astype(object).where(chief.notna(), "").astype(str)
+    if "patrol_id" in fixes.columns:
+        pid = fixes["patrol_id"].iloc[pos].reset_index(drop=True)
+        key = key.where(pid.isna(), pid.astype(object).astype(str))
     number = partition_info["number"] if partition_info else 0
     return pd.DataFrame(
         {
-            "_key": key,
-            "patrol_id": pid_s,
-            "chief": chief_o,
+            "_key": key.to_numpy(dtype=object),
             "t": _seconds(ts.iloc[pos]),
             "x": xy[:, 0],
             "y": xy[:, 1],
@@ -138,7 +128,13 @@ def fix_segments(
     # Input order decides ties (two fixes of a patrol at the same instant).
     df = df.iloc[np.lexsort((df["_pos"].to_numpy(), df["_pi"].to_numpy()))]
     t_s = df["t"].to_numpy(dtype=float)
-    patrol = patrol_keys(df, t_s, max_gap_s)
+    key = df["_key"].astype(object)
+    no_pid = key.str.startswith(_NO_PATROL).to_numpy(dtype=bool)
+    ids = pd.DataFrame({
+        "patrol_id": np.where(no_pid, None, key.to_numpy(dtype=object)),
+        "chief": np.where(no_pid, key.str.slice(1).to_numpy(dtype=object), None),
+    })
+    patrol = patrol_keys(ids, t_s, max_gap_s)
     x = df["x"].to_numpy(dtype=float)
     y = df["y"].to_numpy(dtype=float)
     fx = gpd.GeoDataFrame(geometry=shapely.points(x, y))

@@ -51,7 +51,7 @@ import pandas as pd
 
 from . import _patrol_core as core
 from . import _scale_coverage as sc
-from ._patrol_tracks import check_layer, check_rivers, period_bounds
+from ._patrol_tracks import check_fixes, check_rivers, period_bounds
 from .errors import ConfigError, InputFileError, OutputError, SchemaError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -327,7 +327,7 @@ def river_coverage_dask(
         )
     rivers = check_rivers(_as_pandas(rivers, layer="rivers"))
     ddf = _as_dask(fixes, layer="patrols")
-    check_layer(ddf._meta, layer="patrols", required=("timestamp",))
+    check_fixes(ddf._meta, rivers.crs)  # fields and CRS, before any work
     lo, hi = period_bounds(start, end)
     rs = core.explode_rivers(rivers.geometry.values)
     # Read only what the coverage needs from the (columnar) files.

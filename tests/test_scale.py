@@ -182,6 +182,18 @@ def test_coverage_matches_exact_geometry(client) -> None:
     np.testing.assert_allclose(got["covered_m"].to_numpy(), exact, rtol=0, atol=0.05)
 
 
+def test_coverage_empty_period_and_other_crs(client) -> None:
+    rivers, fixes = make_rivers(), make_fixes()
+    # No fix in the period: every partition is empty after the filter.
+    got = scale.river_coverage_dask(rivers, split_spatially(fixes, 3), start="2030-01-01")
+    assert_same_coverage(patrol.river_coverage(rivers, fixes, start="2030-01-01"), got)
+    assert (got["covered_m"] == 0).all() and got["last_patrolled"].isna().all()
+    # Fixes in geographic CGCS2000 are reprojected to the rivers' CRS, as in memory.
+    geo = fixes.to_crs("EPSG:4490")
+    assert_same_coverage(patrol.river_coverage(rivers, geo),
+                         scale.river_coverage_dask(rivers, split_spatially(geo, 3)))
+
+
 def test_coverage_from_geoparquet_folder(client, tmp_path) -> None:
     rivers, fixes = make_rivers(), make_fixes()
     folder = scale.write_partitioned(fixes, tmp_path / "fixes", npartitions=3)
