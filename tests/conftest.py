@@ -16,3 +16,7 @@ def sample_dir() -> Path:
     if not (SAMPLE_DIR / "rivers.shp").exists():
         pytest.skip("sample dataset not generated yet")
     return SAMPLE_DIR
+
+
+# Browser fixtures, registered once for the whole session (one Chromium for all tests).
+from _browser import _chromium, browser_page  # noqa: E402, F401

@@ -7,7 +7,6 @@ import types
 import geopandas as gpd
 import pytest
 import shapely
-from _browser import _chromium, browser_page  # noqa: F401  (pytest fixtures)
 
 from dongping_geo import maps
 

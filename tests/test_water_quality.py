@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from _browser import _chromium, browser_page  # noqa: F401  (pytest fixtures)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -647,7 +646,7 @@ def test_cli_water_quality_writes_tables_and_map(tmp_path):
 
 
 @pytest.mark.browser
-def test_water_quality_map_in_a_browser(browser_page, tmp_path):  # noqa: F811
+def test_water_quality_map_in_a_browser(browser_page, tmp_path):
     import geopandas as gpd
     import shapely
 
