@@ -28,6 +28,7 @@ from ._landuse_overlay import polygonal as _polygonal
 from ._landuse_overlay import threaded as _threaded
 from .crs import to_work_crs
 from .errors import ConfigError, GeometryError, SchemaError
+from .schemas import get_schema
 
 __all__ = [
     "ZONE_CATEGORIES",
@@ -40,15 +41,10 @@ __all__ = [
     "default_setbacks",
 ]
 
-ZONE_CATEGORIES: tuple[str, ...] = (
-    "eco_redline",
-    "eco_space_1",
-    "eco_space_2",
-    "eco_space_3",
-    "eco_space_4",
-    "basic_farmland",
-)
-RIVER_LEVELS: tuple[str, ...] = ("district", "town", "village")
+#: Protection categories of the redlines layer (from its schema).
+ZONE_CATEGORIES: tuple[str, ...] = tuple(get_schema("redlines").field("category").values)
+#: River management levels (from the rivers schema).
+RIVER_LEVELS: tuple[str, ...] = tuple(get_schema("rivers").field("level").values)
 
 _POLYGONAL = (3, 6)  # shapely type ids of Polygon and MultiPolygon
 _DEFAULT_ID_FIELDS = ("building_id", "case_id", "feature_id", "id")
