@@ -117,7 +117,9 @@ def write_tif(arr: np.ndarray, transform: rasterio.Affine, path, year: int) -> N
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(arr, 1)
         dst.set_band_description(1, f"land cover {year} (synthetic sample)")
-        dst.update_tags(SYNTHETIC="yes", YEAR=str(year), LEGEND=json.dumps(legend, ensure_ascii=False),
+        # DATE: the (synthetic) acquisition date that detect_change reports for the image.
+        dst.update_tags(SYNTHETIC="yes", YEAR=str(year), DATE=f"{year}-07-15",
+                        LEGEND=json.dumps(legend, ensure_ascii=False),
                         SOURCE="dongping_geo sample generator; synthetic, not a real classification")
         cmap = {0: (0, 0, 0, 0)}
         for c in LANDCOVER_LEGEND.values():
