@@ -37,9 +37,9 @@ def town_rivers(town: int, seed: int) -> gpd.GeoDataFrame:
         geoms.append(shapely.LineString(np.column_stack([x, y])))
     for _ in range(RIVERS_PER_TOWN - 20):
         n = int(rng.integers(10, 45))
-        x = ox + rng.uniform(100, TOWN_W - 100) + np.cumsum(rng.normal(0, 8, n))
-        y = oy + rng.uniform(0, TOWN_H - n * 150.0) + np.arange(n) * 150.0
-        geoms.append(shapely.LineString(np.column_stack([x, y])))
+        xv = ox + rng.uniform(100, TOWN_W - 100) + np.cumsum(rng.normal(0, 8, n))
+        yv = oy + rng.uniform(0, TOWN_H - n * 150.0) + np.arange(n) * 150.0
+        geoms.append(shapely.LineString(np.column_stack([xv, yv])))
     k = np.arange(RIVERS_PER_TOWN)
     return gpd.GeoDataFrame(
         {

@@ -455,7 +455,7 @@ def check_violations_dask(
 
     ddf = _as_dask(features, layer="features")
     zones = _as_pandas(zones, layer="zones")
-    options = {"categories": categories, "min_overlap_m2": min_overlap_m2,
+    options: dict[str, Any] = {"categories": categories, "min_overlap_m2": min_overlap_m2,
                "id_field": id_field, "repair": repair}
     # Validates the zones and options once, on the client, and gives the meta.
     meta = check_violations(ddf._meta, zones, **options)
