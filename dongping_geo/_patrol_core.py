@@ -101,10 +101,10 @@ def candidate_pairs(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(track segment, river segment) pairs whose boxes lie within ``tolerance_m``.
 
-    Track segments are grouped in chunks of ``chunk`` consecutive segments; only the
-    chunk boxes go through the STRtree (creating a million shapely geometries would
-    cost more than the whole computation), then each chunk hit is expanded to its
-    segments and filtered by box overlap in NumPy.
+    Track segments are grouped in chunks of up to ``chunk`` consecutive, connected
+    segments; only the chunk boxes go through the STRtree (creating a million shapely
+    geometries would cost more than the whole computation), then each chunk hit is
+    expanded to its segments and filtered by box overlap in NumPy.
     """
     n = len(px)
     if n == 0 or len(rs.seg_len) == 0:
@@ -114,7 +114,14 @@ def candidate_pairs(
     bx1 = np.maximum(px, qx)
     by0 = np.minimum(py, qy)
     by1 = np.maximum(py, qy)
-    starts = np.arange(0, n, chunk)
+    # Chunks never span a break in the track (another patrol, a cut link, lone fixes):
+    # a chunk joining two far-apart pieces would have a box kilometres wide.
+    pos = np.arange(n)
+    brk = np.ones(n, dtype=bool)
+    brk[1:] = (px[1:] != qx[:-1]) | (py[1:] != qy[:-1])
+    run_start = np.maximum.accumulate(np.where(brk, pos, 0))
+    starts = np.flatnonzero(brk | ((pos - run_start) % chunk == 0))
+    sizes = np.diff(np.append(starts, n))
     cx0 = np.minimum.reduceat(bx0, starts)
     cx1 = np.maximum.reduceat(bx1, starts)
     cy0 = np.minimum.reduceat(by0, starts)
@@ -129,7 +136,7 @@ def candidate_pairs(
     c_idx, s_idx = tree.query(shapely.box(cx0, cy0, cx1, cy1))
     # Expand chunk hits to the segments of the chunk.
     c_start = starts[c_idx]
-    c_size = np.minimum(chunk, n - c_start)
+    c_size = sizes[c_idx]
     rep = np.repeat(np.arange(len(c_idx)), c_size)
     offs = np.arange(len(rep)) - np.repeat(np.cumsum(c_size) - c_size, c_size)
     t_idx = c_start[rep] + offs
