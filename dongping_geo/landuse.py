@@ -172,6 +172,7 @@ def check_violations(
     min_overlap_m2: float = 1.0,
     id_field: str | None = None,
     repair: bool = False,
+    engine: str = "auto",
 ) -> gpd.GeoDataFrame:
     """Find structures overlapping protected zones (red lines, eco space, basic farmland).
 
@@ -196,6 +197,12 @@ def check_violations(
         ``feature_id``, ``id`` present, else the index (reported as ``feature_id``).
     repair : bool, default False
         Repair invalid geometries with :func:`shapely.make_valid` instead of raising.
+
+    engine : {"auto", "memory", "dask"}, default "auto"
+        ``"dask"`` (or ``"auto"`` with a dask_geopandas GeoDataFrame or a GeoParquet
+        folder path as ``features``) checks each spatial partition with this same
+        function on the current dask scheduler, see
+        :func:`dongping_geo.scale.check_violations_dask`.
 
     Returns
     -------
@@ -227,6 +234,11 @@ def check_violations(
     >>> check_violations(houses, zones)[["building_id", "zone_id", "overlap_m2"]].values.tolist()
     [['B1', 'Z1', 100.0]]
     """
+    from .scale import check_violations_dask, use_dask
+
+    if use_dask(features, engine):
+        return check_violations_dask(features, zones, categories=categories,
+                                     min_overlap_m2=min_overlap_m2, id_field=id_field, repair=repair)
     if min_overlap_m2 < 0:
         raise ConfigError(
             "min_overlap_m2 must not be negative",

@@ -458,6 +458,7 @@ def river_coverage(
     min_share: float = 0.5,
     max_gap_s: float = DEFAULT_MAX_GAP_S,
     max_speed_kmh: float = DEFAULT_MAX_SPEED_KMH,
+    engine: str = "auto",
 ) -> pd.DataFrame:
     """Share of every river that patrols passed within ``tolerance_m`` of.
 
@@ -487,6 +488,10 @@ def river_coverage(
         Fixes further apart in time are not joined.
     max_speed_kmh : float, default 60
         Links faster than this are GPS jumps and are not joined.
+    engine : {"auto", "memory", "dask"}, default "auto"
+        ``"dask"`` (or ``"auto"`` with a dask_geopandas GeoDataFrame or a GeoParquet
+        folder path as ``fixes``) runs the same kernel per spatial partition on the
+        current dask scheduler, see :func:`dongping_geo.scale.river_coverage_dask`.
 
     Returns
     -------
@@ -517,6 +522,13 @@ def river_coverage(
     >>> round(float(row.covered_m), 1), int(row.patrols)
     (529.6, 1)
     """
+    from .scale import river_coverage_dask, use_dask
+
+    if use_dask(fixes, engine):
+        return river_coverage_dask(
+            rivers, fixes, tolerance_m=tolerance_m, start=start, end=end, min_share=min_share,
+            max_gap_s=max_gap_s, max_speed_kmh=max_speed_kmh,
+        )
     res = _analyse(
         rivers, fixes, tolerance_m=tolerance_m, start=start, end=end,
         max_gap_s=max_gap_s, max_speed_kmh=max_speed_kmh,

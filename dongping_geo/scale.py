@@ -59,6 +59,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from distributed import Client
 
 __all__ = [
+    "use_dask",
     "check_violations_dask",
     "client_for",
     "is_dask",
@@ -83,6 +84,39 @@ def _dask_modules() -> tuple[Any, Any]:
             fix=_INSTALL,
         ) from None
     return dd, dask_geopandas
+
+
+def use_dask(data: Any, engine: str = "auto") -> bool:
+    """Decide whether an analysis runs on dask (the ``engine=`` argument of the analyses).
+
+    Parameters
+    ----------
+    data : Any
+        The large input (fixes, features).
+    engine : {"auto", "memory", "dask"}, default "auto"
+        ``"auto"`` picks dask for a dask frame or a path to partitioned GeoParquet.
+
+    Returns
+    -------
+    bool
+        True to run on dask.
+
+    Raises
+    ------
+    ConfigError
+        If ``engine`` is not one of the three values.
+
+    Examples
+    --------
+    >>> use_dask(gpd.GeoDataFrame()), use_dask("fixes_parquet/"), use_dask(None, "dask")
+    (False, True, True)
+    """
+    if engine not in ("auto", "memory", "dask"):
+        raise ConfigError("unknown engine", field="engine", expected="auto, memory or dask",
+                          found=repr(engine), fix="pass engine='memory' or engine='dask'")
+    if engine == "auto":
+        return is_dask(data) or isinstance(data, str | os.PathLike)
+    return engine == "dask"
 
 
 def is_dask(obj: Any) -> bool:

@@ -375,3 +375,20 @@ def sample_dataset(sample_dir):
     from dongping_geo.loaders import load_dataset
 
     return load_dataset(sample_dir)
+
+
+def test_public_functions_dispatch_to_dask(client) -> None:
+    """dg.river_coverage / dg.check_violations run the dask engine for dask inputs."""
+    import dongping_geo as dg
+    from dongping_geo.errors import ConfigError
+
+    rivers, fixes = make_rivers(), make_fixes()
+    ddf = split_spatially(fixes, 3)
+    assert_same_coverage(patrol.river_coverage(rivers, fixes), dg.river_coverage(rivers, ddf))
+    assert_same_coverage(patrol.river_coverage(rivers, fixes),
+                         dg.river_coverage(rivers, fixes, engine="dask"))
+    zones, buildings = make_zones(), make_buildings()
+    bddf = dask_geopandas.from_geopandas(buildings, npartitions=4)
+    assert_same_violations(landuse.check_violations(buildings, zones), dg.check_violations(bddf, zones))
+    with pytest.raises(ConfigError, match="unknown engine"):
+        dg.river_coverage(rivers, fixes, engine="spark")
