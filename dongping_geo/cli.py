@@ -288,16 +288,23 @@ def _write_index(path: Path, rows: list[dict], *, title: str, by: str) -> None:
               help="Tianditu API key (default: the TIANDITU_TOKEN environment variable).")
 @click.option("--crs", default=None, help="CRS for files without a .prj (e.g. 4549).")
 @click.option("--strict", is_flag=True, help="Exit with status 1 when any river misses its patrol rule.")
+@click.option("--engine", type=click.Choice(["memory", "dask"]), default="memory", show_default=True,
+              help="Compute coverage in memory or on dask (for district-scale fix counts).")
+@click.option("--scheduler", default=None,
+              help="Address of a running dask scheduler (tcp://HOST:PORT); implies --engine dask. "
+                   "Default with --engine dask: a local cluster of 2 workers.")
 def patrol_report(dataset_dir: Path, start: str, end: str, out_dir: Path, by: str, tolerance_m: float,
                   rules_path: Path | None, patrols_path: Path | None, basemap: str, offline: bool,
-                  tianditu_token: str | None, crs: str | None, strict: bool) -> None:
+                  tianditu_token: str | None, crs: str | None, strict: bool, engine: str,
+                  scheduler: str | None) -> None:
     """Patrol coverage and compliance of the river chiefs, with one HTML map per chief.
 
     Cleans the GPS fixes (duplicates, GPS jumps, fixes outside the town), measures
     which stretches of every river a patrol passed within --tolerance of, checks
     patrol frequency against the rules, and writes coverage.csv, compliance.csv,
     compliance_by_chief.csv, dropped_fixes.csv (UTF-8 with BOM), uncovered.gpkg,
-    maps/<name>.html per chief (or river/region) and index.html.
+    maps/<name>.html per chief (or river/region) and index.html. With --engine dask
+    the coverage runs on a dask cluster; cleaning, compliance and the maps stay in memory.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -328,7 +335,14 @@ def patrol_report(dataset_dir: Path, start: str, end: str, out_dir: Path, by: st
         cleaned, dropped = clean_fixes(fixes, area=town)
         progress.update(task, advance=1, description="measuring coverage")
         period = {"start": start, "end": end}
-        coverage = river_coverage(rivers, cleaned, tolerance_m=tolerance_m, **period)
+        if engine == "dask" or scheduler:
+            from .scale import client_for
+
+            with client_for(scheduler):
+                coverage = river_coverage(rivers, cleaned, tolerance_m=tolerance_m, engine="dask",
+                                          **period)
+        else:
+            coverage = river_coverage(rivers, cleaned, tolerance_m=tolerance_m, **period)
         progress.update(task, advance=1, description="finding uncovered stretches")
         uncovered = uncovered_segments(rivers, cleaned, tolerance_m=tolerance_m, min_length_m=1.0,
                                        **period)

@@ -392,3 +392,22 @@ def test_public_functions_dispatch_to_dask(client) -> None:
     assert_same_violations(landuse.check_violations(buildings, zones), dg.check_violations(bddf, zones))
     with pytest.raises(ConfigError, match="unknown engine"):
         dg.river_coverage(rivers, fixes, engine="spark")
+
+
+@pytest.mark.slow
+def test_patrol_report_cli_on_dask_scheduler(client, sample_dir, tmp_path) -> None:
+    """--scheduler runs the report's coverage on an existing cluster; same table as in memory."""
+    from click.testing import CliRunner
+
+    from dongping_geo.cli import cli
+
+    args = ["patrol-report", str(sample_dir), "--start", "2022-06-01", "--end", "2022-06-30",
+            "--patrols", str(sample_dir / "patrols_2022-06.csv"), "--basemap", "none", "--by", "region"]
+    mem = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "mem")])
+    assert mem.exit_code == 0, mem.output
+    dsk = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "dask"),
+                                   "--scheduler", client.scheduler.address])
+    assert dsk.exit_code == 0, dsk.output
+    a = pd.read_csv(tmp_path / "mem" / "coverage.csv", encoding="utf-8-sig")
+    b = pd.read_csv(tmp_path / "dask" / "coverage.csv", encoding="utf-8-sig")
+    assert_same_coverage(a, b)
