@@ -533,20 +533,42 @@ def river_coverage(
         rivers, fixes, tolerance_m=tolerance_m, start=start, end=end,
         max_gap_s=max_gap_s, max_speed_kmh=max_speed_kmh,
     )
-    out = _river_info(res.rivers)
+    return _coverage_table(
+        res.rivers, interval_river=res.rs.part_river[res.part], interval_m=res.end - res.start,
+        river_len=res.river_len, rp_river=res.rp_river, rp_covered=res.rp_covered,
+        rp_last_s=res.rp_last_s, min_share=min_share,
+    )
+
+
+def _coverage_table(
+    rivers: gpd.GeoDataFrame,
+    *,
+    interval_river: np.ndarray,
+    interval_m: np.ndarray,
+    river_len: np.ndarray,
+    rp_river: np.ndarray,
+    rp_covered: np.ndarray,
+    rp_last_s: np.ndarray,
+    min_share: float,
+) -> pd.DataFrame:
+    """Build the river_coverage table from merged intervals (shared with the dask engine).
+
+    ``interval_*``: disjoint covered intervals (river row, length); ``rp_*``: per
+    (river row, patrol) covered length and last time on the river, in seconds.
+    """
+    out = _river_info(rivers)
     n = len(out)
-    covered = np.bincount(res.rs.part_river[res.part], weights=res.end - res.start, minlength=n)
-    length = res.river_len
-    out["length_m"] = length
-    out["covered_m"] = np.minimum(covered, length)
+    covered = np.bincount(interval_river, weights=interval_m, minlength=n)
+    out["length_m"] = river_len
+    out["covered_m"] = np.minimum(covered, river_len)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["coverage"] = np.where(length > 0, out["covered_m"] / length, 0.0)
-    share = res.rp_covered / np.where(length[res.rp_river] > 0, length[res.rp_river], np.inf)
+        out["coverage"] = np.where(river_len > 0, out["covered_m"] / river_len, 0.0)
+    share = rp_covered / np.where(river_len[rp_river] > 0, river_len[rp_river], np.inf)
     ok = share >= min_share - 1e-12
-    out["patrols"] = np.bincount(res.rp_river[ok], minlength=n).astype(int)
+    out["patrols"] = np.bincount(rp_river[ok], minlength=n).astype(int)
     last = np.full(n, np.nan)
     if ok.any():
-        np.fmax.at(last, res.rp_river[ok], res.rp_last_s[ok])
+        np.fmax.at(last, rp_river[ok], rp_last_s[ok])
     out["last_patrolled"] = _to_time(last)
     return out
 

@@ -396,26 +396,13 @@ def river_coverage_dask(
 def _coverage_table(
     rivers: gpd.GeoDataFrame, rs: core.RiverSegments, m: sc.Merged, min_share: float
 ) -> pd.DataFrame:
-    # Mirrors the tail of patrol.river_coverage (which has no hook taking merged
-    # intervals); tests/test_scale.py checks the two agree.
-    from .patrol import _river_info, _to_time
+    from .patrol import _coverage_table as table
 
-    out = _river_info(rivers)
-    n = len(out)
-    covered = np.bincount(rs.part_river[m.part], weights=m.end - m.start, minlength=n)
     length = np.bincount(rs.part_river, weights=rs.part_len, minlength=rs.n_rivers)
-    out["length_m"] = length
-    out["covered_m"] = np.minimum(covered, length)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["coverage"] = np.where(length > 0, out["covered_m"] / length, 0.0)
-    share = m.rp_covered / np.where(length[m.rp_river] > 0, length[m.rp_river], np.inf)
-    ok = share >= min_share - 1e-12
-    out["patrols"] = np.bincount(m.rp_river[ok], minlength=n).astype(int)
-    last = np.full(n, np.nan)
-    if ok.any():
-        np.fmax.at(last, m.rp_river[ok], m.rp_last_s[ok])
-    out["last_patrolled"] = _to_time(last)
-    return out
+    return table(
+        rivers, interval_river=rs.part_river[m.part], interval_m=m.end - m.start, river_len=length,
+        rp_river=m.rp_river, rp_covered=m.rp_covered, rp_last_s=m.rp_last_s, min_share=min_share,
+    )
 
 
 # --------------------------------------------------------------------------------------
