@@ -146,6 +146,27 @@ def period_bounds(start: Any, end: Any) -> tuple[pd.Timestamp | None, pd.Timesta
     return lo, hi
 
 
+def seconds(ts: pd.Series) -> np.ndarray:
+    """Seconds since the epoch as float, whatever the resolution pandas holds (s … ns)."""
+    return (ts - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(dtype=float)
+
+
+def select_fixes(
+    fixes: Any, *, crs: Any, lo: pd.Timestamp | None, hi: pd.Timestamp | None
+) -> tuple[gpd.GeoDataFrame, pd.Series]:
+    """Validated fixes (in ``crs``) with a geometry and a time in ``[lo, hi)``, and their local times."""
+    fixes = check_fixes(fixes, crs)
+    ts = to_local_time(fixes["timestamp"], what="timestamp")
+    geoms = fixes.geometry.values
+    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms) | ts.isna().to_numpy())
+    if lo is not None:
+        keep &= (ts >= lo).to_numpy()
+    if hi is not None:
+        keep &= (ts < hi).to_numpy()
+    pos = np.flatnonzero(keep)
+    return fixes.iloc[pos], ts.iloc[pos]
+
+
 def patrol_keys(fixes: pd.DataFrame, t_s: np.ndarray, max_gap_s: float) -> np.ndarray:
     """Patrol label per fix (str): patrol_id where given, else chief + time gaps."""
     codes, names = patrol_codes(fixes, t_s, max_gap_s)

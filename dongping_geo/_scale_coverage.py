@@ -35,9 +35,9 @@ import shapely
 from . import _patrol_core as core
 from ._patrol_tracks import (
     build_tracks,
-    check_fixes,
     patrol_keys,
-    to_local_time,
+    seconds,
+    select_fixes,
     track_segments,
 )
 
@@ -67,11 +67,6 @@ def empty(meta: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=d) for c, d in meta.items()})
 
 
-def _seconds(ts: pd.Series) -> np.ndarray:
-    # Same arithmetic as patrol._seconds, so times are bit-identical.
-    return (ts - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(dtype=float)
-
-
 def prepare_fixes(
     fixes: gpd.GeoDataFrame,
     *,
@@ -81,36 +76,28 @@ def prepare_fixes(
     partition_info: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Step 1: validated fixes in ``[lo, hi)`` as ``x, y, t`` with their grouping key."""
-    fixes = check_fixes(fixes, rivers_crs)
-    ts = to_local_time(fixes["timestamp"], what="timestamp")
-    geoms = fixes.geometry.values
-    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms) | ts.isna().to_numpy())
-    if lo is not None:
-        keep &= (ts >= lo).to_numpy()
-    if hi is not None:
-        keep &= (ts < hi).to_numpy()
-    pos = np.flatnonzero(keep)
-    xy = shapely.get_coordinates(geoms[pos])
-    n = len(pos)
+    fixes, ts = select_fixes(fixes, crs=rivers_crs, lo=lo, hi=hi)
+    xy = shapely.get_coordinates(fixes.geometry.values)
+    n = len(fixes)
     # One string per fix crosses the shuffle: the patrol id, or for fixes without
     # one, a marker + the chief (patrol_keys splits those per chief at time gaps, so
     # all of a chief's such fixes must meet in one partition).
     key = pd.Series(np.full(n, _NO_PATROL, dtype=object))
     if "chief" in fixes.columns:
-        chief = fixes["chief"].iloc[pos].reset_index(drop=True)
+        chief = fixes["chief"].reset_index(drop=True)
         key = key + chief.astype(object).where(chief.notna(), "").astype(str)
     if "patrol_id" in fixes.columns:
-        pid = fixes["patrol_id"].iloc[pos].reset_index(drop=True)
+        pid = fixes["patrol_id"].reset_index(drop=True)
         key = key.where(pid.isna(), pid.astype(object).astype(str))
     number = partition_info["number"] if partition_info else 0
     return pd.DataFrame(
         {
             "_key": key.to_numpy(dtype=object),
-            "t": _seconds(ts.iloc[pos]),
+            "t": seconds(ts),
             "x": xy[:, 0],
             "y": xy[:, 1],
             "_pi": np.full(n, number, dtype=np.int64),
-            "_pos": pos.astype(np.int64),
+            "_pos": np.arange(n, dtype=np.int64),  # input order, for a stable sort
         }
     )
 

@@ -44,6 +44,8 @@ from ._patrol_tracks import (
     check_rivers,
     patrol_codes,
     period_bounds,
+    seconds,
+    select_fixes,
     to_local_time,
     track_segments,
 )
@@ -146,7 +148,7 @@ def clean_fixes(
         outside = ~missing & ~shapely.covers(region, geoms)
         reason[outside] = "outside area"
         detail[outside] = "outside the area of interest"
-    t_s = _seconds(ts)
+    t_s = seconds(ts)
     patrol, names = patrol_codes(fixes, t_s, max_gap_s)
     ok = reason == ""
     # Duplicates: the same patrol reporting the same instant twice; keep the first.
@@ -222,18 +224,9 @@ def _tracks(
     fixes: gpd.GeoDataFrame, *, crs: Any, start: Any, end: Any, max_gap_s: float, max_speed_kmh: float
 ) -> tuple[gpd.GeoDataFrame, Any]:
     """Select the fixes of the period (in ``crs``) and join them into tracks (shared by every analysis)."""
-    fixes = check_fixes(fixes, crs)
-    ts = to_local_time(fixes["timestamp"], what="timestamp")
     lo, hi = period_bounds(start, end)
-    geoms = fixes.geometry.values
-    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms) | ts.isna().to_numpy())
-    if lo is not None:
-        keep &= (ts >= lo).to_numpy()
-    if hi is not None:
-        keep &= (ts < hi).to_numpy()
-    pos = np.flatnonzero(keep)
-    fx = fixes.iloc[pos]
-    t_s = _seconds(ts.iloc[pos])
+    fx, ts = select_fixes(fixes, crs=crs, lo=lo, hi=hi)
+    t_s = seconds(ts)
     patrol, names = patrol_codes(fx, t_s, max_gap_s)
     tr = build_tracks(
         fx, patrol=patrol, names=names, t_s=t_s, max_gap_s=max_gap_s, max_speed_kmh=max_speed_kmh
@@ -310,11 +303,6 @@ def patrol_tracks(
     out["end"] = _to_time(tr.t[keep_fix[last]])
     out["length_m"] = shapely.length(lines) if len(coords) else np.zeros(0)
     return gpd.GeoDataFrame(out, geometry=np.asarray(lines, dtype=object), crs=fx.crs)
-
-
-def _seconds(ts: pd.Series) -> np.ndarray:
-    # Resolution-agnostic (pandas may hold s, ms, us or ns): subtract the epoch.
-    return (ts - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(dtype=float)
 
 
 # --------------------------------------------------------------------------------------
