@@ -28,6 +28,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import shapely
+from _machine import cpu_model as _cpu_model
 
 from dongping_geo.crs import get_work_crs
 from dongping_geo.landuse import check_violations
@@ -36,16 +37,6 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = REPO / "data" / "shapefiles"
 
 _DATA: dict[str, gpd.GeoDataFrame] = {}  # inherited by the forked children
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def _blob(rng, cx, cy, radius, n_vertices):

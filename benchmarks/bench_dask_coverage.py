@@ -39,21 +39,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import psutil
+from _machine import cpu_model
 
 from dongping_geo import scale
 
 RTOL = 1e-9
 ROWS_PER_FILE = 250_000  # one partition per file: small tasks keep worker memory low
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def _mib(b: float) -> str:

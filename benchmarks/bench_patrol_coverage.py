@@ -29,6 +29,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from _machine import cpu_model
 
 from dongping_geo.patrol import river_coverage
 
@@ -37,16 +38,6 @@ TOL = 30.0
 MAX_GAP_S = 300.0
 FIX_EVERY_S = 10.0
 FIXES_PER_PATROL = 500
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def load_rivers() -> tuple[gpd.GeoDataFrame, str]:

@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _machine import cpu_model as _cpu_model
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "_data"
@@ -130,16 +131,6 @@ def _worker(kind: str, tif: str, gpkg: str, out: str) -> None:
     cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
     peak_mb = ru1.ru_maxrss / 1024.0
     Path(out).write_text(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mb": peak_mb, "result": result}))
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main() -> None:
