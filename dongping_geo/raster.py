@@ -466,9 +466,9 @@ def _read_class_band(ds: DatasetReader, band: int) -> tuple[np.ndarray, np.ndarr
 def detect_change(
     before: RasterLike,
     after: RasterLike,
-    *,
     from_classes: int | str | Iterable[int | str],
     to_classes: int | str | Iterable[int | str],
+    *,
     min_area_m2: float = 200.0,
     align: bool = False,
     before_date: Any = None,
