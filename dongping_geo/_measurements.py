@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import unicodedata
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -135,7 +136,7 @@ PARAM_ALIASES: dict[str, str] = {
 }
 
 # Unit kinds of the items: mass concentration, count, pH, temperature.
-MASS_UNITS = {
+MASS_UNITS: dict[str, Decimal | int] = {
     "mg/l": 1,
     "μg/l": Decimal("0.001"),
     "ug/l": Decimal("0.001"),
@@ -159,7 +160,7 @@ COUNT_UNITS = {
 PH_UNITS = {"": 1, "dimensionless": 1, "无量纲": 1, "无": 1, "-": 1, "ph": 1, "ph单位": 1, "/": 1}
 TEMP_UNITS = {"°c": 1, "℃": 1, "c": 1, "degc": 1, "摄氏度": 1}
 CANONICAL_UNIT = {"mass": "mg/L", "count": "count/L", "ph": "dimensionless", "temp": "°C"}
-UNIT_TABLES = {"mass": MASS_UNITS, "count": COUNT_UNITS, "ph": PH_UNITS, "temp": TEMP_UNITS}
+UNIT_TABLES: dict[str, Mapping[str, Decimal | int]] = {"mass": MASS_UNITS, "count": COUNT_UNITS, "ph": PH_UNITS, "temp": TEMP_UNITS}
 
 ND_MARKERS = {"nd", "n.d.", "n.d", "未检出", "<dl", "低于检出限"}
 NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
@@ -342,7 +343,7 @@ def parse_measurements(df: pd.DataFrame, *, path: Any = None) -> pd.DataFrame:
 
 
 def _long_cells(df: pd.DataFrame, fields: dict[str, Any], rows: np.ndarray) -> pd.DataFrame:
-    def col(name: str) -> list[Any]:
+    def col(name: str) -> np.ndarray:
         if name in fields:
             return df[fields[name]].to_numpy(dtype=object)
         return np.full(len(df), None, dtype=object)

@@ -103,7 +103,7 @@ def polygon_segments(pixel_geoms: np.ndarray) -> Segments:
     n_zones = len(pixel_geoms)
     geoms = np.asarray(pixel_geoms, dtype=object)
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    geoms = np.where(present, geoms, None)
+    geoms = np.where(present, geoms, np.array(None, dtype=object))
     geoms = shapely.orient_polygons(geoms, exterior_cw=False)
     parts, part_zone = shapely.get_parts(geoms, return_index=True)
     # Clipping may leave stray lines or points (no area): only polygons count.

@@ -46,8 +46,8 @@ class CategoricalResult:
 @dataclass
 class _Plan:
     chunks: list[tuple[int, int, int, int]]  # read window (row0, row1, col0, col1)
+    remaining: np.ndarray  # chunks left per zone
     pairs: list[np.ndarray] = field(default_factory=list)  # zone ids per chunk
-    remaining: np.ndarray | None = None  # chunks left per zone
 
 
 def chunk_shape(block_shape: tuple[int, int], height: int, width: int) -> tuple[int, int]:
@@ -90,7 +90,7 @@ def plan(
     pz, chunk_id = pz[order], chunk_id[order]
     uniq, first = np.unique(chunk_id, return_index=True)
     groups = np.split(pz, first[1:]) if len(uniq) else []
-    p = _Plan(chunks=[])
+    p = _Plan(chunks=[], remaining=np.zeros(len(bounds_px), dtype=np.int64))
     for cid, zones in zip(uniq.tolist(), groups, strict=True):
         kr, kc = divmod(cid, n_chunk_cols)
         R0, C0 = kr * ch, kc * cw
@@ -103,7 +103,6 @@ def plan(
         cc1 = min(C1, -(-int(b[:, 3].max()) // bw) * bw)
         p.chunks.append((rr0, rr1, cc0, cc1))
         p.pairs.append(zones)
-    p.remaining = np.zeros(len(bounds_px), dtype=np.int64)
     p.remaining[zid] = n
     return p, box
 

@@ -241,9 +241,9 @@ def make_rivers(rng: np.random.Generator) -> gpd.GeoDataFrame:
     for name, v, level, cls in EW_RIVERS:
         if name == "老北横引河":
             # The old river is an earlier, hand-dug channel: it wanders +-30 m around its line.
-            u = np.arange(EW_U[0], EW_U[1] + 1.0, 250.0)
-            vv = v + 20.0 * np.sin(2 * np.pi * u / 3_100.0 + 0.7) + 9.0 * np.sin(2 * np.pi * u / 1_170.0)
-            coords = [(float(a), float(np.round(b, 1))) for a, b in zip(u, vv, strict=True)]
+            uu = np.arange(EW_U[0], EW_U[1] + 1.0, 250.0)
+            vv = v + 20.0 * np.sin(2 * np.pi * uu / 3_100.0 + 0.7) + 9.0 * np.sin(2 * np.pi * uu / 1_170.0)
+            coords = [(float(a), float(np.round(b, 1))) for a, b in zip(uu, vv, strict=True)]
         else:
             coords = [(EW_U[0], v), (EW_U[1], v)]
         rows.append(dict(name=name, level=level, target_class=cls, kind="ew", coords=coords))

@@ -195,7 +195,7 @@ def assess_failures(table: pd.DataFrame, sections: pd.DataFrame, tab: pd.DataFra
     vals = [parse_value(t, d)[0] for t, d in zip(table["value"], table["detection_limit"], strict=True)]
     df = table.assign(v=vals, ts=pd.to_datetime(table["sampled_at"]))
     target = dict(zip(sections["section_id"], sections["target_class"], strict=True))
-    out: dict[str, list] = {}
+    out: dict[str, list | float] = {}
     closest = np.inf
     for period, fmt in (("M", "M"), ("Q", "Q"), ("Y", "Y")):
         lab = df["ts"].dt.to_period(fmt).astype(str)

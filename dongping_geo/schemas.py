@@ -322,7 +322,7 @@ def rename_aliases(df: pd.DataFrame, schema: LayerSchema, *, path: Any = None) -
     >>> rename_aliases(pd.DataFrame({"河道编码": ["R1"]}), get_schema("rivers")).columns.tolist()
     ['river_id']
     """
-    lookup = {}
+    lookup: dict[str, str] = {}
     for f in schema.fields:
         for n in f.all_names:
             lookup.setdefault(n.strip().lower(), f.name)
@@ -622,7 +622,7 @@ def standardize(
                 text = mapped.where(present & mapped.notna(), text)
             out[f.name] = text.astype(object)
         elif f.dtype == "water_class":
-            normalized = []
+            normalized: list[str | None] = []
             bad = []
             for idx, v in col.items():
                 if not present.loc[idx]:
