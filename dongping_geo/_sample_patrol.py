@@ -9,6 +9,7 @@ few are duplicated, as real phone GPS logs do.
 
 from __future__ import annotations
 
+from typing import Any
 from xml.sax.saxutils import escape
 
 import geopandas as gpd
@@ -75,7 +76,7 @@ def make_patrols(rivers: gpd.GeoDataFrame, plan: pd.DataFrame, rng: np.random.Ge
     jump_patrols = set(int(j) for j in rng.choice(len(trips), size=N_JUMPS, replace=False))
     dup_patrols = set(int(j) for j in rng.choice([j for j in range(len(trips)) if j not in jump_patrols],
                                                  size=N_DUP_PATROLS, replace=False))
-    glitches = {"jumps": [], "duplicates": []}
+    glitches: dict[str, list[dict[str, Any]]] = {"jumps": [], "duplicates": []}
     per_river: dict[str, list[str]] = {}
     for j, (start, i) in enumerate(trips):
         pid = f"XH2022-{j + 1:04d}"

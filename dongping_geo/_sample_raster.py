@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 import rasterio
@@ -77,7 +78,7 @@ def plant_changes(arr20: np.ndarray, transform: rasterio.Affine, blocks_world: l
     """New built-up patches on 2020 farmland; each a pixel-aligned rectangle of 1,500-15,000 m²."""
     arr = arr20.copy()
     farmland, built = CODE["farmland"], CODE["built_up"]
-    patches = []
+    patches: list[dict[str, Any]] = []
     sizes = [(6, 4), (8, 6), (10, 8), (12, 9), (15, 10), (9, 5)]
     order = rng.permutation(len(blocks_world))
     m = PATCH_MARGIN_PX

@@ -568,8 +568,8 @@ def _classify_folder(folder: Path) -> dict[str, Any]:
         base = _YEAR.sub("", stem)
         if stem in _SIMPLE_LAYERS:
             plan[stem] = p
-        elif base == "buildings" and _YEAR.search(stem):
-            plan["buildings"][int(_YEAR.search(stem).group(1))] = p
+        elif base == "buildings" and (year_match := _YEAR.search(stem)):
+            plan["buildings"][int(year_match.group(1))] = p
         elif stem.startswith("patrols"):
             patrol_candidates.append(p)
         else:

@@ -16,7 +16,7 @@ import contextlib
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias, cast
 
 import geopandas as gpd
 import numpy as np
@@ -75,7 +75,7 @@ SUSPECT_CHANGE_TO = ("built_up", "greenhouse", "bare")
 #: Statistics :func:`zonal_stats` computes for continuous rasters.
 CONTINUOUS_STATS = ("mean", "min", "max", "sum", "count")
 
-RasterLike = str | os.PathLike | DatasetReader
+RasterLike: TypeAlias = str | os.PathLike | DatasetReader
 
 
 # --------------------------------------------------------------------------- helpers
@@ -85,9 +85,10 @@ RasterLike = str | os.PathLike | DatasetReader
 def _open(raster: RasterLike) -> Iterator[DatasetReader]:
     """Yield an open dataset; close it afterwards only if we opened it."""
     if isinstance(raster, DatasetReader) or hasattr(raster, "block_shapes"):  # also WarpedVRT
-        if raster.closed:
-            raise RasterError("the raster dataset is closed", path=raster.name, fix="pass an open dataset or a path")
-        yield raster
+        opened = cast(DatasetReader, raster)  # the duck-type check above is the narrowing
+        if opened.closed:
+            raise RasterError("the raster dataset is closed", path=opened.name, fix="pass an open dataset or a path")
+        yield opened
         return
     path = os.fspath(raster)
     if not os.path.exists(path):
@@ -126,6 +127,10 @@ def _pixel_area_m2(ds: DatasetReader) -> tuple[float | None, np.ndarray | None]:
     from pyproj import CRS
 
     geod = CRS.from_user_input(ds.crs).get_geod()
+    if geod is None:
+        raise RasterError(
+            "the raster CRS has no ellipsoid", path=ds.name, fix="assign a geographic or projected CRS, e.g. EPSG:4549"
+        )
     rows = np.arange(ds.height)
     top, bottom = t.f + rows * t.e, t.f + (rows + 1) * t.e
     lon0, lon1 = t.c, t.c + t.a
@@ -156,7 +161,7 @@ def _polygonal(zones: gpd.GeoSeries, layer: str) -> np.ndarray:
             found=geoms[i].geom_type,
             fix="buffer points/lines into polygons first",
         )
-    geoms = np.where(present, geoms, None)
+    geoms = np.where(present, geoms, np.array(None, dtype=object))
     invalid = present & ~shapely.is_valid(geoms)
     if invalid.any():
         # A self-intersecting ring would cancel its own area: repair, keep the polygonal part.
@@ -300,7 +305,7 @@ def zonal_stats(
     >>> cover["share_built_up"]  # doctest: +SKIP
     """
     from ._raster_coverage import to_pixel_space
-    from ._raster_zonal import run
+    from ._raster_zonal import CategoricalResult, run
 
     if isinstance(zones, gpd.GeoSeries):
         zones = gpd.GeoDataFrame(geometry=zones)
@@ -350,7 +355,8 @@ def zonal_stats(
         )
 
     out = pd.DataFrame(zones.drop(columns=zones.geometry.name))
-    if categorical:
+    # run() returns a CategoricalResult exactly when categorical is true.
+    if isinstance(res, CategoricalResult):
         area = res.weight * const_area if const_area is not None else res.weight
         classes = np.unique(res.value)
         n = len(zones)
