@@ -34,7 +34,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import folium
 import geopandas as gpd
@@ -43,7 +43,7 @@ import pandas as pd
 import shapely
 import xyzservices
 import xyzservices.providers as xyz
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from folium import plugins
 from folium.template import Template
 
@@ -265,7 +265,8 @@ class DongpingMap(folium.Map):
         self.gcj02 = gcj02
         self._layer_control: folium.LayerControl | None = None
 
-    def render(self, **kwargs: Any) -> None:
+    # folium.Map.render returns None, but branca annotates Element.render as returning str.
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
         """Render the map, moving the layer control after all layers."""
         if self._layer_control is None:
             self._layer_control = folium.LayerControl(position="topright", collapsed=False)
@@ -455,7 +456,8 @@ def base_map(
     # by default, so online maps are lighter and offline maps need nothing else.
     m.default_js = [(k, v) for k, v in folium.Map.default_js if k == "leaflet"]
     m.default_css = [(k, v) for k, v in folium.Map.default_css if k == "leaflet_css"]
-    m.get_root().header.add_child(Element(_CSS), name="dongping_css")
+    # A new map's root is its Figure (branca annotates get_root as returning Element).
+    cast(Figure, m.get_root()).header.add_child(Element(_CSS), name="dongping_css")
 
     if basemap == "osm":
         _tile_layer(xyz.OpenStreetMap.Mapnik, "OpenStreetMap").add_to(m)
@@ -1871,7 +1873,8 @@ def water_quality_map(
         legend_title=f"断面水质类别 Section class {period}",
         radius=7,
     )
-    for feature, popup in zip(layer.data["features"], popups, strict=True):
+    # add_points returns the _GeoJsonLayer it made, typed as its folium base class.
+    for feature, popup in zip(cast(_GeoJsonLayer, layer).data["features"], popups, strict=True):
         feature["properties"]["_p"] = popup  # built above from escaped values
     return m
 
