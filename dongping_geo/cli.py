@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Literal
 
 import click
 
@@ -334,20 +335,19 @@ def patrol_report(dataset_dir: Path, start: str, end: str, out_dir: Path, by: st
         town = dataset.extra.get("town")
         cleaned, dropped = clean_fixes(fixes, area=town)
         progress.update(task, advance=1, description="measuring coverage")
-        period = {"start": start, "end": end}
         if engine == "dask" or scheduler:
             from .scale import client_for
 
             with client_for(scheduler):
                 coverage = river_coverage(rivers, cleaned, tolerance_m=tolerance_m, engine="dask",
-                                          **period)
+                                          start=start, end=end)
         else:
-            coverage = river_coverage(rivers, cleaned, tolerance_m=tolerance_m, **period)
+            coverage = river_coverage(rivers, cleaned, tolerance_m=tolerance_m, start=start, end=end)
         progress.update(task, advance=1, description="finding uncovered stretches")
         uncovered = uncovered_segments(rivers, cleaned, tolerance_m=tolerance_m, min_length_m=1.0,
-                                       **period)
+                                       start=start, end=end)
         progress.update(task, advance=1, description="checking patrol frequency")
-        result = compliance(rivers, cleaned, rules=rules, tolerance_m=tolerance_m, **period)
+        result = compliance(rivers, cleaned, rules=rules, tolerance_m=tolerance_m, start=start, end=end)
         progress.update(task, advance=1, description="writing tables")
         by_river = result.by_river.assign(missed_periods=result.by_river["missed_periods"].str.join("; "))
         by_chief = result.by_chief.assign(missed_periods=result.by_chief["missed_periods"].str.join("; "))
@@ -426,7 +426,8 @@ def patrol_report(dataset_dir: Path, start: str, end: str, out_dir: Path, by: st
 @click.option("--crs", default=None, help="CRS for files without a .prj (e.g. 4549).")
 @click.option("--strict", is_flag=True,
               help="Exit with status 1 when any section misses its target in any period.")
-def water_quality_command(dataset_dir: Path, period: str, out_dir: Path, waterbody: str,
+def water_quality_command(dataset_dir: Path, period: Literal["M", "Q", "Y"], out_dir: Path,
+                          waterbody: Literal["river", "lake"],
                           map_period: str | None, basemap: str, offline: bool,
                           tianditu_token: str | None, crs: str | None, strict: bool) -> None:
     """Assess water quality per GB 3838-2002 and write tables and a map to OUT.
@@ -547,11 +548,13 @@ def _landuse_table(layers: dict):
 
 
 def _landuse_summary(layers: dict, id_field: str):
+    from rich.console import JustifyMethod
     from rich.table import Table
 
     table = Table(title="Land-use checks 违法用地核查")
-    for col, justify in (("check", "left"), ("what", "left"), ("structures", "right"),
-                         ("rows", "right"), ("overlap m²", "right")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("check", "left"), ("what", "left"), ("structures", "right"), ("rows", "right"), ("overlap m²", "right"))
+    for col, justify in columns:
         table.add_column(col, justify=justify)
     for name, g in layers.items():
         ids = g[id_field].nunique() if id_field in g.columns else len(g)
@@ -611,7 +614,9 @@ def check_landuse(dataset_dir: Path, survey_path: Path, before_path: Path | None
     if before_path is not None:
         new = new_structures(load_layer(before_path, "buildings", crs=crs), survey)
         _log(f"{len(new)} of {len(survey)} structures are new since {before_path.name}")
-    landcover = (landcover_before, landcover_after) if landcover_before is not None else None
+    # Both or neither (checked above); testing both lets the type checker see it.
+    landcover = ((landcover_before, landcover_after)
+                 if landcover_before is not None and landcover_after is not None else None)
     layers = _landuse_layers(dataset, survey, new, setback_m=setback_m, landcover=landcover)
     if not layers:
         from .errors import InputFileError
@@ -688,6 +693,7 @@ def demo(data_dir: Path | None, out_dir: Path) -> None:
             continue
         if name != "validate":  # validate prints its own title
             err.print(f"[bold]dongping-geo {name}[/bold]")
+        code: int | str  # SystemExit.code may be a message
         try:
             cli.main(args=[name, *args], prog_name="dongping-geo", standalone_mode=False)
             code = EXIT_OK
@@ -707,4 +713,4 @@ def demo(data_dir: Path | None, out_dir: Path) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()  # exits with the command's status (click standalone mode)
