@@ -12,7 +12,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -370,6 +370,17 @@ def _pick(df: pd.DataFrame, names: tuple[str, ...]) -> str | None:
 
 def _fixes_from_gpx(path: Path) -> gpd.GeoDataFrame:
     points = read_layer(path, layer="track_points")
+    if len(points) == 0:
+        # Some apps export routes or bare waypoints instead of tracks: one patrol per file.
+        for layer in ("route_points", "waypoints"):
+            other = read_layer(path, layer=layer)
+            if len(other):
+                out = gpd.GeoDataFrame(
+                    {"patrol_id": path.stem, "chief": None,
+                     "timestamp": pd.to_datetime(other["time"], utc=True)},
+                    geometry=other.geometry.values, crs=other.crs or WEB_CRS)
+                out.attrs.update(other.attrs)
+                return out
     # Track attributes only: a one-point track has no valid LineString geometry.
     tracks = pyogrio.read_dataframe(path, layer="tracks", read_geometry=False)
     names = tracks.get("name", pd.Series([None] * len(tracks)))
@@ -427,6 +438,7 @@ def load_patrols(
     chief: str | None = None,
     tz: str = "Asia/Shanghai",
     work_crs: Any = None,
+    file_layer: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Load river-chief patrol GPS fixes from GPX, CSV (lon/lat/time) or a vector file.
 
@@ -448,6 +460,8 @@ def load_patrols(
         Time zone of naive times, and of the result.
     work_crs : object, optional
         Override the working CRS.
+    file_layer : str, optional
+        Layer of a GeoPackage holding the fixes.
 
     Returns
     -------
@@ -475,7 +489,7 @@ def load_patrols(
         gdf = _fixes_from_csv(path, crs)
         crs = None
     else:
-        gdf = read_layer(path)
+        gdf = read_layer(path, layer=file_layer)
     if patrol_id is not None:
         gdf["patrol_id"] = gdf["patrol_id"].fillna(patrol_id) if "patrol_id" in gdf else patrol_id
     elif "patrol_id" not in gdf.columns and "巡河编号" not in gdf.columns:
@@ -541,6 +555,31 @@ class Dataset:
 
 _SIMPLE_LAYERS = ("rivers", "sections", "redlines", "demolitions", "regions")
 _YEAR = re.compile(r"_(\d{4})$")
+# File/layer names a dataset may use for each layer: canonical, Chinese, and GDAL-style.
+_LAYER_NAMES = {
+    **{name: name for name in (*_SIMPLE_LAYERS, "buildings", "patrols", "measurements")},
+    **{get_schema(name).zh: name for name in (*_SIMPLE_LAYERS, "buildings", "patrols", "measurements")},
+    "河道": "rivers", "断面": "sections", "监测断面": "sections", "生态红线": "redlines",
+    "生态保护红线": "redlines", "拆违": "demolitions", "拆违地块": "demolitions", "片区": "regions",
+    "建筑": "buildings", "巡河轨迹": "patrols", "监测数据": "measurements",
+}
+
+
+class _Source(NamedTuple):
+    """Where a layer comes from: a file, and a layer inside it (GeoPackage) or None."""
+
+    path: Path
+    file_layer: str | None = None
+
+
+def _canonical(stem: str) -> tuple[str | None, int | None]:
+    """Layer and year a file or layer name stands for: 'buildings_2022' -> ('buildings', 2022)."""
+    year_match = _YEAR.search(stem)
+    base = _YEAR.sub("", stem).strip().lower() if year_match else stem.strip().lower()
+    layer = _LAYER_NAMES.get(base) or _LAYER_NAMES.get(stem.strip())
+    if layer is None and base.startswith("patrols"):
+        layer = "patrols"
+    return layer, int(year_match.group(1)) if year_match else None
 
 
 def _vector_files(folder: Path) -> dict[str, Path]:
@@ -560,34 +599,45 @@ def _vector_files(folder: Path) -> dict[str, Path]:
 
 
 def _classify_folder(folder: Path) -> dict[str, Any]:
-    """Map each file of a dataset folder to its layer."""
-    vectors = _vector_files(folder)
+    """Map each file (or GeoPackage layer) of a dataset folder to its layer."""
     plan: dict[str, Any] = {"buildings": {}, "landcover": {}, "extra": {}, "patrols": None, "measurements": None}
-    patrol_candidates: list[Path] = []
-    for stem, p in vectors.items():
-        base = _YEAR.sub("", stem)
-        if stem in _SIMPLE_LAYERS:
-            plan[stem] = p
-        elif base == "buildings" and (year_match := _YEAR.search(stem)):
-            plan["buildings"][int(year_match.group(1))] = p
-        elif stem.startswith("patrols"):
-            patrol_candidates.append(p)
+    patrol_candidates: list[_Source] = []
+
+    def place(src: _Source, name: str) -> bool:
+        layer, year = _canonical(name)
+        if layer in _SIMPLE_LAYERS:
+            plan.setdefault(layer, src)
+        elif layer == "buildings" and year is not None:
+            plan["buildings"].setdefault(year, src)
+        elif layer == "patrols":
+            patrol_candidates.append(src)
         else:
+            return False
+        return True
+
+    for stem, p in _vector_files(folder).items():
+        if place(_Source(p), stem):
+            continue
+        # A GeoPackage delivered as one file holding several layers (rivers, 断面 …).
+        inner = pyogrio.list_layers(p)[:, 0].tolist() if p.suffix.lower() == ".gpkg" else []
+        placed = [place(_Source(p, str(name)), str(name)) for name in inner]
+        if not any(placed):
             plan["extra"][stem] = p
-    for p in sorted(folder.glob("patrols*")):
-        if p.suffix.lower() in (".gpx", ".csv"):
-            patrol_candidates.append(p)
+    for p in sorted(folder.iterdir()):
+        if p.suffix.lower() in (".gpx", ".csv") and _canonical(p.stem)[0] == "patrols":
+            patrol_candidates.append(_Source(p))
     # The most complete patrol file: a columnar year file beats a month's GPX/CSV export.
     order = {".parquet": 0, ".geoparquet": 0, ".gpkg": 1, ".shp": 2, ".gpx": 3, ".csv": 4}
     if patrol_candidates:
-        plan["patrols"] = sorted(patrol_candidates, key=lambda p: (order.get(p.suffix.lower(), 9), p.name))[0]
-    for p in sorted(folder.glob("landcover_*.tif")):
-        m = _YEAR.search(p.stem)
-        if m:
-            plan["landcover"][int(m.group(1))] = p
-    for name in ("measurements.csv", "measurements.xlsx"):
-        if (folder / name).exists():
-            plan["measurements"] = folder / name
+        plan["patrols"] = sorted(
+            patrol_candidates, key=lambda src: (order.get(src.path.suffix.lower(), 9), src.path.name))[0]
+    for p in sorted(folder.glob("*.tif")):
+        layer_year = _YEAR.search(p.stem)
+        if layer_year and p.stem.lower().startswith(("landcover", "土地覆盖", "地类")):
+            plan["landcover"][int(layer_year.group(1))] = p
+    for p in sorted(folder.iterdir()):
+        if p.suffix.lower() in (".csv", ".xlsx") and _canonical(p.stem)[0] == "measurements":
+            plan["measurements"] = p
             break
     return plan
 
@@ -648,11 +698,12 @@ def load_dataset(
     opts = {"crs": crs, "work_crs": work_crs}
     for name in _SIMPLE_LAYERS:
         if plan.get(name):
-            setattr(ds, name, load_layer(plan[name], name, repair=repair, **opts))
-            ds.files[name] = plan[name]
-    for year, p in sorted(plan["buildings"].items()):
-        ds.buildings[year] = load_layer(p, "buildings", repair=repair, **opts)
-        ds.files[f"buildings_{year}"] = p
+            src = plan[name]
+            setattr(ds, name, load_layer(src.path, name, file_layer=src.file_layer, repair=repair, **opts))
+            ds.files[name] = src.path
+    for year, src in sorted(plan["buildings"].items()):
+        ds.buildings[year] = load_layer(src.path, "buildings", file_layer=src.file_layer, repair=repair, **opts)
+        ds.files[f"buildings_{year}"] = src.path
     if plan["measurements"] is not None:
         ds.measurements = load_measurements(plan["measurements"])
         ds.files["measurements"] = plan["measurements"]
@@ -666,8 +717,9 @@ def load_dataset(
                     found=f"{len(unknown)} unknown section ids", fix="correct the ids or add the sections",
                 )
     if patrols and plan["patrols"] is not None:
-        ds.patrols = load_patrols(plan["patrols"], work_crs=work_crs)
-        ds.files["patrols"] = plan["patrols"]
+        src = plan["patrols"]
+        ds.patrols = load_patrols(src.path, file_layer=src.file_layer, work_crs=work_crs)
+        ds.files["patrols"] = src.path
     ds.landcover = plan["landcover"]
     for stem, p in plan["extra"].items():
         gdf = read_layer(p)
@@ -680,14 +732,7 @@ def load_dataset(
 
 
 def _layer_of(path: Path) -> str | None:
-    stem = _YEAR.sub("", path.stem)
-    if stem in _SIMPLE_LAYERS or stem == "buildings":
-        return stem
-    if stem.startswith("patrols"):
-        return "patrols"
-    if stem == "measurements":
-        return "measurements"
-    return None
+    return _canonical(path.stem)[0]
 
 
 def inspect_file(path: str | os.PathLike, *, layer: str | None = None, crs: Any = None) -> LayerReport:
@@ -774,7 +819,6 @@ def dataset_files(folder: str | os.PathLike) -> list[Path]:
     """
     folder = Path(folder)
     files = [p for p in _vector_files(folder).values() if _layer_of(p)]
-    files += [p for p in sorted(folder.glob("patrols*")) if p.suffix.lower() in (".gpx", ".csv")]
-    files += [p for p in (folder / "measurements.csv", folder / "measurements.xlsx") if p.exists()]
+    files += [p for p in folder.iterdir() if p.suffix.lower() in (".gpx", ".csv", ".xlsx") and _layer_of(p)]
     return sorted(set(files))
 

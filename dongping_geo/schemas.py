@@ -437,7 +437,8 @@ def parse_datetime(values: pd.Series, *, tz: str = "Asia/Shanghai") -> tuple[pd.
     """Parse dates/times as Chinese data writes them into tz-aware timestamps.
 
     Accepts ``2022-03-05``, ``2022/3/5``, ``2022年3月5日``, with an optional time,
-    ISO 8601 with an offset, and datetime objects. Naive values are taken as local
+    ISO 8601 with an offset, Unix time in seconds or milliseconds (a column of 10-
+    or 13-digit numbers, UTC), and datetime objects. Naive values are taken as local
     time in ``tz``; aware ones are converted to it.
 
     Parameters
@@ -470,7 +471,12 @@ def parse_datetime(values: pd.Series, *, tz: str = "Asia/Shanghai") -> tuple[pd.
             text = text.str.replace(pattern, repl, regex=True)
         text = text.str.replace("/", "-", regex=False).str.strip().where(~missing)
         aware = text.str.contains(_TZ_SUFFIX, na=False)
-        if aware.any():
+        epoch = text.str.fullmatch(r"\d{10}(?:\d{3})?", na=False)
+        if epoch.any() and (epoch | missing).all():
+            # Unix time as patrol apps export it: seconds (10 digits) or milliseconds (13), UTC.
+            unit = "ms" if text[epoch].str.len().max() == 13 else "s"
+            parsed = pd.to_datetime(pd.to_numeric(text.where(epoch)), unit=unit, utc=True)
+        elif aware.any():
             parsed = pd.to_datetime(text, format="mixed", utc=True, errors="coerce")
             naive = pd.to_datetime(text.where(~aware), format="mixed", errors="coerce")
             local = naive.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")

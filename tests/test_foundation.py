@@ -334,3 +334,47 @@ def test_env_independent_of_cwd(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     dg.write_layer(rivers_gdf(), "rivers.gpkg")
     assert os.path.exists("rivers.gpkg")
+
+
+# --- real-world delivery shapes -------------------------------------------------------
+
+def test_patrol_csv_with_unix_time(tmp_path):
+    path = tmp_path / "patrols.csv"
+    # 1654041600 = 2022-06-01 00:00:00 UTC = 08:00 in Shanghai; the second file in ms.
+    pd.DataFrame({"lng": [121.5, 121.5001], "lat": [31.7, 31.7], "gps_time": ["1654041600", "1654041610"],
+                  "patrol_id": ["P1", "P1"]}).to_csv(path, index=False)
+    fixes = dg.load_patrols(path)
+    assert fixes["timestamp"].iloc[0] == pd.Timestamp("2022-06-01 08:00", tz="Asia/Shanghai")
+    path_ms = tmp_path / "patrols_ms.csv"
+    pd.DataFrame({"lon": [121.5], "lat": [31.7], "time": ["1654041600000"], "patrol_id": ["P1"]}).to_csv(
+        path_ms, index=False)
+    assert dg.load_patrols(path_ms)["timestamp"].iloc[0] == pd.Timestamp("2022-06-01 08:00", tz="Asia/Shanghai")
+
+
+def test_gpx_with_waypoints_only(tmp_path):
+    gpx = tmp_path / "patrol_张三.gpx"
+    gpx.write_text(
+        '<?xml version="1.0"?><gpx version="1.1" creator="t" xmlns="http://www.topografix.com/GPX/1/1">'
+        '<wpt lat="31.7" lon="121.5"><time>2022-06-01T00:00:00Z</time></wpt>'
+        '<wpt lat="31.7" lon="121.501"><time>2022-06-01T00:00:10Z</time></wpt></gpx>', encoding="utf-8")
+    fixes = dg.load_patrols(gpx, chief="张三")
+    assert len(fixes) == 2 and (fixes["patrol_id"] == "patrol_张三").all() and (fixes["chief"] == "张三").all()
+    assert fixes["timestamp"].iloc[1] == pd.Timestamp("2022-06-01 08:00:10", tz="Asia/Shanghai")
+
+
+def test_dataset_as_one_geopackage_with_chinese_layer_names(tmp_path):
+    sections = gpd.GeoDataFrame(
+        {"断面编码": ["S1"], "断面名称": ["东风中心河1号"], "考核级别": ["镇考"], "水质目标": ["Ⅲ类"]},
+        geometry=[shapely.Point(X0 + 500, Y0)], crs=4549)
+    buildings = gpd.GeoDataFrame({"building_id": ["B1"]}, geometry=[shapely.box(X0, Y0, X0 + 9, Y0 + 9)], crs=4549)
+    dg.write_layers({"河道": rivers_gdf(), "断面": sections, "buildings_2022": buildings}, tmp_path / "东平镇.gpkg")
+    ds = dg.load_dataset(tmp_path)
+    assert len(ds.rivers) == 3
+    assert ds.sections["tier"].tolist() == ["town"] and ds.sections["target_class"].tolist() == ["III"]
+    assert list(ds.buildings) == [2022]
+
+
+def test_dataset_with_chinese_file_names(tmp_path):
+    dg.write_layer(rivers_gdf(), tmp_path / "河道.shp", layer="rivers", encoding="GBK", field_names="zh")
+    ds = dg.load_dataset(tmp_path)
+    assert ds.rivers["river_id"].tolist() == ["R00", "R01", "R02"]
