@@ -658,6 +658,8 @@ def _html_table(
     df: pd.DataFrame, fields: Mapping[str, str], value_labels: Mapping[str, Mapping[Any, str]]
 ) -> pd.Series:
     """One escaped HTML table per row: label | value for each field."""
+    if df.empty:  # nothing to render (and empty columns would not concatenate as text)
+        return pd.Series([], index=df.index, dtype=object)
     out = pd.Series("", index=df.index, dtype=object)
     for field, label in fields.items():
         cells = _display_values(df[field], value_labels.get(field))

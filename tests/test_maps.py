@@ -559,3 +559,18 @@ def test_a_single_point_gets_a_minimum_extent():
     (s, w), (n, e) = json.loads(fit.group(1))
     assert (e - w, n - s) == pytest.approx((0.01, 0.01))
     assert ((w + e) / 2, (s + n) / 2) == pytest.approx((121.5, 31.7))
+
+
+def test_empty_layer_with_numeric_tooltip_draws_nothing():
+    """An empty selection (e.g. a chief with no uncovered stretches) must not fail."""
+    import geopandas as gpd
+    import shapely
+
+    from dongping_geo import maps
+
+    gaps = gpd.GeoDataFrame({"name": ["a"], "length_m": [1.5]},
+                            geometry=[shapely.LineString([(640_000, 3_510_000), (641_000, 3_510_000)])],
+                            crs=4549)
+    m = maps.base_map((121.4, 31.6, 121.6, 31.8), basemap="none")
+    maps.add_lines(m, gaps.iloc[:0], name="x", tooltip=["name", "length_m"])
+    assert '"features": []' in maps.map_html(m) or '"features":[]' in maps.map_html(m)
