@@ -280,6 +280,9 @@ def _write_index(path: Path, rows: list[dict], *, title: str, by: str) -> None:
               default=None, help="YAML file overriding the default patrol rules (see docs/patrol.md).")
 @click.option("--patrols", "patrols_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="Patrol fixes file to use instead of the dataset's patrols*.")
+@click.option("--patrols-shift", type=click.Choice(["wgs84", "gcj02", "bd09"]), default="wgs84",
+              show_default=True, help="Datum of the --patrols coordinates: apps on AMap/Tencent maps "
+              "record GCJ-02, Baidu-based ones BD-09; they are shifted back to WGS 84.")
 @click.option("--basemap", type=click.Choice(["osm", "tianditu", "tianditu_img", "gaode",
               "gaode_satellite", "none"]), default="osm", show_default=True,
               help="Tile layer under the data (gaode shifts the data to GCJ-02; tianditu needs a token).")
@@ -295,7 +298,8 @@ def _write_index(path: Path, rows: list[dict], *, title: str, by: str) -> None:
               help="Address of a running dask scheduler (tcp://HOST:PORT); implies --engine dask. "
                    "Default with --engine dask: a local cluster of 2 workers.")
 def patrol_report(dataset_dir: Path, start: str, end: str, out_dir: Path, by: str, tolerance_m: float,
-                  rules_path: Path | None, patrols_path: Path | None, basemap: str, offline: bool,
+                  rules_path: Path | None, patrols_path: Path | None, patrols_shift: str,
+                  basemap: str, offline: bool,
                   tianditu_token: str | None, crs: str | None, strict: bool, engine: str,
                   scheduler: str | None) -> None:
     """Patrol coverage and compliance of the river chiefs, with one HTML map per chief.
@@ -322,7 +326,8 @@ def patrol_report(dataset_dir: Path, start: str, end: str, out_dir: Path, by: st
     with progress:
         task = progress.add_task("loading the dataset", total=6)
         dataset = load_dataset(dataset_dir, crs=crs, patrols=patrols_path is None)
-        fixes = load_patrols(patrols_path, crs=crs) if patrols_path is not None else dataset.patrols
+        fixes = (load_patrols(patrols_path, crs=crs, shift=patrols_shift) if patrols_path is not None
+                 else dataset.patrols)
         if dataset.rivers is None or fixes is None:
             raise InputFileError(
                 "the dataset lacks what the patrol report needs", path=dataset_dir,

@@ -590,3 +590,32 @@ def test_patrol_tracks_split_at_gaps_and_drop_jumps():
     assert tracks["length_m"].tolist() == pytest.approx([50.0, 10.0])  # 0→50 m with the jump dropped; 60→70 m
     assert (tracks["chief"] == "张三").all()
     assert tracks["start"].iloc[1] == t0 + pd.Timedelta(seconds=1260)
+
+
+@pytest.mark.slow
+def test_patrol_report_shifts_gcj02_exports_back(sample_dir, tmp_path):
+    """An app export in GCJ-02 gives the WGS 84 result with --patrols-shift gcj02, and a wrong one without."""
+    from click.testing import CliRunner
+
+    from dongping_geo.cli import cli
+    from dongping_geo.crs import wgs84_to_gcj02
+
+    raw = pd.read_csv(sample_dir / "patrols_2022-06.csv", encoding="utf-8-sig")
+    lon, lat = wgs84_to_gcj02(raw["lon"].to_numpy(), raw["lat"].to_numpy())
+    shifted = tmp_path / "patrols_gcj02.csv"
+    raw.assign(lon=lon, lat=lat).to_csv(shifted, index=False)
+
+    def coverage(patrols, *extra):
+        out = tmp_path / f"out{len(list(tmp_path.iterdir()))}"
+        result = CliRunner().invoke(cli, [
+            "patrol-report", str(sample_dir), "--start", "2022-06-01", "--end", "2022-06-30",
+            "--patrols", str(patrols), "--out", str(out), "--basemap", "none", "--by", "region", *extra])
+        assert result.exit_code == 0, result.output
+        return pd.read_csv(out / "coverage.csv", encoding="utf-8-sig").set_index("river_id")["covered_m"]
+
+    truth = coverage(sample_dir / "patrols_2022-06.csv")
+    assert truth.sum() > 10_000  # the month covers real river length
+    unshifted = coverage(shifted, "--patrols-shift", "wgs84")
+    back = coverage(shifted, "--patrols-shift", "gcj02")
+    assert (back - truth).abs().max() < 1.0  # metres per river
+    assert (unshifted - truth).abs().sum() > 0.2 * truth.sum()  # ~475 m off: most coverage lost
