@@ -44,6 +44,28 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj["debug"] = debug
 
 
+def _map_options(command):
+    """Add the options every map-writing command shares: --basemap, --offline, --tianditu-token."""
+    from .maps import BASEMAPS
+
+    options = [
+        click.option("--basemap", type=click.Choice(list(BASEMAPS)), default="osm", show_default=True,
+                     help="Tile layer under the data (gaode shifts the data to GCJ-02; tianditu needs "
+                          "a token; none draws no tiles)."),
+        click.option("--offline", is_flag=True,
+                     help="Write self-contained HTML (Leaflet inlined) that opens without internet; "
+                          "tiles still need a connection unless --basemap none."),
+        click.option("--tianditu-token", envvar="TIANDITU_TOKEN", default=None,
+                     help="Tianditu API key (default: the TIANDITU_TOKEN environment variable)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+_crs_option = click.option("--crs", default=None, help="CRS for files without a .prj (e.g. 4549).")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the command line (console-script entry point)."""
     cli.main(args=argv, prog_name="dongping-geo")
@@ -60,7 +82,7 @@ def _console(err: bool = False):
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--crs", default=None, help="CRS for files without a .prj (e.g. 4549).")
+@_crs_option
 @click.option("--layer", default=None, help="Layer of the given files when their names do not tell "
               "(rivers, sections, redlines, demolitions, regions, buildings, patrols, measurements).")
 def validate(paths: tuple[Path, ...], crs: str | None, layer: str | None) -> None:
@@ -158,14 +180,8 @@ def sample_data(out_dir: Path, seed: int) -> None:
 @click.argument("dataset_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("overview.html"), show_default=True, help="HTML file to write.")
-@click.option("--basemap", type=click.Choice(["osm", "tianditu", "tianditu_img", "gaode",
-              "gaode_satellite", "none"]), default="osm", show_default=True,
-              help="Tile layer under the data (gaode shifts the data to GCJ-02; tianditu needs a token).")
-@click.option("--offline", is_flag=True,
-              help="Write one self-contained file (Leaflet inlined) that opens without internet.")
-@click.option("--tianditu-token", envvar="TIANDITU_TOKEN", default=None,
-              help="Tianditu API key (default: the TIANDITU_TOKEN environment variable).")
-@click.option("--crs", default=None, help="CRS for files without a .prj (e.g. 4549).")
+@_map_options
+@_crs_option
 def map_command(dataset_dir: Path, out_path: Path, basemap: str, offline: bool,
                 tianditu_token: str | None, crs: str | None) -> None:
     """Write an overview map of DATASET_DIR: rivers, sections, red lines and demolitions.
@@ -283,14 +299,8 @@ def _write_index(path: Path, rows: list[dict], *, title: str, by: str) -> None:
 @click.option("--patrols-shift", type=click.Choice(["wgs84", "gcj02", "bd09"]), default="wgs84",
               show_default=True, help="Datum of the --patrols coordinates: apps on AMap/Tencent maps "
               "record GCJ-02, Baidu-based ones BD-09; they are shifted back to WGS 84.")
-@click.option("--basemap", type=click.Choice(["osm", "tianditu", "tianditu_img", "gaode",
-              "gaode_satellite", "none"]), default="osm", show_default=True,
-              help="Tile layer under the data (gaode shifts the data to GCJ-02; tianditu needs a token).")
-@click.option("--offline", is_flag=True,
-              help="Write self-contained maps (Leaflet inlined) that open without internet.")
-@click.option("--tianditu-token", envvar="TIANDITU_TOKEN", default=None,
-              help="Tianditu API key (default: the TIANDITU_TOKEN environment variable).")
-@click.option("--crs", default=None, help="CRS for files without a .prj (e.g. 4549).")
+@_map_options
+@_crs_option
 @click.option("--strict", is_flag=True, help="Exit with status 1 when any river misses its patrol rule.")
 @click.option("--engine", type=click.Choice(["memory", "dask"]), default="memory", show_default=True,
               help="Compute coverage in memory or on dask (for district-scale fix counts).")
@@ -421,14 +431,8 @@ def patrol_report(dataset_dir: Path, start: str, end: str, out_dir: Path, by: st
               help="river: TN and fecal coliform reported only; lake: lake TP limits, TN assessed.")
 @click.option("--map-period", default=None,
               help="Period shown on the map, e.g. 2022Q3 (default: the latest).")
-@click.option("--basemap", type=click.Choice(["osm", "tianditu", "tianditu_img", "gaode",
-              "gaode_satellite", "none"]), default="osm", show_default=True,
-              help="Tile layer under the data (gaode shifts the data to GCJ-02; tianditu needs a token).")
-@click.option("--offline", is_flag=True,
-              help="Write a self-contained map (Leaflet inlined) that opens without internet.")
-@click.option("--tianditu-token", envvar="TIANDITU_TOKEN", default=None,
-              help="Tianditu API key (default: the TIANDITU_TOKEN environment variable).")
-@click.option("--crs", default=None, help="CRS for files without a .prj (e.g. 4549).")
+@_map_options
+@_crs_option
 @click.option("--strict", is_flag=True,
               help="Exit with status 1 when any section misses its target in any period.")
 def water_quality_command(dataset_dir: Path, period: Literal["M", "Q", "Y"], out_dir: Path,
@@ -581,14 +585,8 @@ def _landuse_summary(layers: dict, id_field: str):
 @click.option("--setback-m", type=float, default=None,
               help="River setback from the centre line for every river, in metres "
                    "(default: per river level, dongping_geo/data/setbacks.yaml).")
-@click.option("--basemap", type=click.Choice(["osm", "tianditu", "tianditu_img", "gaode",
-              "gaode_satellite", "none"]), default="osm", show_default=True,
-              help="Tile layer under the map (gaode shifts the data to GCJ-02; tianditu needs a token).")
-@click.option("--offline", is_flag=True,
-              help="Write a self-contained map (Leaflet inlined) that opens without internet.")
-@click.option("--tianditu-token", envvar="TIANDITU_TOKEN", default=None,
-              help="Tianditu API key (default: the TIANDITU_TOKEN environment variable).")
-@click.option("--crs", default=None, help="CRS for files without a .prj (e.g. 4549).")
+@_map_options
+@_crs_option
 @click.option("--landcover-before", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="Earlier land-cover GeoTIFF (with --landcover-after): add a "
                                  "landcover_change layer of change patches inside red lines/farmland.")
