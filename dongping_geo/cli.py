@@ -132,26 +132,51 @@ def validate(paths: tuple[Path, ...], crs: str | None, layer: str | None) -> Non
 @cli.command()
 @click.argument("path", type=click.Path(path_type=Path))
 def info(path: Path) -> None:
-    """Describe a layer file or dataset folder: layers, counts, CRS, bounds, fields."""
-    from .io import read_layer
-    from .loaders import dataset_files, read_table
+    """Describe a file or dataset folder: layers, counts, CRS, bounds, fields, encoding.
 
-    files = dataset_files(path) if path.is_dir() else [path]
+    Every layer of a GeoPackage is listed; rasters show size, resolution, CRS and nodata.
+    """
+    import pyogrio
+    import rasterio
+
+    from .errors import InputFileError
+    from .io import VECTOR_SUFFIXES, read_layer
+    from .loaders import read_table
+
+    if not path.exists():
+        raise InputFileError("file not found", path=path, expected="a file or dataset folder",
+                             found="nothing at that path", fix="check the path and the working directory")
+    suffixes = (*VECTOR_SUFFIXES, ".csv", ".xlsx", ".tif", ".tiff")
+    files = (sorted(p for p in path.iterdir() if p.suffix.lower() in suffixes and p.stem != "manifest")
+             if path.is_dir() else [path])
     out = _console()
     for f in files:
-        if f.suffix.lower() in (".csv", ".xlsx") and not f.stem.startswith("patrols"):
+        suffix = f.suffix.lower()
+        if suffix in (".csv", ".xlsx"):
             df = read_table(f)
-            out.print(f"[bold]{f}[/bold]: table, {len(df)} rows; columns: {', '.join(df.columns)}", markup=True)
+            out.print(f"[bold]{f}[/bold]: table, {len(df)} rows; columns: {', '.join(df.columns)}")
             continue
-        gdf = read_layer(f, layer="track_points" if f.suffix.lower() == ".gpx" else None)
-        crs = gdf.crs.to_string() if gdf.crs is not None else "none"
-        bounds = ", ".join(f"{v:.6g}" for v in gdf.total_bounds) if len(gdf) else "-"
-        types = ", ".join(sorted(set(gdf.geom_type.dropna())))
-        fields = ", ".join(str(c) for c in gdf.columns if c != gdf.geometry.name)
-        enc = gdf.attrs.get("encoding")
-        out.print(f"[bold]{f}[/bold]: {len(gdf)} features ({types}); CRS {crs}; bounds {bounds}"
-                  + (f"; encoding {enc} ({gdf.attrs.get('encoding_source')})" if enc else ""))
-        out.print(f"  fields: {fields}", markup=False)
+        if suffix in (".tif", ".tiff"):
+            with rasterio.open(f) as ds:
+                out.print(f"[bold]{f}[/bold]: raster {ds.width} × {ds.height} × {ds.count}, {ds.dtypes[0]}, "
+                          f"pixel {ds.res[0]:g} × {ds.res[1]:g}, CRS {ds.crs.to_string() if ds.crs else 'none'}, "
+                          f"nodata {ds.nodata}")
+            continue
+        layers = ([str(name) for name in pyogrio.list_layers(f)[:, 0]] if suffix == ".gpkg"
+                  else ["track_points"] if suffix == ".gpx" else [None])
+        for layer in layers:
+            gdf = read_layer(f, layer=layer)
+            crs = gdf.crs.to_string() if gdf.crs is not None else "none"
+            bounds = ", ".join(f"{v:.6g}" for v in gdf.total_bounds) if len(gdf) else "-"
+            types = ", ".join(sorted(set(gdf.geom_type.dropna())))
+            fields = ", ".join(str(c) for c in gdf.columns if c != gdf.geometry.name)
+            enc = gdf.attrs.get("encoding")
+            name = f"{f} (layer {layer})" if layer and suffix == ".gpkg" else str(f)
+            out.print(f"[bold]{name}[/bold]: {len(gdf)} features ({types}); CRS {crs}; bounds {bounds}"
+                      + (f"; encoding {enc} ({gdf.attrs.get('encoding_source')})" if enc else ""),
+                      markup=True)
+            out.print(f"  fields: {fields}", markup=False)
+
 
 # --- sample-data (issue 3) ------------------------------------------------------
 

@@ -60,3 +60,20 @@ def test_info_lists_fields(tmp_path):
     result = CliRunner().invoke(cli, ["info", str(_rivers(tmp_path))])
     assert result.exit_code == 0
     assert "river_id" in result.output and "EPSG:4549" in result.output
+
+
+def test_info_lists_every_geopackage_layer_and_rasters(tmp_path):
+    import numpy as np
+    import rasterio
+    from rasterio.transform import from_origin
+
+    g = gpd.GeoDataFrame({"a": [1]}, geometry=[shapely.Point(642_000, 3_507_000)], crs=4549)
+    dg.write_layers({"河道": g, "断面": g}, tmp_path / "town.gpkg")
+    with rasterio.open(tmp_path / "landcover_2022.tif", "w", driver="GTiff", width=4, height=3, count=1,
+                       dtype="uint8", crs="EPSG:4549", transform=from_origin(642_000, 3_507_000, 10, 10),
+                       nodata=0) as ds:
+        ds.write(np.ones((1, 3, 4), dtype="uint8"))
+    result = CliRunner().invoke(cli, ["info", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "layer 河道" in result.output and "layer 断面" in result.output
+    assert "raster 4 × 3 × 1" in result.output and "nodata 0.0" in result.output
