@@ -573,6 +573,20 @@ def _river_grade(share_good: np.ndarray, share_worse_v: np.ndarray) -> np.ndarra
     )
 
 
+def _require_assessment(assessment: pd.DataFrame, columns: tuple[str, ...]) -> None:
+    """Refuse a table that is not the output of assess_sections (names the missing column)."""
+    for col in columns:
+        if col not in assessment.columns:
+            raise SchemaError(
+                "assessment table lacks a column",
+                layer="assessment",
+                field=col,
+                expected="the output of assess_sections",
+                found=", ".join(map(str, assessment.columns)),
+                fix="pass the result of assess_sections(measurements, sections)",
+            )
+
+
 def assess_rivers(
     assessment: pd.DataFrame,
     rivers: pd.DataFrame | None = None,
@@ -626,16 +640,7 @@ def assess_rivers(
     ('mean', 1.1, 'IV')
     """
     _check_waterbody(waterbody)
-    for col in ("river_id", "water_class", "period"):
-        if col not in assessment.columns:
-            raise SchemaError(
-                "assessment table lacks a column",
-                layer="assessment",
-                field=col,
-                expected="the output of assess_sections",
-                found=", ".join(map(str, assessment.columns)),
-                fix="pass the result of assess_sections(measurements, sections)",
-            )
+    _require_assessment(assessment, ("river_id", "water_class", "period"))
     limits = _numeric_limits(waterbody)
     items = _column_order([c for c in assessment.columns if c in limits])
     extra = [c for c in EXTRA_ITEMS if c in assessment.columns]
@@ -770,16 +775,7 @@ def compliance_summary(assessment: pd.DataFrame) -> pd.DataFrame:
     >>> compliance_summary(a)[["tier", "n_assessed", "rate"]].values.tolist()
     [['town', 2, 0.5], ['all', 2, 0.5]]
     """
-    for col in ("period", "section_id", "meets_target"):
-        if col not in assessment.columns:
-            raise SchemaError(
-                "assessment table lacks a column",
-                layer="assessment",
-                field=col,
-                expected="the output of assess_sections",
-                found=", ".join(map(str, assessment.columns)),
-                fix="pass the result of assess_sections(measurements, sections)",
-            )
+    _require_assessment(assessment, ("period", "section_id", "meets_target"))
     rows = assessment[assessment["meets_target"].notna()]
     tier = (
         rows["tier"].astype(object).where(rows["tier"].notna(), "unknown")
