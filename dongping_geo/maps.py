@@ -148,7 +148,7 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
 }
 
 # Water-quality classes (GB 3838-2002), shared by target and assessed classes.
-_WATER_CLASS_LABELS = {
+_WATER_CLASS_LABELS: dict[str, str] = {
     "I": "Ⅰ类 Class I",
     "II": "Ⅱ类 Class II",
     "III": "Ⅲ类 Class III",
@@ -158,7 +158,7 @@ _WATER_CLASS_LABELS = {
 }
 # Blue (I-II), green (III), yellow (IV), orange (V), red (worse than V): the colour
 # scheme of China's surface-water quality assessment method.
-_WATER_CLASS_COLOURS = {
+_WATER_CLASS_COLOURS: dict[str, str] = {
     "I": "#00b0f0",
     "II": "#0070c0",
     "III": "#00b050",
@@ -206,11 +206,11 @@ PALETTES: dict[str, dict[str, str]] = {
 }
 
 # Fallback qualitative palette (ColorBrewer Set1/Dark2 mix) for unknown categories.
-_QUALITATIVE = [
+_QUALITATIVE: list[str] = [
     "#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
     "#1f78b4", "#b2df8a", "#fb9a99", "#cab2d6", "#6a3d9a",
 ]  # fmt: skip
-_MISSING_COLOUR = "#999999"
+_MISSING_COLOUR: str = "#999999"
 _MISSING_LABEL = "未知 Unknown"
 #: Default continuous ramp (viridis stops).
 DEFAULT_RAMP = ("#440154", "#3b528b", "#21918c", "#5ec962", "#fde725")
