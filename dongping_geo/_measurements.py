@@ -144,6 +144,10 @@ MASS_UNITS: dict[str, Decimal | int] = {
     "g/l": 1000,
     "g/m3": 1,
     "mg/dm3": 1,
+    # As Chinese lab reports write them.
+    "毫克/升": 1,
+    "微克/升": Decimal("0.001"),
+    "纳克/升": Decimal("0.000001"),
 }
 COUNT_UNITS = {
     "个/l": 1,
@@ -156,6 +160,7 @@ COUNT_UNITS = {
     "个/ml": 1000,
     "mpn/ml": 1000,
     "cfu/ml": 1000,
+    "个/升": 1,
 }
 PH_UNITS = {"": 1, "dimensionless": 1, "无量纲": 1, "无": 1, "-": 1, "ph": 1, "ph单位": 1, "/": 1}
 TEMP_UNITS = {"°c": 1, "℃": 1, "c": 1, "degc": 1, "摄氏度": 1}

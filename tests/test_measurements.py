@@ -232,3 +232,12 @@ def test_roundtrip_into_assessment():
     )
     assert a.loc[0, "NH3_N"] == pytest.approx(0.95)
     assert a.loc[0, "meets_target"]
+
+
+@pytest.mark.parametrize("unit, factor", [("毫克/升", 1.0), ("微克/升", 0.001), ("纳克/升", 1e-6)])
+def test_chinese_unit_names(unit, factor):
+    df = pd.DataFrame({"断面编码": ["S1"], "采样日期": ["2022年1月5日"], "监测项目": ["氨氮"],
+                       "监测值": ["0.5"], "单位": [unit]})
+    out = parse_measurements(df)
+    assert out["value"].iloc[0] == pytest.approx(0.5 * factor)
+    assert out["unit"].iloc[0] == "mg/L"
