@@ -265,6 +265,14 @@ def _map_fields(columns: list[Any]) -> dict[str, Any]:
     return found
 
 
+def _qualified_parameter(text: str) -> str | None:
+    """Item code of a long-layout name with a bracketed qualifier: 总磷(以P计), 氨氮(NH3-N)."""
+    m = re.match(r"^(.*?)\s*\(\s*(.*?)\s*\)\s*$", unicodedata.normalize("NFKC", text).strip())
+    if not m:
+        return None
+    return parameter_code(m.group(1)) or parameter_code(m.group(2))
+
+
 def _header_item(col: Any) -> tuple[str | None, str | None]:
     """(item code, unit in the header or None) of a wide-layout column header."""
     text = unicodedata.normalize("NFKC", str(col)).strip()
@@ -465,7 +473,7 @@ def _finish(cells: pd.DataFrame, path: Any) -> pd.DataFrame:
 
     def parameter(pos: int, raw: Any) -> str:
         praw = _text(raw)
-        code = lookup.get(param_key(praw))
+        code = lookup.get(param_key(praw)) or _qualified_parameter(praw)
         if code is None:
             raise _err(
                 "unknown parameter",

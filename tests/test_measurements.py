@@ -241,3 +241,17 @@ def test_chinese_unit_names(unit, factor):
     out = parse_measurements(df)
     assert out["value"].iloc[0] == pytest.approx(0.5 * factor)
     assert out["unit"].iloc[0] == "mg/L"
+
+
+@pytest.mark.parametrize("name, code", [("总磷(以P计)", "TP"), ("氨氮（NH3-N）", "NH3_N"),
+                                        ("化学需氧量(CODcr)", "COD"), ("氟化物(以F-计)", "F")])
+def test_parameter_names_with_a_bracketed_qualifier(name, code):
+    df = pd.DataFrame({"section_id": ["S1"], "sampled_at": ["2022-01-05"], "parameter": [name],
+                       "value": ["0.5"], "unit": ["mg/L"]})
+    assert parse_measurements(df)["parameter"].iloc[0] == code
+
+
+def test_wide_header_unit_in_brackets_is_still_a_unit():
+    df = pd.DataFrame({"断面编码": ["S1"], "采样日期": ["2022-01-05"], "铅(μg/L)": ["3"]})
+    out = parse_measurements(df)
+    assert out["parameter"].iloc[0] == "Pb" and out["value"].iloc[0] == pytest.approx(0.003)
