@@ -147,32 +147,36 @@ class LayerSchema:
         return tuple(f.name for f in self.fields)
 
 
-_LEVELS = {"district": ("区管", "区级"), "town": ("镇管", "镇级"), "village": ("村管", "村级")}
+_LEVELS = {
+    "district": ("区管", "区级", "区管河道", "区级河道"),
+    "town": ("镇管", "镇级", "镇管河道", "镇级河道"),
+    "village": ("村管", "村级", "村管河道", "村级河道"),
+}
 _REGIONS = {
-    "dongfeng": ("东风", "东风片区", "东风片"),
-    "changjiang": ("长江", "长江片区", "长江片"),
-    "qianjin": ("前进", "前进片区", "前进片"),
-    "qianshao": ("前哨", "前哨片区", "前哨片"),
+    "dongfeng": ("东风", "东风片区", "东风片", "东风农场"),
+    "changjiang": ("长江", "长江片区", "长江片", "长江农场"),
+    "qianjin": ("前进", "前进片区", "前进片", "前进农场"),
+    "qianshao": ("前哨", "前哨片区", "前哨片", "前哨农场"),
 }
 _TIERS = {
-    "national": ("国考", "国控"),
-    "municipal": ("市考", "市控"),
-    "district": ("区考", "区控"),
-    "town": ("镇考", "镇控"),
+    "national": ("国考", "国控", "国考断面"),
+    "municipal": ("市考", "市控", "市考断面"),
+    "district": ("区考", "区控", "区考断面"),
+    "town": ("镇考", "镇控", "镇考断面"),
 }
 _CATEGORIES = {
-    "eco_redline": ("生态保护红线", "生态红线"),
+    "eco_redline": ("生态保护红线", "生态红线", "生态保护红线区"),
     "eco_space_1": ("一类生态空间",),
     "eco_space_2": ("二类生态空间",),
     "eco_space_3": ("三类生态空间",),
     "eco_space_4": ("四类生态空间",),
-    "basic_farmland": ("永久基本农田", "基本农田"),
+    "basic_farmland": ("永久基本农田", "基本农田", "永久基本农田保护区"),
 }
 _KINDS = {
-    "illegal_building": ("违法建筑",),
-    "concrete_plant": ("混凝土搅拌站",),
-    "plastic_recycling": ("废塑料加工点",),
-    "gravel_yard": ("碎石加工场",),
+    "illegal_building": ("违法建筑", "违章建筑", "违法建设"),
+    "concrete_plant": ("混凝土搅拌站", "搅拌站"),
+    "plastic_recycling": ("废塑料加工点", "废塑料加工场"),
+    "gravel_yard": ("碎石加工场", "碎石加工点"),
     "greenhouse_housing": ("大棚房",),
     "villa": ("违建别墅",),
     "shack": ("窝棚彩钢棚", "窝棚", "彩钢棚"),
