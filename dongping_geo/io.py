@@ -37,6 +37,8 @@ __all__ = [
 
 #: File suffixes read_layer understands.
 VECTOR_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".parquet", ".geoparquet", ".gpx")
+#: File Geodatabase folders (Esri), read and written with GDAL's OpenFileGDB driver.
+VECTOR_SUFFIXES += (".gdb",)
 _SHP_SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".qmd")
 
 # .cpg spellings seen in Chinese deliveries -> Python codec.
@@ -388,6 +390,8 @@ def write_layer(
                 pyogrio.write_dataframe(data, tmp, layer=layer_name or path.stem, driver="GPKG")
             elif suffix in (".geojson", ".json"):
                 pyogrio.write_dataframe(data, tmp, driver="GeoJSON")
+            elif suffix == ".gdb":  # a File Geodatabase folder holding one layer
+                pyogrio.write_dataframe(data, tmp, layer=layer_name or path.stem, driver="OpenFileGDB")
             else:
                 raise OutputError(
                     "unsupported output type", path=path, expected=".shp .gpkg .parquet .geojson",
