@@ -36,9 +36,8 @@ __all__ = [
 ]
 
 #: File suffixes read_layer understands.
-VECTOR_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".parquet", ".geoparquet", ".gpx")
-#: File Geodatabase folders (Esri), read and written with GDAL's OpenFileGDB driver.
-VECTOR_SUFFIXES += (".gdb",)
+#: (``.gdb``: a File Geodatabase folder, read and written with GDAL's OpenFileGDB driver.)
+VECTOR_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".parquet", ".geoparquet", ".gpx", ".gdb")
 _SHP_SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".qmd")
 
 # .cpg spellings seen in Chinese deliveries -> Python codec.
