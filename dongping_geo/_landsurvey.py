@@ -5,10 +5,11 @@
   vectorised polygon-area call, so this is the one loop over features here.
 * :func:`partition_pairs`: the exact overlay of many small polygons (buildings, or the
   parcels of another vintage) with the parcels of a survey. Candidate pairs come from an
-  STRtree of the parcels (bounding boxes); prepared ``contains_properly`` finds the
-  polygons lying inside one parcel (overlap = the polygon itself, no intersection), equal
-  geometries (the same parcel in two vintages) are matched without an intersection, and
-  only the rest get ``shapely.intersection``, split over the CPUs in threads. The grid
+  STRtree of the parcels (bounding boxes); equal geometries (the same parcel in two
+  vintages) are matched without an overlay; prepared ``intersects`` drops the pairs whose
+  boxes meet but whose polygons do not, prepared ``contains_properly`` finds the polygons
+  lying inside one parcel (overlap = the polygon itself), and only the rest get
+  ``shapely.intersection``, split over the CPUs in threads. The grid
   kernel of :mod:`dongping_geo._landuse_overlay` suits few large zones; a survey has
   many parcels of about a building's scale, where the tree is faster.
 """
@@ -94,12 +95,15 @@ def partition_pairs(
     same = np.all(sb == pb, axis=1)
     same[same] = shapely.equals_exact(a[same], b[same], 0.0)
     shapely.prepare(parcels)
-    inside = same.copy()
+    # boxes meet, polygons may not: a prepared test drops those before any overlay
     rest = np.flatnonzero(~same)
-    inside[rest] = shapely.contains_properly(b[rest], a[rest])
+    rest = rest[shapely.intersects(b[rest], a[rest])]
+    inside = np.zeros(si.size, dtype=bool)
+    inside[same] = True
+    inside[rest[shapely.contains_properly(b[rest], a[rest])]] = True
     geoms[inside] = a[inside]
     areas[inside] = shapely.area(a[inside])
-    cross = np.flatnonzero(~inside)
+    cross = rest[~inside[rest]]
     if cross.size:
         inter = polygonal(threaded(shapely.intersection, a[cross], b[cross]))
         geoms[cross] = inter

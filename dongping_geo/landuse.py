@@ -1123,9 +1123,18 @@ def cropland_occupation(
     p_geoms = _checked_polygons(parcels.geometry.to_numpy(), parcels["parcel_id"].to_numpy(),
                                 layer="land_survey", repair=repair, id_name="parcel_id")
     id_name, ids = _resolve_ids(buildings, id_field, layer="buildings")
+    # as in check_violations: without repair, only buildings near cultivated land are
+    # checked for validity (after the overlay; an invalid one may break it: check all)
     b_geoms = _checked_polygons(buildings.geometry.to_numpy(), ids, layer="buildings",
-                                repair=repair, id_name=id_name)
-    bi, pi, geoms, areas = partition_pairs(b_geoms, p_geoms)
+                                repair=repair, id_name=id_name, validity=repair)
+    try:
+        bi, pi, geoms, areas = partition_pairs(b_geoms, p_geoms)
+        met = np.unique(bi)
+    except shapely.errors.GEOSException:
+        met, bi = np.arange(len(b_geoms)), None
+    _checked_polygons(b_geoms[met], ids[met], layer="buildings", repair=False, id_name=id_name)
+    if bi is None:  # pragma: no cover - every building valid yet GEOS failed: re-raise
+        bi, pi, geoms, areas = partition_pairs(b_geoms, p_geoms)
     keep = (areas > 0) & (areas >= min_overlap_m2)
     bi, pi, geoms, areas = bi[keep], pi[keep], geoms[keep], areas[keep]
     cols: dict[str, Any] = {id_name: ids[bi], "parcel_id": parcels["parcel_id"].to_numpy()[pi]}

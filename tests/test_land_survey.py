@@ -400,3 +400,16 @@ def test_land_changes_transition_table_and_loss():
     assert codes.loc[codes["changed"], ["from_land_code", "to_land_code"]].values.tolist() == [["0101", "0702"]]
     with pytest.raises(ConfigError):
         land_changes(before, after, level="first")
+
+
+def test_cropland_occupation_refuses_invalid_buildings_on_cultivated_land(houses):
+    bowtie = Polygon([(X0 + 10, Y0 + 10), (X0 + 30, Y0 + 30), (X0 + 30, Y0 + 10), (X0 + 10, Y0 + 30)])
+    far = Polygon([(X0 - 500, Y0), (X0 - 480, Y0 + 20), (X0 - 480, Y0), (X0 - 500, Y0 + 20)])
+    bad = pd.concat([houses, gdf({"building_id": ["bowtie", "far"]}, [bowtie, far])], ignore_index=True)
+    with pytest.raises(dg.errors.GeometryError, match="bowtie"):
+        cropland_occupation(bad, _parcels())
+    # far from every cultivated parcel an invalid footprint cannot occupy it: not checked
+    assert len(cropland_occupation(bad[bad.building_id != "bowtie"], _parcels())) == 6
+    repaired = cropland_occupation(bad, _parcels(), repair=True)
+    # the bow tie made valid: two triangles of 100 m² each, inside parcel 11
+    assert repaired.set_index("building_id").loc["bowtie", "overlap_m2"] == pytest.approx(200.0)
