@@ -413,3 +413,50 @@ def test_cropland_occupation_refuses_invalid_buildings_on_cultivated_land(houses
     repaired = cropland_occupation(bad, _parcels(), repair=True)
     # the bow tie made valid: two triangles of 100 m² each, inside parcel 11
     assert repaired.set_index("building_id").loc["bowtie", "overlap_m2"] == pytest.approx(200.0)
+
+
+# --- the synthetic DLTB generator (for the sample dataset) ------------------------------
+
+
+def test_synthetic_land_survey_is_a_consistent_partition(tmp_path):
+    from affine import Affine
+
+    from dongping_geo._landsurvey_synth import synthetic_land_survey
+
+    town = box(X0, Y0, X0 + 1_200, Y0 + 900)
+    units = gdf({"name": ["甲村", "乙村"]}, [box(X0, Y0, X0 + 600, Y0 + 900), box(X0 + 600, Y0, X0 + 1_200, Y0 + 900)])
+    rivers = gdf({"level": ["town"]}, [shapely.LineString([(X0, Y0 + 450), (X0 + 1_200, Y0 + 450)])])
+    farm = gdf({"zone_id": ["F"]}, [box(X0 + 100, Y0 + 100, X0 + 500, Y0 + 400)])
+    houses = gdf({"building_id": ["a", "b"]}, [box(X0 + 800, Y0 + 600, X0 + 815, Y0 + 612),
+                                               box(X0 + 700, Y0 + 100, X0 + 712, Y0 + 110)])
+    lc = np.full((90, 120), 2, dtype=np.uint8)  # 10 m cells, all farmland ...
+    lc[:30, 60:] = 3  # ... but forest in the north-east
+    legend = {2: "farmland", 3: "forest"}
+    tf = Affine(10.0, 0, X0, 0, -10.0, Y0 + 900)
+    d = synthetic_land_survey(town, units, rivers, farm, houses, (lc, tf), legend, seed=3, parcel_m=200)
+    assert d.is_valid.all() and set(d["DLBM"]) <= set(LAND_CLASSES)
+    # a partition of the town: no gaps, no overlaps
+    assert d.area.sum() == pytest.approx(town.area, rel=1e-9)
+    assert shapely.union_all(d.geometry.to_numpy()).area == pytest.approx(town.area, rel=1e-9)
+    # TBMJ is the ellipsoidal area, rounded to 0.01 m²
+    ell = land_areas(d.rename(columns={"TBBH": "parcel_id", "TBMJ": "area_m2"}))
+    assert (ell["difference_m2"].abs() <= 0.005 + 1e-9).all()
+    # parcel numbers are unique within each unit; units do not straddle
+    assert not d.duplicated(["ZLDWDM", "TBBH"]).any()
+    assert set(d["ZLDWMC"]) == {"甲村", "乙村"}
+    # the farmland lies on cultivated parcels, the river channel (8 m each side) is water,
+    # the houses stand on homestead land, the forest pixels gave forest parcels
+    cult = shapely.union_all(d.geometry[d["DLBM"].isin(CULTIVATED_CODES)].to_numpy())
+    assert cult.intersection(farm.geometry.iloc[0]).area == pytest.approx(farm.area.iloc[0], rel=1e-9)
+    water = shapely.union_all(d.geometry[d["DLBM"] == "1101"].to_numpy())
+    assert water.area == pytest.approx(1_200 * 16, rel=1e-6)
+    parcels = dg.load_land_survey(_gdb(d, tmp_path))
+    assert len(cropland_occupation(houses, parcels)) == 0
+    assert set(parcels.loc[parcels.geometry.intersects(houses.union_all()), "land_code"]) == {"0702"}
+    assert "0301" in set(d["DLBM"])
+
+
+def _gdb(frame: gpd.GeoDataFrame, folder) -> str:
+    path = str(folder / "synthetic.gdb")
+    _write_gdb(frame, path, "DLTB")
+    return path
