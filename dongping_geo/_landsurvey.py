@@ -66,12 +66,12 @@ def geodesic_areas(geoms: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
 
 
 def partition_pairs(
-    small: np.ndarray, parcels: np.ndarray
+    small: np.ndarray, parcels: np.ndarray, *, twins: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Return (small index, parcel index, overlap geometry, overlap area) of every pair.
 
     Pairs whose overlap has no area (touching, or only bounding boxes meeting) come back
-    with area 0; the caller filters them.
+    with area 0 or are left out; the caller filters them.
 
     Parameters
     ----------
@@ -79,6 +79,12 @@ def partition_pairs(
         Buildings, or the parcels of one vintage (valid polygons).
     parcels : ndarray of shapely geometries
         The parcels (valid polygons), same CRS.
+    twins : bool, default False
+        Both inputs are partitions (no overlaps within either, as the survey's topology
+        rules require): a polygon with an exact twin on the other side meets nothing
+        else with area, so its other pairs are dropped without a test. Two vintages of
+        a survey share most parcels, and the neighbours of a parcel touch it along whole
+        edges, which would otherwise each cost an intersection.
 
     Returns
     -------
@@ -94,6 +100,12 @@ def partition_pairs(
     sb, pb = shapely.bounds(a), shapely.bounds(b)
     same = np.all(sb == pb, axis=1)
     same[same] = shapely.equals_exact(a[same], b[same], 0.0)
+    if twins and same.any():
+        twin_s = np.bincount(si[same], minlength=len(small)) > 0
+        twin_p = np.bincount(pi[same], minlength=len(parcels)) > 0
+        keep = same | ~(twin_s[si] | twin_p[pi])
+        si, pi, a, b, same = si[keep], pi[keep], a[keep], b[keep], same[keep]
+        geoms, areas = geoms[keep], areas[keep]
     shapely.prepare(parcels)
     # boxes meet, polygons may not: a prepared test drops those before any overlay
     rest = np.flatnonzero(~same)

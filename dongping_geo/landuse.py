@@ -963,7 +963,9 @@ def land_changes(
     The two parcel layers are overlaid exactly (every piece where a parcel of ``before``
     meets a parcel of ``after``). A piece's area is its share of the ``after`` parcel's
     plane area times that parcel's TBMJ, so the pieces of a parcel covered by the earlier
-    vintage add up to its official area.
+    vintage add up to its official area. Parcels of one vintage must not overlap (the
+    survey's topology rule): a parcel whose geometry is unchanged is matched to its twin
+    without an overlay.
 
     Parameters
     ----------
@@ -1012,7 +1014,7 @@ def land_changes(
     after, a_geoms = _prepared_parcels(after, layer="after", repair=repair)
     if by is not None:
         _require_columns(after, [by], layer="after")
-    bi, ai, geoms, areas = partition_pairs(b_geoms, a_geoms)
+    bi, ai, geoms, areas = partition_pairs(b_geoms, a_geoms, twins=True)
     keep = areas > 0
     bi, ai, geoms, areas = bi[keep], ai[keep], geoms[keep], areas[keep]
     scale = _official_area(after, layer="after") / shapely.area(a_geoms)
