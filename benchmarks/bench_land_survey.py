@@ -28,6 +28,7 @@ Usage::
     python benchmarks/bench_land_survey.py                       # 1M buildings, 100k parcels
     python benchmarks/bench_land_survey.py --layout uniform
     python benchmarks/bench_land_survey.py --n 100000 --parcels 10000
+    python benchmarks/bench_land_survey.py --changes --parcels 100000   # land_changes
 """
 
 from __future__ import annotations
@@ -42,11 +43,12 @@ import time
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from _machine import cpu_model as _cpu_model
 
 from dongping_geo.landclass import CULTIVATED_CODES
-from dongping_geo.landuse import cropland_occupation
+from dongping_geo.landuse import cropland_occupation, land_changes
 
 X0, Y0 = 630_000.0, 3_495_000.0
 MEAN_PARCEL_M2 = 6_000.0
@@ -70,7 +72,9 @@ def synthetic_parcels(n: int, seed: int = 1) -> gpd.GeoDataFrame:
         dy = 1.5 * np.sin(c[:, 0] / 6.0) + np.cos(c[:, 1] / 2.9)
         return c + np.column_stack([dx, dy])
 
-    cells = shapely.transform(cells, warp)
+    # snapped to a 1 mm grid: both copies of a shared vertex (split from either end of
+    # the edge, so equal only to ~1e-12 m) become the same point, and the partition exact
+    cells = shapely.set_precision(shapely.transform(cells, warp), 0.001)
     codes = rng.choice(_CODES, size=len(cells), p=_WEIGHTS / _WEIGHTS.sum())
     return gpd.GeoDataFrame(
         {"parcel_id": np.char.zfill(np.arange(len(cells)).astype(str), 7), "land_code": codes},
@@ -155,6 +159,67 @@ def _run_overlay(queue) -> None:
     queue.put((dt, _cpu() - c0, float(area.sum()), int((area > 0).sum()), rss))
 
 
+def _later_vintage(parcels: gpd.GeoDataFrame, share: float, seed: int = 3) -> gpd.GeoDataFrame:
+    """The next year's survey: ``share`` of the parcels change class, geometry unchanged,
+    and one parcel in a hundred is split in two along a vertical line through its centre."""
+    rng = np.random.default_rng(seed)
+    after = parcels.copy()
+    after["land_code"] = np.where(rng.random(len(after)) < share, "0702", after["land_code"])
+    split = rng.random(len(after)) < 0.01
+    geoms = after.geometry.to_numpy()
+    c = shapely.get_coordinates(shapely.centroid(geoms[split]))
+    b = shapely.bounds(geoms[split])
+    west = shapely.intersection(geoms[split], shapely.box(b[:, 0], b[:, 1], c[:, 0], b[:, 3]))
+    east = shapely.intersection(geoms[split], shapely.box(c[:, 0], b[:, 1], b[:, 2], b[:, 3]))
+    halves = gpd.GeoDataFrame({"parcel_id": np.concatenate([after["parcel_id"].to_numpy()[split] + "W",
+                                                            after["parcel_id"].to_numpy()[split] + "E"]),
+                               "land_code": np.concatenate([after["land_code"].to_numpy()[split]] * 2)},
+                              geometry=np.concatenate([west, east]), crs=after.crs)
+    out = gpd.GeoDataFrame(pd.concat([after[~split], halves], ignore_index=True), crs=after.crs)
+    return out.assign(area_m2=out.area, village="V")
+
+
+def _run_changes(queue) -> None:
+    c0, t0 = _cpu(), time.perf_counter()
+    res = land_changes(_DATA["parcels"], _DATA["after"], by=None, level="land_code")
+    dt = time.perf_counter() - t0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    loss = res.cultivated_loss
+    queue.put((dt, _cpu() - c0, float(res.transitions["area_m2"].sum()), len(loss), float(loss["area_m2"].sum()), rss))
+
+
+def _run_changes_overlay(queue) -> None:
+    c0, t0 = _cpu(), time.perf_counter()
+    out = gpd.overlay(_DATA["parcels"][["parcel_id", "land_code", "geometry"]],
+                      _DATA["after"][["parcel_id", "land_code", "geometry"]], how="intersection",
+                      keep_geom_type=True)
+    dt = time.perf_counter() - t0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    area = out.area
+    lost = out["land_code_1"].isin(CULTIVATED_CODES) & ~out["land_code_2"].isin(CULTIVATED_CODES) & (area > 0)
+    queue.put((dt, _cpu() - c0, float(area.sum()), int(lost.sum()), float(area[lost].sum()), rss))
+
+
+def changes(args) -> int:
+    """Time land_changes against geopandas.overlay of the two vintages."""
+    parcels = synthetic_parcels(args.parcels)
+    parcels = parcels.assign(area_m2=parcels.area, village="V")
+    after = _later_vintage(parcels, 0.05)
+    _DATA.update(parcels=parcels, after=after)
+    print(f"vintages: {len(parcels):,} and {len(after):,} parcels (5 % reclassified, 1 % split)")
+    print(f"load average before timing: {os.getloadavg()[0]:.2f}")
+    t, cpu, area, lost, lost_m2, rss = _in_child(_run_changes)
+    print(f"land_changes       : {t:8.2f} s wall {cpu:8.2f} s CPU  area {area:,.1f} m²  "
+          f"cultivated loss {lost:,} pieces {lost_m2:,.1f} m²  peak RSS {rss:,.0f} MiB")
+    ot, ocpu, oarea, olost, olost_m2, orss = _in_child(_run_changes_overlay)
+    print(f"geopandas.overlay  : {ot:8.2f} s wall {ocpu:8.2f} s CPU  area {oarea:,.1f} m²  "
+          f"cultivated loss {olost:,} pieces {olost_m2:,.1f} m²  peak RSS {orss:,.0f} MiB")
+    agree = lost == olost and abs(lost_m2 - olost_m2) <= 1e-9 * max(olost_m2, 1.0)
+    print(f"speed-up: {ot / t:.1f}x wall, {ocpu / cpu:.1f}x CPU; cultivated loss "
+          f"{'AGREES' if agree else 'DISAGREES'}")
+    return 0 if agree else 1
+
+
 def _in_child(target):
     ctx = mp.get_context("fork")
     queue = ctx.Queue()
@@ -174,7 +239,11 @@ def main() -> int:
     parser.add_argument("--overlay-n", type=int, default=None,
                         help="time geopandas.overlay on the first N buildings and scale")
     parser.add_argument("--skip-overlay", action="store_true")
+    parser.add_argument("--changes", action="store_true",
+                        help="time land_changes between two vintages of the parcels instead")
     args = parser.parse_args()
+    if args.changes:
+        return changes(args)
 
     t0 = time.perf_counter()
     parcels = synthetic_parcels(args.parcels)
