@@ -63,6 +63,7 @@ __all__ = [
     "normalize_land_code",
     "normalize_land_codes",
     "land_class_table",
+    "class_attribute",
 ]
 
 #: Name of the table used in messages.
@@ -348,7 +349,8 @@ def normalize_land_codes(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """
     uniques = pd.unique(values.dropna())
     mapping = {u: _normalize_one(u) for u in uniques}  # few distinct codes: loop over uniques
-    codes = values.map(mapping).where(values.notna(), None).astype(object)
+    codes = values.map(mapping).astype(object)
+    codes = codes.where(codes.notna(), None)
     blank = values.isna() | (values.astype(str).str.strip() == "")
     return codes, codes.isna() & ~blank
 
@@ -379,3 +381,27 @@ def land_class_table() -> pd.DataFrame:
             "cultivated": lc.code in CULTIVATED_CODES, "occupation": lc.code in OCCUPATION_CODES,
         })
     return pd.DataFrame(rows)
+
+
+def class_attribute(codes: pd.Series, attribute: str = "first_level") -> pd.Series:
+    """Map normalised land-class codes to an attribute of their :class:`LandClass`.
+
+    Parameters
+    ----------
+    codes : Series
+        Table spellings (``None``/unknown codes give ``None``).
+    attribute : str, default "first_level"
+        ``first_level``, ``zh``, ``en``, ``colour``, ``gbt_first_level`` or ``scheme``.
+
+    Returns
+    -------
+    Series
+        The attribute per code (object dtype), same index.
+
+    Examples
+    --------
+    >>> class_attribute(pd.Series(["0101", "0702"]), "zh").tolist()
+    ['水田', '农村宅基地']
+    """
+    table = {code: getattr(lc, attribute) for code, lc in LAND_CLASSES.items()}
+    return codes.map(table).astype(object).where(codes.isin(list(table)), None)

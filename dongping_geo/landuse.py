@@ -841,14 +841,14 @@ def _net_area(parcels: pd.DataFrame, gross: np.ndarray) -> np.ndarray:
 
 def _class_labels(table: pd.DataFrame, key: str) -> pd.DataFrame:
     """Add Chinese/English names beside a land_class or land_code key column."""
-    from .landclass import FIRST_LEVEL, LAND_CLASSES
+    from .landclass import FIRST_LEVEL, class_attribute
 
     if key == "land_class":
-        table.insert(table.columns.get_loc(key) + 1, "land_class_zh", table[key].map(lambda k: FIRST_LEVEL[k][1] if k in FIRST_LEVEL else None))
-        table.insert(table.columns.get_loc(key) + 2, "land_class_en", table[key].map(lambda k: FIRST_LEVEL[k][2] if k in FIRST_LEVEL else None))
+        table.insert(table.columns.get_loc(key) + 1, "land_class_zh", table[key].map({k: v[1] for k, v in FIRST_LEVEL.items()}))
+        table.insert(table.columns.get_loc(key) + 2, "land_class_en", table[key].map({k: v[2] for k, v in FIRST_LEVEL.items()}))
     elif key == "land_code":
-        table.insert(table.columns.get_loc(key) + 1, "land_code_zh", table[key].map(lambda c: LAND_CLASSES[c].zh if c in LAND_CLASSES else None))
-        table.insert(table.columns.get_loc(key) + 2, "land_code_en", table[key].map(lambda c: LAND_CLASSES[c].en if c in LAND_CLASSES else None))
+        table.insert(table.columns.get_loc(key) + 1, "land_code_zh", class_attribute(table[key], "zh"))
+        table.insert(table.columns.get_loc(key) + 2, "land_code_en", class_attribute(table[key], "en"))
     return table
 
 
@@ -895,13 +895,13 @@ def land_accounts(
     >>> land_accounts(p, by="land_class")[["land_class", "area_mu", "net_area_m2"]].values.tolist()
     [['cultivated', 6.75, 4350.0], ['residential', 0.45, 300.0], ['total', 7.2, 4650.0]]
     """
-    from .landclass import LAND_CLASSES, SQUARE_METRES_PER_MU
+    from .landclass import SQUARE_METRES_PER_MU, class_attribute
 
     keys = [by] if isinstance(by, str) else list(by)
     table = pd.DataFrame(parcels.drop(columns=parcels.geometry.name) if isinstance(parcels, gpd.GeoDataFrame) else parcels)
     codes = _survey_codes(table, layer="land_survey")
     table["land_code"] = codes
-    table["land_class"] = codes.map(lambda c: LAND_CLASSES[c].first_level)
+    table["land_class"] = class_attribute(codes)
     gross = _official_area(table, layer="land_survey")
     table["area_m2"] = gross
     table["net_area_m2"] = _net_area(table, gross)
@@ -1005,7 +1005,7 @@ def land_changes(
     [['cultivated', 'cultivated', 10000.0], ['cultivated', 'residential', 10000.0]]
     """
     from ._landsurvey import partition_pairs
-    from .landclass import CULTIVATED_CODES, LAND_CLASSES, SQUARE_METRES_PER_MU
+    from .landclass import CULTIVATED_CODES, SQUARE_METRES_PER_MU, class_attribute
 
     if level not in ("land_class", "land_code"):
         raise ConfigError("unknown level", field="level", expected="land_class or land_code",
@@ -1020,10 +1020,9 @@ def land_changes(
     scale = _official_area(after, layer="after") / shapely.area(a_geoms)
     area = areas * scale[ai]
     from_code, to_code = before["land_code"].to_numpy()[bi], after["land_code"].to_numpy()[ai]
-    first = {c: lc.first_level for c, lc in LAND_CLASSES.items()}
     pieces = pd.DataFrame({
-        f"from_{level}": from_code if level == "land_code" else pd.Series(from_code).map(first).to_numpy(),
-        f"to_{level}": to_code if level == "land_code" else pd.Series(to_code).map(first).to_numpy(),
+        f"from_{level}": from_code if level == "land_code" else class_attribute(pd.Series(from_code)).to_numpy(),
+        f"to_{level}": to_code if level == "land_code" else class_attribute(pd.Series(to_code)).to_numpy(),
         "area_m2": area,
     })
     keys = [f"from_{level}", f"to_{level}"]
@@ -1109,7 +1108,7 @@ def cropland_occupation(
     [['H1', '1', 100.0]]
     """
     from ._landsurvey import partition_pairs
-    from .landclass import LAND_CLASSES, OCCUPATION_CODES, normalize_land_code
+    from .landclass import OCCUPATION_CODES, class_attribute, normalize_land_code
 
     if min_overlap_m2 < 0:
         raise ConfigError("min_overlap_m2 must not be negative", field="min_overlap_m2", expected=">= 0",
@@ -1144,7 +1143,7 @@ def cropland_occupation(
         if col in parcels.columns:
             cols[col] = parcels[col].to_numpy()[pi]
     cols["land_code"] = parcels["land_code"].to_numpy()[pi]
-    cols["land_name"] = np.array([LAND_CLASSES[c].zh for c in cols["land_code"]], dtype=object)
+    cols["land_name"] = class_attribute(pd.Series(cols["land_code"]), "zh").to_numpy()
     cols["overlap_m2"] = areas
     cols["overlap_share"] = areas / shapely.area(b_geoms[bi]) if bi.size else np.empty(0)
     out = gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries(geoms, crs=buildings.crs).values, crs=buildings.crs)

@@ -868,7 +868,7 @@ def _land_survey_layer(path: Path, layer: str | None) -> str | None:
 
 def _normalise_land_codes(gdf: gpd.GeoDataFrame, *, path: Path, layer: str | None) -> gpd.GeoDataFrame:
     """Table spellings of DLBM, with land_class and (where missing) land_name added."""
-    from .landclass import LAND_CLASSES, TABLE_NAME, normalize_land_codes
+    from .landclass import TABLE_NAME, class_attribute, normalize_land_codes
 
     schema = get_schema("land_survey")
     gdf = rename_aliases(gdf, schema, path=path)
@@ -886,8 +886,8 @@ def _normalise_land_codes(gdf: gpd.GeoDataFrame, *, path: Path, layer: str | Non
         )
     gdf = gdf.copy()
     gdf["land_code"] = codes
-    gdf["land_class"] = codes.map(lambda c: LAND_CLASSES[c].first_level if c else None)
-    names = codes.map(lambda c: LAND_CLASSES[c].zh if c else None)
+    gdf["land_class"] = class_attribute(codes)
+    names = class_attribute(codes, "zh")
     if "land_name" in gdf.columns:
         blank = gdf["land_name"].isna() | (gdf["land_name"].astype(str).str.strip() == "")
         gdf["land_name"] = gdf["land_name"].where(~blank, names)
