@@ -4,12 +4,12 @@
   (GeographicLib's geodesic polygon area), one call per ring: pyproj exposes no
   vectorised polygon-area call, so this is the one loop over features here.
 * :func:`partition_pairs`: the exact overlay of many small polygons (buildings, or the
-  parcels of another vintage) with the parcels of a survey. Candidate pairs come from an
-  STRtree of the parcels (bounding boxes); equal geometries (the same parcel in two
-  vintages) are matched without an overlay; prepared ``intersects`` drops the pairs whose
-  boxes meet but whose polygons do not, prepared ``contains_properly`` finds the polygons
-  lying inside one parcel (overlap = the polygon itself), and only the rest get
-  ``shapely.intersection``, split over the CPUs in threads. The grid
+  parcels of another vintage) with the parcels of a survey. Intersecting pairs come from
+  an STRtree of the parcels; equal geometries (the same parcel in two vintages) are
+  matched without an overlay (and, for two partitions, their other pairs dropped);
+  prepared ``contains_properly`` finds the polygons lying inside one parcel (overlap =
+  the polygon itself), and only the rest get ``shapely.intersection``, split over the
+  CPUs in threads. The grid
   kernel of :mod:`dongping_geo._landuse_overlay` suits few large zones; a survey has
   many parcels of about a building's scale, where the tree is faster.
 """
@@ -91,7 +91,10 @@ def partition_pairs(
     tuple of ndarray
         Indices into ``small`` and ``parcels``, overlap geometries and their areas.
     """
-    si, pi = shapely.STRtree(parcels).query(small)
+    # the tree tests each candidate pair exactly (``intersects``, with the small polygon
+    # prepared), as geopandas.overlay does; touching pairs pass and get area 0 below. For
+    # two partitions most pairs are dropped by the twin rule: boxes suffice there.
+    si, pi = shapely.STRtree(parcels).query(small, predicate=None if twins else "intersects")
     geoms = np.empty(si.size, dtype=object)
     areas = np.zeros(si.size)
     if si.size == 0:
@@ -107,15 +110,12 @@ def partition_pairs(
         si, pi, a, b, same = si[keep], pi[keep], a[keep], b[keep], same[keep]
         geoms, areas = geoms[keep], areas[keep]
     shapely.prepare(parcels)
-    # boxes meet, polygons may not: a prepared test drops those before any overlay
+    inside = same.copy()
     rest = np.flatnonzero(~same)
-    rest = rest[shapely.intersects(b[rest], a[rest])]
-    inside = np.zeros(si.size, dtype=bool)
-    inside[same] = True
-    inside[rest[shapely.contains_properly(b[rest], a[rest])]] = True
+    inside[rest] = shapely.contains_properly(b[rest], a[rest])
     geoms[inside] = a[inside]
     areas[inside] = shapely.area(a[inside])
-    cross = rest[~inside[rest]]
+    cross = np.flatnonzero(~inside)
     if cross.size:
         inter = polygonal(threaded(shapely.intersection, a[cross], b[cross]))
         geoms[cross] = inter
