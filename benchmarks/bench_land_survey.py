@@ -29,6 +29,7 @@ Usage::
     python benchmarks/bench_land_survey.py --layout uniform
     python benchmarks/bench_land_survey.py --n 100000 --parcels 10000
     python benchmarks/bench_land_survey.py --changes --parcels 100000   # land_changes
+    python benchmarks/bench_land_survey.py --areas                      # land_areas
 """
 
 from __future__ import annotations
@@ -220,6 +221,30 @@ def changes(args) -> int:
     return 0 if agree else 1
 
 
+def areas(args) -> int:
+    """Time land_areas against pyproj's Geod.geometry_area_perimeter, one parcel at a time."""
+    import pyproj
+
+    from dongping_geo.landuse import land_areas
+
+    parcels = synthetic_parcels(args.parcels)
+    parcels = parcels.assign(area_m2=parcels.area)
+    print(f"parcels: {len(parcels):,}; load average before timing: {os.getloadavg()[0]:.2f}")
+    c0, t0 = _cpu(), time.perf_counter()
+    ours = land_areas(parcels)["ellipsoidal_m2"].to_numpy()
+    t, cpu = time.perf_counter() - t0, _cpu() - c0
+    print(f"land_areas                  : {t:6.2f} s wall {cpu:6.2f} s CPU")
+    geod = pyproj.CRS.from_epsg(4490).get_geod()
+    c0, t0 = _cpu(), time.perf_counter()
+    geo = parcels.to_crs(4490).geometry
+    ref = np.array([abs(geod.geometry_area_perimeter(g)[0]) for g in geo])
+    bt, bcpu = time.perf_counter() - t0, _cpu() - c0
+    rel = float(np.max(np.abs(ours - ref) / ref))
+    print(f"Geod.geometry_area_perimeter: {bt:6.2f} s wall {bcpu:6.2f} s CPU (to_crs + one call per parcel)")
+    print(f"ratio {bt / t:.1f}x wall; largest relative difference {rel:.1e}")
+    return 0 if rel < 1e-9 else 1
+
+
 def _in_child(target):
     ctx = mp.get_context("fork")
     queue = ctx.Queue()
@@ -241,9 +266,12 @@ def main() -> int:
     parser.add_argument("--skip-overlay", action="store_true")
     parser.add_argument("--changes", action="store_true",
                         help="time land_changes between two vintages of the parcels instead")
+    parser.add_argument("--areas", action="store_true", help="time land_areas instead")
     args = parser.parse_args()
     if args.changes:
         return changes(args)
+    if args.areas:
+        return areas(args)
 
     t0 = time.perf_counter()
     parcels = synthetic_parcels(args.parcels)
