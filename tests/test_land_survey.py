@@ -19,6 +19,9 @@ import pyogrio
 import pyproj
 import pytest
 import shapely
+import shapely.affinity
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import Polygon, box
 
 import dongping_geo as dg
@@ -460,3 +463,42 @@ def _gdb(frame: gpd.GeoDataFrame, folder) -> str:
     path = str(folder / "synthetic.gdb")
     _write_gdb(frame, path, "DLTB")
     return path
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_occupation_and_changes_equal_overlay_on_random_partitions(seed):
+    rng = np.random.default_rng(seed)
+    pts = shapely.multipoints(rng.uniform(0, 300, (12, 2)) + [X0, Y0])
+    frame = box(X0, Y0, X0 + 300, Y0 + 300)
+    cells = shapely.set_precision(shapely.get_parts(shapely.voronoi_polygons(pts, extend_to=frame)), 0.001)
+    cells = shapely.intersection(cells, frame)
+    codes = rng.choice(["0101", "0102", "0103", "0702", "1202"], size=len(cells))
+    parcels = gdf({"parcel_id": [f"P{i}" for i in range(len(cells))], "land_code": codes,
+                   "area_m2": shapely.area(cells)}, list(cells))
+    c = rng.uniform(0, 300, (40, 2)) + [X0, Y0]
+    houses = gdf({"building_id": [f"B{i}" for i in range(40)]},
+                 [shapely.affinity.rotate(box(x - 8, y - 5, x + 8, y + 5), a)
+                  for (x, y), a in zip(c, rng.uniform(0, 90, 40), strict=True)])
+    ours = cropland_occupation(houses, parcels, min_overlap_m2=0)
+    cult = parcels[parcels["land_code"].isin(CULTIVATED_CODES)]
+    ref = gpd.overlay(houses, cult[["parcel_id", "geometry"]], how="intersection", keep_geom_type=True)
+    ref = ref[ref.area > 0].sort_values(["building_id", "parcel_id"])
+    assert ours[["building_id", "parcel_id"]].values.tolist() == ref[["building_id", "parcel_id"]].values.tolist()
+    np.testing.assert_allclose(ours["overlap_m2"], ref.area, rtol=1e-9)
+    # a later vintage: two parcels merged, one reclassified
+    after = parcels.copy()
+    after.loc[0, "land_code"] = "0702"
+    merged = shapely.union_all(after.geometry.iloc[1:3].to_numpy())
+    after = pd.concat([after.iloc[[0]], after.iloc[3:], gdf({"parcel_id": ["M"], "land_code": ["0101"],
+                       "area_m2": [merged.area]}, [merged])], ignore_index=True)
+    after = gpd.GeoDataFrame(after, geometry="geometry", crs=CRS)
+    res = land_changes(parcels, after, by=None, level="land_code")
+    full = gpd.overlay(parcels[["land_code", "geometry"]], after[["land_code", "geometry"]], how="intersection",
+                       keep_geom_type=True)
+    full = full[full.area > 1e-6]
+    ref_t = full.assign(a=full.area).groupby(["land_code_1", "land_code_2"])["a"].sum()
+    got_t = res.transitions.set_index(["from_land_code", "to_land_code"])["area_m2"]
+    got_t = got_t[got_t > 1e-6]
+    assert got_t.index.tolist() == ref_t.index.tolist()
+    np.testing.assert_allclose(got_t.to_numpy(), ref_t.to_numpy(), rtol=1e-9)
