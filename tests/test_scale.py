@@ -22,6 +22,7 @@ dask_geopandas = pytest.importorskip("dask_geopandas")
 pytest.importorskip("distributed")
 
 from dongping_geo import landuse, patrol, scale  # noqa: E402
+from dongping_geo._landuse_check import sorted_rows  # noqa: E402
 from dongping_geo.errors import (  # noqa: E402
     ConfigError,
     GeometryError,
@@ -306,7 +307,7 @@ def test_violations_lazy_to_geoparquet(client, tmp_path) -> None:
     out = scale.write_partitioned(lazy, tmp_path / "violations")
     back = gpd.read_parquet(out)
     expected = landuse.check_violations(buildings, zones)
-    back = landuse._sorted(back, ["building_id", "zone_id"])
+    back = sorted_rows(back, ["building_id", "zone_id"])
     assert_same_violations(expected, back)
     with pytest.raises(OutputError, match="exists"):
         scale.write_partitioned(lazy, out)

@@ -13,18 +13,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError, SchemaError
-from .maps import (
+from ..errors import ConfigError, SchemaError
+from ._toolkit import DongpingMap, _GeoJsonLayer, add_lines, add_points, base_map
+from .styles import (
     _MISSING_COLOUR,
     _WATER_CLASS_COLOURS,
     _WATER_CLASS_LABELS,
     FIELD_LABELS,
     VALUE_LABELS,
-    DongpingMap,
-    _GeoJsonLayer,
-    add_lines,
-    add_points,
-    base_map,
 )
 
 #: Colours of the GB 3838-2002 classes (the conventional Chinese scheme: I–II blue,
@@ -258,7 +254,7 @@ def water_quality_map(
     >>> WATER_CLASS_COLOURS["IV"] in map_html(wq)  # the section is Class IV
     True
     """
-    from .water_quality import classify_values, gb3838_limits
+    from ..water_quality import classify_values, gb3838_limits
 
     for gdf, key, lname in ((sections, "section_id", "sections"), (rivers, "river_id", "rivers")):
         if gdf is not None and key not in gdf.columns:

@@ -10,9 +10,8 @@ from collections.abc import Mapping
 import geopandas as gpd
 import pandas as pd
 
-from .errors import SchemaError
-from .maps import (
-    _QUALITATIVE,
+from ..errors import SchemaError
+from ._toolkit import (
     DongpingMap,
     add_categorical_legend,
     add_features,
@@ -20,6 +19,7 @@ from .maps import (
     add_polygons,
     base_map,
 )
+from .styles import _QUALITATIVE
 
 #: Colour of each land-use check's layer in :func:`violations_map`.
 VIOLATION_COLOURS: dict[str, str] = {
