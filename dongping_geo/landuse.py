@@ -24,7 +24,7 @@ import shapely
 import yaml
 
 from . import _dispatch
-from ._dispatch import use_dask
+from ._engine import use_dask
 from ._landuse_check import ZONE_CATEGORIES, check_violations_memory
 from ._landuse_check import checked_polygons as _checked_polygons
 from ._landuse_check import ids_text as _ids_text

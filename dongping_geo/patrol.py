@@ -37,7 +37,7 @@ import yaml
 
 from . import _dispatch
 from . import _patrol_core as core
-from ._dispatch import use_dask
+from ._engine import use_dask
 from ._patrol_tables import coverage_table as _coverage_table
 from ._patrol_tables import river_info as _river_info
 from ._patrol_tables import to_time as _to_time

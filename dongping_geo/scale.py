@@ -50,7 +50,7 @@ import pandas as pd
 
 from . import _patrol_core as core
 from . import _scale_coverage as sc
-from ._dispatch import is_dask, use_dask
+from ._engine import is_dask, use_dask
 from ._landuse_check import check_violations_memory, sorted_rows
 from ._patrol_tables import coverage_table
 from ._patrol_tracks import (

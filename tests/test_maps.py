@@ -474,7 +474,7 @@ def test_cli_map_writes_offline_overview(tmp_path, dataset, monkeypatch):
         return dataset
 
     monkeypatch.setattr(loaders, "load_dataset", fake_load)
-    out = tmp_path / "overview.html"
+    out = tmp_path / "maps" / "overview.html"
     result = CliRunner().invoke(
         cli, ["map", str(tmp_path), "--out", str(out), "--offline", "--basemap", "none"]
     )

@@ -49,7 +49,7 @@ from folium.template import Template
 
 from ..crs import to_web_crs, to_work_crs, wgs84_to_gcj02
 from ..errors import ConfigError, CRSError, GeometryError, OutputError, SchemaError
-from . import _offline
+from ._offline import inline_assets, page_references
 from .styles import (
     _MISSING_COLOUR,
     _MISSING_LABEL,
@@ -1102,8 +1102,8 @@ def map_html(m: folium.Map, *, offline: bool = False) -> str:
     """
     text = m.get_root().render()
     if offline:
-        inlined = _offline.inline_assets(text)  # raises for assets we do not ship
-        left = _offline.page_references(text)
+        inlined = inline_assets(text)  # raises for assets we do not ship
+        left = page_references(text)
         if left:
             raise OutputError(
                 "the offline map still references outside addresses",
