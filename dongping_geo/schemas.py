@@ -971,3 +971,10 @@ OUTPUT_FIELD_LABELS: dict[str, str] = {
     "before_date": "前期日期",
     "after_date": "后期日期",
 }
+
+#: Colours for category values without a colour of their own (free-text fields such
+#: as ``status``), taken in turn (ColorBrewer Set1/Dark2 mix).
+FALLBACK_COLOURS: tuple[str, ...] = (
+    "#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
+    "#1f78b4", "#b2df8a", "#fb9a99", "#cab2d6", "#6a3d9a",
+)  # fmt: skip
