@@ -75,6 +75,11 @@ def cjk_font() -> str | None:
     str or None
         A family name from :data:`CJK_FONTS` whose font file holds every glyph
         the charts use; None when there is none (charts then use English labels).
+
+    Examples
+    --------
+    >>> cjk_font()  # doctest: +SKIP
+    'Noto Sans CJK SC'
     """
     from matplotlib import font_manager
     from matplotlib.ft2font import FT2Font
@@ -171,6 +176,12 @@ def save_png(fig: Figure, path: str | os.PathLike, *, dpi: int = 150) -> Path:
     ------
     OutputError
         If ``path`` is an input file.
+
+    Examples
+    --------
+    >>> fig = demolition_chart(landuse.demolition_summary(demolitions))  # doctest: +SKIP
+    >>> save_png(fig, "out/demolitions.png")  # doctest: +SKIP
+    PosixPath('out/demolitions.png')
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
@@ -212,6 +223,13 @@ def section_class_chart(assessment: pd.DataFrame, section_id: str, *, lang: Lang
     ------
     SchemaError
         If ``assessment`` lacks the assessment columns or the section.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"section_id": "S1", "period": ["2022-01", "2022-02"],
+    ...                   "water_class": ["III", "V"], "target_class": "III"})
+    >>> section_class_chart(a, "S1").axes[0].get_title()  # doctest: +SKIP
+    ' S1  水质类别与目标 class against target'
     """
     lang = _lang(lang)
     _require(assessment, ("section_id", "period", "water_class", "target_class"), "assess_sections")
@@ -307,6 +325,11 @@ def item_chart(
         If the table lacks the columns or the section.
     ConfigError
         If ``item`` is not a Table 1 item.
+
+    Examples
+    --------
+    >>> samples = water_quality.classify_samples(measurements)  # doctest: +SKIP
+    >>> fig = item_chart(samples, "DP-ZK03", "TP")  # doctest: +SKIP
     """
     lang = _lang(lang)
     bound, limits = _limits(item, waterbody)
@@ -384,6 +407,14 @@ def patrol_compliance_chart(compliance: Any, *, lang: Lang = "both") -> Figure:
     ------
     SchemaError
         If the table is not a compliance table.
+
+    Examples
+    --------
+    >>> by_river = pd.DataFrame({"river_id": ["R1", "R2"], "chief": ["张三", "张三"],
+    ...                          "compliant": [True, False]})
+    >>> fig = patrol_compliance_chart(by_river)
+    >>> len(fig.axes[0].patches)  # one met and one missed bar
+    2
     """
     lang = _lang(lang)
     counts = _met_missed(compliance).sort_values(["missed", "met"], ascending=[True, True])
@@ -432,6 +463,14 @@ def demolition_chart(
         If the table lacks the columns.
     ConfigError
         If ``value`` is not ``area_m2`` or ``count``.
+
+    Examples
+    --------
+    >>> summary = pd.DataFrame({"year": [2020, 2021], "kind": ["villa", "shack"], "count": [1, 2],
+    ...                         "area_m2": [300.0, 120.0]})
+    >>> fig = demolition_chart(summary, value="count")
+    >>> [round(p.get_height()) for p in fig.axes[0].patches]  # villa 2020/2021, shack 2020/2021
+    [1, 0, 0, 2]
     """
     lang = _lang(lang)
     if value not in ("area_m2", "count"):
@@ -477,6 +516,12 @@ def landcover_change_chart(changes: pd.DataFrame, *, lang: Lang = "both") -> Fig
     ------
     SchemaError
         If the table lacks the columns.
+
+    Examples
+    --------
+    >>> changes = pd.DataFrame({"from_name": ["farmland"], "to_name": ["built_up"], "area_m2": [1500.0]})
+    >>> [float(p.get_width()) for p in landcover_change_chart(changes).axes[0].patches]  # gained, lost
+    [0.0, 1500.0, -1500.0, 0.0]
     """
     # The land-cover legend (names and colours) lives with the raster analysis.
     from matplotlib.patches import Patch
@@ -497,7 +542,7 @@ def landcover_change_chart(changes: pd.DataFrame, *, lang: Lang = "both") -> Fig
         labels = [_safe(_word("from_name", n, lang), f"class {i + 1}") for i, n in enumerate(names)]
         ax.barh(labels, [gained.get(n, 0.0) for n in names], color=[colours.get(n, MISSING_COLOUR) for n in names],
                 label=_t("增加", "gained", lang))
-        ax.barh(labels, [-lost.get(n, 0.0) for n in names], color=[colours.get(n, MISSING_COLOUR) for n in names],
+        ax.barh(labels, [0.0 - lost.get(n, 0.0) for n in names], color=[colours.get(n, MISSING_COLOUR) for n in names],
                 hatch="//", edgecolor="white", label=_t("减少", "lost", lang))
         ax.axvline(0, color="#333333", lw=0.8)
         ax.set_xlabel(_t("面积 (m²)", "area (m²)", lang))

@@ -465,6 +465,12 @@ def read_layer_styles(gpkg_path: str | os.PathLike) -> pd.DataFrame:
     ------
     InputFileError, OutputError
         If the file is missing or not a GeoPackage.
+
+    Examples
+    --------
+    >>> read_layer_styles("out/violations.gpkg")[["f_table_name", "useAsDefault"]]  # doctest: +SKIP
+      f_table_name  useAsDefault
+    0      redline             1
     """
     con = _connect(Path(gpkg_path))
     try:
@@ -503,6 +509,12 @@ def style_geopackage(
     ------
     InputFileError, OutputError, ConfigError
         As for :func:`add_layer_styles`.
+
+    Examples
+    --------
+    >>> io.write_layers({"redline": hits}, "out/violations.gpkg")  # doctest: +SKIP
+    >>> style_geopackage("out/violations.gpkg")  # doctest: +SKIP
+    PosixPath('out/violations.gpkg')
     """
     import pyogrio
 
