@@ -102,11 +102,14 @@ class StyleCategory:
         Legend label, e.g. ``违法建筑 Illegal building``.
     colour : str
         ``#rrggbb``.
+    value_type : str
+        How QGIS types the value in QML: ``string`` or ``bool``.
     """
 
     value: str
     label: str
     colour: str
+    value_type: str = "string"
 
 
 @dataclass(frozen=True)
@@ -153,8 +156,10 @@ class LayerStyle:
             cats = ET.SubElement(renderer, "categories")
             symbols = ET.SubElement(renderer, "symbols")
             for i, c in enumerate(self.categories):
-                ET.SubElement(cats, "category", render="true", symbol=str(i), value=c.value, label=c.label,
-                              type="string")
+                attrs = {"render": "true", "symbol": str(i), "value": c.value, "label": c.label}
+                if c.value != "":  # "" is QGIS's "all other values" (NULL included), untyped
+                    attrs["type"] = c.value_type
+                ET.SubElement(cats, "category", attrs)
                 symbols.append(_qml_symbol(str(i), self.geometry, c.colour))
             source = ET.SubElement(renderer, "source-symbol")
             source.append(_qml_symbol("0", self.geometry, self.colour))
@@ -280,7 +285,8 @@ def _categories(values: pd.Series, field: str, lang: str) -> tuple[StyleCategory
     colours: Mapping[Any, str] = CATEGORY_COLOURS.get(key, {}) if key else {}
     present = values.dropna()
     present_set = set(present.map(_as_text))
-    cats = [StyleCategory(_as_text(v), _label(*labels[v], lang), colours.get(v, MISSING_COLOUR))
+    cats = [StyleCategory(_as_text(v), _label(*labels[v], lang), colours.get(v, MISSING_COLOUR),
+                          "bool" if isinstance(v, bool) else "string")
             for v in labels if _as_text(v) in present_set]
     known = {c.value for c in cats}
     others = sorted(present_set - known)
@@ -328,7 +334,7 @@ def style_for(
     >>> import geopandas as gpd, shapely
     >>> gdf = gpd.GeoDataFrame({"kind": ["villa"]}, geometry=[shapely.box(0, 0, 1, 1)], crs=4549)
     >>> style_for(gdf).categories
-    (StyleCategory(value='villa', label='违建别墅 Illegal villa', colour='#a65628'),)
+    (StyleCategory(value='villa', label='违建别墅 Illegal villa', colour='#a65628', value_type='string'),)
     """
     if lang not in ("both", "zh", "en"):
         raise ConfigError("unknown label language", field="lang", expected="both, zh or en", found=repr(lang))

@@ -86,6 +86,7 @@ def test_every_layer_gets_a_default_style_naming_every_category(gpkg):
     renderer, cats, _ = _qml_categories(by_layer["rivers"][2])
     assert renderer.get("attr") == "compliant"  # before level in DEFAULT_STYLE_FIELDS
     assert cats == {"true": "达标 met", "false": "未达标 missed"}
+    assert {c.get("type") for c in renderer.iter("category")} == {"bool"}  # as QGIS types booleans
     for value in layers["rivers"]["compliant"]:
         assert ("true" if value else "false") in cats
 
