@@ -392,12 +392,18 @@ def localize_table(df: pd.DataFrame, *, lang: Lang = "both", layer: str | None =
             continue
         if values.dtype == object and values.map(lambda v: isinstance(v, list | tuple)).any():
             values = values.map(lambda v: "; ".join(map(str, v)) if isinstance(v, list | tuple) else v)
-        mapper = _value_mapper(col, lang)
-        out[col] = pd.Series([mapper(v) for v in values.astype(object)], index=out.index, dtype=object) \
-            if _labelled(col) else values
+        out[col] = _translate(values, _value_mapper(col, lang)) if _labelled(col) else values
     headers = [column_label(c, lang=lang, layer=layer) if isinstance(c, str) else c for c in out.columns]
     out.columns = _unique(headers, list(out.columns))
     return out
+
+
+def _translate(values: pd.Series, mapper: Any) -> pd.Series:
+    """Label a column: each distinct value once, then a vectorised lookup."""
+    values = values.astype(object)
+    table = {v: mapper(v) for v in pd.unique(values.dropna()) if _hashable(v)}
+    known = values.isin(list(table))
+    return values.map(table).where(known, values).astype(object)
 
 
 def _labelled(column: str) -> bool:
