@@ -790,7 +790,7 @@ CATEGORY_LABELS: dict[str, dict[Any, tuple[str, str]]] = {
         "III": ("Ⅲ类", "Class III"),
         "IV": ("Ⅳ类", "Class IV"),
         "V": ("Ⅴ类", "Class V"),
-        "劣V": ("劣Ⅴ类", "Worse than Class V"),
+        "劣V": ("劣Ⅴ类", "Worse than V"),
     },
     "grade": {
         "优": ("优", "Excellent"),

@@ -80,7 +80,7 @@ def test_every_layer_gets_a_default_style_naming_every_category(gpkg):
 
     renderer, cats, colours = _qml_categories(by_layer["sections"][2])
     assert renderer.get("attr") == "water_class"
-    assert cats == {"III": "Ⅲ类 Class III", "劣V": "劣Ⅴ类 Worse than Class V"}
+    assert cats == {"III": "Ⅲ类 Class III", "劣V": "劣Ⅴ类 Worse than V"}
     assert colours["III"] == "0,176,80,255" and colours["劣V"] == "224,0,0,255"
 
     renderer, cats, _ = _qml_categories(by_layer["rivers"][2])
