@@ -106,6 +106,10 @@ def test_layers_still_read_without_warnings(gpkg):
             assert len(back) == len(original)
         styles = pyogrio.read_dataframe(path, layer="layer_styles")
     assert len(styles) == 3
+    assert list(styles.columns) == [  # the columns QGIS writes and reads
+        "f_table_catalog", "f_table_schema", "f_table_name", "f_geometry_column", "styleName", "styleQML",
+        "styleSLD", "useAsDefault", "description", "owner", "ui", "update_time",
+    ]
 
 
 def test_restyling_replaces_and_keeps_one_default(gpkg):
