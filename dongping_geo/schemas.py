@@ -743,3 +743,238 @@ def _keep_polygonal(geoms: Any) -> Any:
         pieces = parts[(index == i) & poly]
         result.append(shapely.multipolygons(pieces) if len(pieces) > 1 else (pieces[0] if len(pieces) else shapely.Polygon()))
     return result
+
+
+# --- labels and colours of outputs (tables, charts, maps, QGIS styles) --------------
+# One table per category: the Chinese and English label of every value, and its colour.
+# Tables (dongping_geo.tables), charts, HTML maps and QGIS styles all read these.
+
+#: Chinese and English label of every category value, per canonical field:
+#: ``{field: {value: (zh, en)}}``. ``target_class`` and ``class_<item>`` columns use
+#: the ``water_class`` table (see :func:`category_field`).
+CATEGORY_LABELS: dict[str, dict[Any, tuple[str, str]]] = {
+    "level": {"district": ("区管", "District"), "town": ("镇管", "Town"), "village": ("村管", "Village")},
+    "region": {
+        "dongfeng": ("东风片区", "Dongfeng"),
+        "changjiang": ("长江片区", "Changjiang"),
+        "qianjin": ("前进片区", "Qianjin"),
+        "qianshao": ("前哨片区", "Qianshao"),
+    },
+    "tier": {
+        "national": ("国考", "National"),
+        "municipal": ("市考", "Municipal"),
+        "district": ("区考", "District"),
+        "town": ("镇考", "Town"),
+        "all": ("全部", "All"),  # the total rows of water_quality.compliance_summary
+    },
+    "category": {
+        "eco_redline": ("生态保护红线", "Ecological red line"),
+        "eco_space_1": ("一类生态空间", "Eco-space I"),
+        "eco_space_2": ("二类生态空间", "Eco-space II"),
+        "eco_space_3": ("三类生态空间", "Eco-space III"),
+        "eco_space_4": ("四类生态空间", "Eco-space IV"),
+        "basic_farmland": ("永久基本农田", "Basic farmland"),
+    },
+    "kind": {
+        "illegal_building": ("违法建筑", "Illegal building"),
+        "concrete_plant": ("混凝土搅拌站", "Concrete plant"),
+        "plastic_recycling": ("废塑料加工点", "Plastic recycling"),
+        "gravel_yard": ("碎石加工场", "Gravel yard"),
+        "greenhouse_housing": ("大棚房", "Greenhouse housing"),
+        "villa": ("违建别墅", "Illegal villa"),
+        "shack": ("窝棚彩钢棚", "Shack"),
+    },
+    "water_class": {
+        "I": ("Ⅰ类", "Class I"),
+        "II": ("Ⅱ类", "Class II"),
+        "III": ("Ⅲ类", "Class III"),
+        "IV": ("Ⅳ类", "Class IV"),
+        "V": ("Ⅴ类", "Class V"),
+        "劣V": ("劣Ⅴ类", "Worse than V"),
+    },
+    "grade": {
+        "优": ("优", "Excellent"),
+        "良好": ("良好", "Good"),
+        "轻度污染": ("轻度污染", "Slightly polluted"),
+        "中度污染": ("中度污染", "Moderately polluted"),
+        "重度污染": ("重度污染", "Heavily polluted"),
+    },
+    "check": {  # the land-use checks (violations.gpkg layers, the ``check`` column)
+        "redline": ("生态红线/生态空间", "Eco red line & space"),
+        "farmland": ("永久基本农田", "Basic farmland"),
+        "setback": ("河道管理范围", "River setback"),
+        "rebuilt": ("拆后复建", "Rebuilt on demolished site"),
+        "landcover_change": ("地类变化", "Land-cover change"),
+    },
+    "compliant": {True: ("达标", "met"), False: ("未达标", "missed")},
+    "meets_target": {True: ("达标", "met"), False: ("未达标", "missed")},
+    "period": {  # patrol rule periods (patrol.compliance)
+        "day": ("日", "day"),
+        "week": ("周", "week"),
+        "month": ("月", "month"),
+        "quarter": ("季度", "quarter"),
+        "year": ("年", "year"),
+    },
+    "method": {"mean": ("均值法", "mean"), "share": ("断面类别比例法", "share of sections")},
+    "reason": {  # why patrol.clean_fixes dropped a GPS fix
+        "missing": ("缺少坐标或时间", "missing"),
+        "outside area": ("超出镇域", "outside area"),
+        "duplicate": ("重复定位", "duplicate"),
+        "speed jump": ("GPS跳点", "speed jump"),
+    },
+}
+
+#: Label of a missing category value.
+MISSING_LABEL: tuple[str, str] = ("未知", "Unknown")
+#: Colour of a missing or unknown category value.
+MISSING_COLOUR: str = "#999999"
+
+# Blue (I-II), green (III), yellow (IV), orange (V), red (worse than V): the colour
+# scheme of China's surface-water quality assessment method.
+_WATER_CLASS_COLOURS: dict[Any, str] = {
+    "I": "#00b0f0", "II": "#0070c0", "III": "#00b050", "IV": "#ffd700", "V": "#ff8c00", "劣V": "#e00000",
+}  # fmt: skip
+_MET_COLOURS: dict[Any, str] = {True: "#1a9641", False: "#d7191c"}
+
+#: Colour of every category value, per canonical field (the HTML maps, charts and
+#: QGIS styles use the same): ``{field: {value: "#rrggbb"}}``.
+CATEGORY_COLOURS: dict[str, dict[Any, str]] = {
+    "water_class": _WATER_CLASS_COLOURS,
+    "grade": {  # each grade in the colour of the class it stands for
+        "优": _WATER_CLASS_COLOURS["II"],
+        "良好": _WATER_CLASS_COLOURS["III"],
+        "轻度污染": _WATER_CLASS_COLOURS["IV"],
+        "中度污染": _WATER_CLASS_COLOURS["V"],
+        "重度污染": _WATER_CLASS_COLOURS["劣V"],
+    },
+    "level": {"district": "#08306b", "town": "#2171b5", "village": "#6baed6"},
+    "region": {"dongfeng": "#1b9e77", "changjiang": "#7570b3", "qianjin": "#d95f02", "qianshao": "#e7298a"},
+    "tier": {"national": "#e31a1c", "municipal": "#ff7f00", "district": "#6a3d9a", "town": "#33a02c"},
+    "category": {
+        "eco_redline": "#d7191c",
+        "eco_space_1": "#f46d43",
+        "eco_space_2": "#fdae61",
+        "eco_space_3": "#fee08b",
+        "eco_space_4": "#d9ef8b",
+        "basic_farmland": "#c8a800",
+    },
+    "kind": {
+        "illegal_building": "#e41a1c",
+        "concrete_plant": "#377eb8",
+        "plastic_recycling": "#4daf4a",
+        "gravel_yard": "#984ea3",
+        "greenhouse_housing": "#ff7f00",
+        "villa": "#a65628",
+        "shack": "#f781bf",
+    },
+    "check": {
+        "redline": "#d7191c",
+        "farmland": "#e6ab02",
+        "setback": "#2c7bb6",
+        "rebuilt": "#7b3294",
+        "landcover_change": "#1a9641",
+    },
+    "compliant": _MET_COLOURS,
+    "meets_target": _MET_COLOURS,
+}
+
+#: Fields whose values are water-quality classes, besides ``water_class`` itself.
+_CLASS_FIELD_ALIASES = ("target_class",)
+
+
+def category_field(column: str) -> str | None:
+    """Return the field of :data:`CATEGORY_LABELS` that labels a column, or None.
+
+    ``target_class`` and the per-item ``class_<item>`` columns of the water-quality
+    assessment hold classes, labelled like ``water_class``.
+
+    Parameters
+    ----------
+    column : str
+        A column name.
+
+    Returns
+    -------
+    str or None
+        The key of :data:`CATEGORY_LABELS` / :data:`CATEGORY_COLOURS`, or None.
+
+    Examples
+    --------
+    >>> category_field("class_TP"), category_field("kind"), category_field("name")
+    ('water_class', 'kind', None)
+    """
+    if column in CATEGORY_LABELS:
+        return column
+    if column in _CLASS_FIELD_ALIASES or column.startswith("class_"):
+        return "water_class"
+    return None
+
+
+#: Chinese names of the columns that analyses add (canonical layer fields take their
+#: name from the layer's schema, ``Field.zh``). GB 3838 item columns (``TP``,
+#: ``class_TP``, ``exceed_TP``) are named from the GB 3838 table instead.
+OUTPUT_FIELD_LABELS: dict[str, str] = {
+    # patrol.river_coverage, uncovered_segments, compliance, clean_fixes
+    "length_m": "长度",
+    "covered_m": "已巡长度",
+    "coverage": "覆盖率",
+    "patrols": "巡河次数",
+    "last_patrolled": "最近巡河时间",
+    "from_m": "起点里程",
+    "to_m": "终点里程",
+    "period": "时段",
+    "periods": "时段数",
+    "patrols_required": "应巡次数",
+    "patrols_done": "实巡次数",
+    "compliant": "是否达标",
+    "missed_periods": "未达标时段",
+    "rivers": "河道数",
+    "rivers_compliant": "达标河道数",
+    "row": "行号",
+    "reason": "原因",
+    "detail": "说明",
+    # water_quality.assess_sections, assess_rivers, compliance_summary
+    "n_samples": "样品数",
+    "water_class": "水质类别",
+    "meets_target": "是否达标",
+    "grade": "水质状况",
+    "main_pollutants": "主要污染指标",
+    "determining": "定类指标",
+    "n_sections": "断面数",
+    "method": "评价方法",
+    "share_I_III": "Ⅰ~Ⅲ类比例",
+    "share_worse_V": "劣Ⅴ类比例",
+    "n_sections_meeting_target": "达标断面数",
+    "n_assessed": "参评断面数",
+    "n_meeting": "达标断面数",
+    "n_failing": "未达标断面数",
+    "rate": "达标率",
+    "failing_sections": "未达标断面",
+    "water_temp": "水温",
+    # landuse.check_violations, river_setback_violations, rebuilt_on_demolished, demolition_summary
+    "check": "核查项",
+    "feature_id": "编号",
+    "overlap_m2": "重叠面积",
+    "overlap_share": "占建筑比例",
+    "site_share": "占原址比例",
+    "setback_m": "管理范围宽度",
+    "change_area_m2": "变化面积",
+    "year": "年份",
+    "count": "数量",
+    # raster.detect_change, zonal_stats
+    "change_id": "变化图斑编号",
+    "from_class": "原地类代码",
+    "from_name": "原地类",
+    "to_class": "现地类代码",
+    "to_name": "现地类",
+    "n_pixels": "像元数",
+    "before_date": "前期日期",
+    "after_date": "后期日期",
+}
+
+#: Colours for category values without a colour of their own (free-text fields such
+#: as ``status``), taken in turn (ColorBrewer Set1/Dark2 mix).
+FALLBACK_COLOURS: tuple[str, ...] = (
+    "#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
+    "#1f78b4", "#b2df8a", "#fb9a99", "#cab2d6", "#6a3d9a",
+)  # fmt: skip
