@@ -63,7 +63,7 @@ from .water_quality import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover - the lazy names, for type checkers and IDEs
-    from . import maps, raster, reports, sample, scale
+    from . import charts, maps, qgis_styles, raster, reports, sample, scale, tables
     from .raster import detect_change, zonal_stats
     from .sample import make_sample
 
@@ -73,7 +73,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0+unknown"
 
 #: Modules imported on first attribute access (they load folium, rasterio or dask).
-_LAZY_MODULES = ("maps", "raster", "reports", "sample", "scale")
+_LAZY_MODULES = ("charts", "maps", "qgis_styles", "raster", "reports", "sample", "scale", "tables")
 #: Names re-exported from the lazy modules: name -> module.
 _LAZY_NAMES = {"detect_change": "raster", "zonal_stats": "raster", "make_sample": "sample"}
 
@@ -100,13 +100,16 @@ __all__ = [
     "io",
     "landuse",
     "loaders",
+    "charts",
     "maps",
     "patrol",
+    "qgis_styles",
     "raster",
     "reports",
     "sample",
     "schemas",
     "scale",
+    "tables",
     "water_quality",
     # foundation
     "WORK_CRS",

@@ -36,6 +36,7 @@ import pandas as pd
 
 from .errors import OutputError
 from .io import atomic_path, write_layers, write_table
+from .schemas import CATEGORY_LABELS
 
 __all__ = [
     "LANDUSE_CHECKS",
@@ -591,14 +592,9 @@ class WaterQualityReport:
 
 # --- land-use report -------------------------------------------------------------------------
 
-#: The land-use checks, in the order of the layers in violations.gpkg and of the summary rows.
-LANDUSE_CHECKS: dict[str, str] = {
-    "redline": "生态红线 eco red line/space",
-    "farmland": "基本农田 basic farmland",
-    "setback": "河道管理范围 river setback",
-    "rebuilt": "拆后复建 rebuilt on demolished",
-    "landcover_change": "地类变化 land-cover change",
-}
+#: The land-use checks, in the order of the layers in violations.gpkg and of the summary rows
+#: (labels from ``schemas.CATEGORY_LABELS["check"]``).
+LANDUSE_CHECKS: dict[str, str] = {k: f"{zh} {en}" for k, (zh, en) in CATEGORY_LABELS["check"].items()}
 
 
 def _landcover_layer(landcover: tuple[Path, Path], redlines: gpd.GeoDataFrame,
