@@ -144,6 +144,8 @@ def read_layer(
     path: str | os.PathLike,
     layer: str | int | None = None,
     encoding: str | None = None,
+    *,
+    fid_as_index: bool = False,
 ) -> gpd.GeoDataFrame:
     """Read a vector layer from a Shapefile, GeoPackage, GeoParquet, GeoJSON or GPX file.
 
@@ -159,6 +161,9 @@ def read_layer(
     encoding : str, optional
         Attribute encoding of a Shapefile; by default the ``.cpg``, the DBF
         language driver id, or UTF-8 then GB18030.
+    fid_as_index : bool, default False
+        Index the result by the features' FIDs (as GIS programs show them) instead of
+        0…n-1 (GeoParquet has no FIDs: 0…n-1).
 
     Returns
     -------
@@ -197,7 +202,7 @@ def read_layer(
         elif suffix == ".shp":
             _check_shapefile(path)
             codec, source = (encoding, "argument") if encoding else detect_shapefile_encoding(path)
-            raw = pyogrio.read_dataframe(path, encoding="ISO-8859-1")
+            raw = pyogrio.read_dataframe(path, encoding="ISO-8859-1", fid_as_index=fid_as_index)
             gdf = None
             for cand in [codec] if codec else ["utf-8", "gb18030"]:
                 try:
@@ -217,8 +222,8 @@ def read_layer(
                 source = "guessed (no .cpg, no language driver id)"
             attrs.update(encoding=codec, encoding_source=source)
         else:
-            kwargs = {"layer": layer} if layer is not None else {}
-            gdf = pyogrio.read_dataframe(path, **kwargs)
+            kwargs: dict[str, Any] = {"layer": layer} if layer is not None else {}
+            gdf = pyogrio.read_dataframe(path, fid_as_index=fid_as_index, **kwargs)
     except (EncodingError, InputFileError):
         raise
     except UnicodeDecodeError as exc:

@@ -7,6 +7,7 @@ more there are); :func:`inspect_file` collects them all for ``dongping-geo valid
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -21,9 +22,10 @@ import pyogrio
 import shapely
 
 from .crs import WEB_CRS, _parse_crs, suggest_gauss_kruger_crs, to_work_crs
-from .errors import CRSError, DongpingGeoError, GeometryError, InputFileError, SchemaError
+from ._validation import REJECTED_COLUMNS, RowIssue
+from .errors import ConfigError, CRSError, DongpingGeoError, GeometryError, InputFileError, SchemaError
 from .io import read_layer
-from .schemas import get_schema, standardize
+from .schemas import _TIME_ONLY, LOCAL_TZ, get_schema, standardize
 
 __all__ = [
     "Dataset",
@@ -88,6 +90,49 @@ def _raise_first(problems: list) -> None:
         raise first
 
 
+_ON_ERROR = ("raise", "report")
+
+
+def _check_on_error(on_error: str) -> None:
+    if on_error not in _ON_ERROR:
+        raise ConfigError("unknown on_error", field="on_error", expected="'raise' or 'report'",
+                          found=repr(on_error), fix="pass on_error='raise' (stop at the first problem) or "
+                                                    "'report' (load the good rows, list the others)")
+
+
+def _rejected_table(issues: list, labels: np.ndarray, path: Any) -> pd.DataFrame:
+    """One line per rejected input row (several problems of a row joined with ' | ')."""
+    records: dict[int, list] = {}
+    for issue in issues:
+        if issue.mask is None:
+            continue
+        for pos, value, reason in zip(np.flatnonzero(issue.mask), issue.values, issue.reasons, strict=False):
+            records.setdefault(int(pos), []).append((issue.field, value, reason, issue.fix))
+    rows = []
+    for pos in sorted(records):
+        parts = records[pos]
+        rows.append({
+            "file": str(path) if path is not None else "",
+            "row": labels[pos].item() if hasattr(labels[pos], "item") else labels[pos],
+            **{key: " | ".join(str(p[k]) for p in parts) for k, key in enumerate(("field", "value", "reason", "fix"))},
+        })
+    return pd.DataFrame(rows, columns=REJECTED_COLUMNS)
+
+
+def _settle(data: pd.DataFrame, issues: list, *, on_error: str, path: Any) -> pd.DataFrame:
+    """Raise the problems, or (on_error="report") drop the rows at fault and list them."""
+    table = [i.error for i in issues if i.mask is None]
+    if on_error == "raise" or table:
+        _raise_first(table or [i.error for i in issues])
+    mask = np.zeros(len(data), dtype=bool)
+    for issue in issues:
+        mask |= issue.mask
+    rejected = _rejected_table(issues, data.index.to_numpy(), path)
+    kept = data[~mask]
+    kept.attrs["rejected"] = rejected
+    return kept
+
+
 def _assign_crs(gdf: gpd.GeoDataFrame, *, path: Path, layer: str, crs: Any) -> gpd.GeoDataFrame:
     """Apply an explicit CRS, or refuse a file without one (suggesting what it may be)."""
     if crs is not None:
@@ -116,44 +161,59 @@ def _check_location(gdf: gpd.GeoDataFrame, *, path: Path, layer: str, id_field: 
     """Flag features whose coordinates fall far outside China (swapped lon/lat, wrong CRS)."""
     if len(gdf) == 0:
         return []
-    valid = ~(gdf.geometry.is_empty | gdf.geometry.isna())
+    geoms = gdf.geometry.values
+    valid = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     if not valid.any():
         return []
-    geo = gdf.loc[valid].to_crs(WEB_CRS) if not gdf.crs.equals(WEB_CRS) else gdf.loc[valid]
-    b = geo.geometry.bounds
-    outside = ~((b.minx >= _CHINA_LON[0]) & (b.maxx <= _CHINA_LON[1]) & (b.miny >= _CHINA_LAT[0]) & (b.maxy <= _CHINA_LAT[1]))
-    outside = outside & np.isfinite(b.minx)
-    outside |= ~np.isfinite(b.minx)
+    geo = gdf.geometry if gdf.crs.equals(WEB_CRS) else gdf.geometry.to_crs(WEB_CRS)
+    b = geo.bounds.to_numpy()
+    with np.errstate(invalid="ignore"):
+        inside = ((b[:, 0] >= _CHINA_LON[0]) & (b[:, 2] <= _CHINA_LON[1])
+                  & (b[:, 1] >= _CHINA_LAT[0]) & (b[:, 3] <= _CHINA_LAT[1]))
+    outside = valid & ~inside
     if not outside.any():
         return []
-    ids = (geo.loc[outside, id_field].astype(str).tolist() if id_field and id_field in geo.columns
-           else [f"row {i}" for i in geo.index[outside]])
-    sample = b.loc[outside].iloc[0]
-    return [GeometryError(
+    ids = (gdf[id_field].astype(str).to_numpy() if id_field and id_field in gdf.columns
+           else np.array([f"row {i}" for i in gdf.index], dtype=object))
+    sample = b[np.flatnonzero(outside)[0]]
+    found = [f"lon {x:.4f}, lat {y:.4f}" for x, y in b[outside][:, :2]]
+    fix = "check whether longitude and latitude are swapped, or whether the CRS (.prj / crs=) is right"
+    bad = ids[outside].tolist()
+    return [RowIssue(GeometryError(
         "features lie far outside China", path=path, layer=layer,
-        feature_id=", ".join(ids[:5]) + (f" (and {len(ids) - 5} more)" if len(ids) > 5 else ""),
+        feature_id=", ".join(bad[:5]) + (f" (and {len(bad) - 5} more)" if len(bad) > 5 else ""),
         expected=f"longitude {_CHINA_LON[0]:g}–{_CHINA_LON[1]:g}, latitude {_CHINA_LAT[0]:g}–{_CHINA_LAT[1]:g}",
-        found=f"lon {sample.minx:.4f}, lat {sample.miny:.4f}",
-        fix="check whether longitude and latitude are swapped, or whether the CRS (.prj / crs=) is right",
-    )]
+        found=f"lon {sample[0]:.4f}, lat {sample[1]:.4f}", fix=fix,
+    ), outside, "geometry", found, ["far outside China"] * len(found), fix)]
 
 
 def _finish(
-    gdf: gpd.GeoDataFrame, layer: str, *, path: Path, crs: Any, repair: bool, work_crs: Any
-) -> tuple[gpd.GeoDataFrame, list, list[str]]:
-    """Shared tail of every vector loader: CRS, schema validation, location check, reprojection."""
+    gdf: gpd.GeoDataFrame, layer: str, *, path: Path, crs: Any, repair: bool, work_crs: Any,
+    on_error: str = "raise", date_format: str | None = None, tz: str = LOCAL_TZ, issues: list | None = None,
+) -> gpd.GeoDataFrame:
+    """Shared tail of every vector loader: CRS, schema validation, location check, reprojection.
+
+    ``gdf.index`` holds each row's label as the user sees it (file line or FID); the
+    result keeps it (the loaders reset it). ``issues`` are problems the reader already
+    found (unparseable coordinates).
+    """
     attrs = dict(gdf.attrs)
     gdf = _assign_crs(gdf, path=path, layer=layer, crs=crs)
-    result = standardize(gdf, layer, path=path, repair=repair)
+    result = standardize(gdf, layer, path=path, repair=repair, date_format=date_format, tz=tz)
     data = result.data
-    problems = list(result.problems)
-    if isinstance(data, gpd.GeoDataFrame) and not any(isinstance(p, GeometryError) for p in problems):
-        problems += _check_location(data, path=path, layer=layer, id_field=get_schema(layer).id_field)
-    if isinstance(data, gpd.GeoDataFrame) and not problems:
+    found = list(issues or []) + list(result.issues)
+    if isinstance(data, gpd.GeoDataFrame) and not any(isinstance(i.error, GeometryError) for i in found):
+        found += _check_location(data, path=path, layer=layer, id_field=get_schema(layer).id_field)
+    data = _settle(data, found, on_error=on_error, path=path)
+    if isinstance(data, gpd.GeoDataFrame):
         data = to_work_crs(data, work_crs=work_crs)
+    rejected = data.attrs.get("rejected")
     attrs.update(layer_name=layer, repairs=result.repairs)
+    if rejected is not None:
+        attrs["rejected"] = rejected
+    data.attrs.clear()
     data.attrs.update(attrs)
-    return data, problems, result.repairs
+    return data
 
 
 def load_layer(
@@ -165,6 +225,8 @@ def load_layer(
     encoding: str | None = None,
     file_layer: str | int | None = None,
     work_crs: Any = None,
+    on_error: str = "raise",
+    date_format: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Load one layer of the data model from a vector file.
 
@@ -179,41 +241,54 @@ def load_layer(
         The CRS of the data. Required when the file has none; when the file has
         one, an explicit ``crs`` overrides it (for a wrong ``.prj``).
     repair : bool, default False
-        Make invalid geometries valid (``shapely.make_valid``) instead of failing;
-        what changed is listed in ``gdf.attrs["repairs"]``.
+        Make invalid geometries valid (``shapely.make_valid``, keeping the layer's
+        geometry kind) instead of failing; what changed is listed in ``gdf.attrs["repairs"]``.
     encoding : str, optional
         Shapefile attribute encoding (default: detected).
     file_layer : str or int, optional
         Layer inside a multi-layer file.
     work_crs : object, optional
         Override the working CRS (default :func:`dongping_geo.crs.get_work_crs`).
+    on_error : {"raise", "report"}, default "raise"
+        ``"raise"``: raise the first problem. ``"report"``: return the valid features
+        and list the others in ``gdf.attrs["rejected"]`` (columns file, row — the
+        feature's FID —, field, value, reason, fix). Problems of the whole file (no
+        CRS, a missing column) are raised either way.
+    date_format : str, optional
+        strptime format of the date fields when they use a form not accepted by
+        default (see :func:`dongping_geo.schemas.parse_datetime`).
 
     Returns
     -------
     GeoDataFrame
         Canonical fields and values, in the working CRS. ``attrs`` holds the
-        source path, encoding and repairs.
+        source path, encoding, repairs and (``on_error="report"``) the rejected rows.
 
     Raises
     ------
     InputFileError, EncodingError, CRSError, SchemaError, GeometryError
         On the first problem found (the message says how many more there are).
+    ConfigError
+        On an unknown ``on_error``.
 
     Examples
     --------
     >>> rivers = load_layer("data/shapefiles/rivers.shp", "rivers")  # doctest: +SKIP
     """
+    _check_on_error(on_error)
     path = Path(path)
-    gdf = read_layer(path, layer=file_layer, encoding=encoding)
-    data, problems, _ = _finish(gdf, layer, path=path, crs=crs, repair=repair, work_crs=work_crs)
-    _raise_first(problems)
-    return data
+    gdf = read_layer(path, layer=file_layer, encoding=encoding, fid_as_index=True)
+    data = _finish(gdf, layer, path=path, crs=crs, repair=repair, work_crs=work_crs,
+                   on_error=on_error, date_format=date_format)
+    return data.reset_index(drop=True)
 
 
 def _layer_loader(layer: str):
     def loader(path: str | os.PathLike, *, crs: Any = None, repair: bool = False,
-               encoding: str | None = None, work_crs: Any = None) -> gpd.GeoDataFrame:
-        return load_layer(path, layer, crs=crs, repair=repair, encoding=encoding, work_crs=work_crs)
+               encoding: str | None = None, work_crs: Any = None, on_error: str = "raise",
+               date_format: str | None = None) -> gpd.GeoDataFrame:
+        return load_layer(path, layer, crs=crs, repair=repair, encoding=encoding, work_crs=work_crs,
+                          on_error=on_error, date_format=date_format)
 
     schema = get_schema(layer)
     loader.__name__ = f"load_{layer}"
@@ -234,6 +309,10 @@ def _layer_loader(layer: str):
         Shapefile attribute encoding (default: detected).
     work_crs : object, optional
         Override the working CRS.
+    on_error : {{"raise", "report"}}, default "raise"
+        ``"report"``: keep the valid features, list the others in ``attrs["rejected"]``.
+    date_format : str, optional
+        strptime format of date fields in a form not accepted by default.
 
     Returns
     -------
@@ -265,6 +344,10 @@ load_regions = _layer_loader("regions")
 def read_table(path: str | os.PathLike, *, sheet: str | int = 0) -> pd.DataFrame:
     """Read a CSV (UTF-8 with or without BOM, else GB18030) or XLSX table as text.
 
+    Blank lines are skipped, and the index holds each row's line number in the file
+    as a spreadsheet shows it (the header is line 1, blank lines counted), so that
+    messages and ``rejected`` tables name the line the user sees.
+
     Parameters
     ----------
     path : path-like
@@ -275,8 +358,9 @@ def read_table(path: str | os.PathLike, *, sheet: str | int = 0) -> pd.DataFrame
     Returns
     -------
     DataFrame
-        Every cell as a string (empty cells as ``""``); ``attrs["encoding"]`` tells
-        which encoding a CSV was read with.
+        Every cell as a string (empty cells as ``""``), indexed by file line number
+        (index name ``"line"``); ``attrs["encoding"]`` tells which encoding a CSV was
+        read with.
 
     Raises
     ------
@@ -286,36 +370,122 @@ def read_table(path: str | os.PathLike, *, sheet: str | int = 0) -> pd.DataFrame
     Examples
     --------
     >>> df = read_table("data/shapefiles/measurements.csv")  # doctest: +SKIP
+    >>> int(df.index[0])  # doctest: +SKIP
+    2
     """
     path = Path(path)
-    if not path.exists():
+    if not path.is_file():
         raise InputFileError("file not found", path=path, expected="an existing file",
-                             found="nothing at that path", fix="check the path")
+                             found="nothing at that path" if not path.exists() else "a folder",
+                             fix="check the path")
     suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        df = _read_xlsx(path, sheet)
+    elif suffix in (".csv", ".txt"):
+        df = _read_csv(path)
+    else:
+        raise InputFileError("unsupported table type", path=path, expected=".csv or .xlsx",
+                             found=repr(path.suffix), fix="save the table as CSV or XLSX")
+    df.index.name = "line"
+    df.attrs["path"] = str(path)
+    return df
+
+
+def _decode_csv(path: Path) -> tuple[str, str]:
+    data = path.read_bytes()
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(enc), enc
+        except UnicodeDecodeError:
+            continue
+    raise InputFileError("cannot decode the CSV", path=path, expected="UTF-8 or GB18030 text",
+                         found="undecodable bytes", fix="save the file as UTF-8")
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    import io as _io
+
+    text, enc = _decode_csv(path)
+    if "\x00" in text:
+        raise InputFileError("cannot read the table", path=path, expected="a text CSV",
+                             found="NUL bytes (a binary file?)", fix="export the table as CSV or XLSX")
+    lines = text.splitlines()
+    lead = next((i for i, line in enumerate(lines) if line.strip(" ,;\t")), len(lines))
+    if lead == len(lines):
+        raise InputFileError("the table is empty", path=path, expected="a header line and rows",
+                             found="no text", fix="check that the right file was given")
     try:
-        if suffix in (".xlsx", ".xlsm"):
-            df = pd.read_excel(path, sheet_name=sheet, dtype=str, keep_default_na=False)
-            df.attrs["encoding"] = ""
-        elif suffix in (".csv", ".txt"):
-            for enc in ("utf-8-sig", "gb18030"):
-                try:
-                    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=enc)
-                    df.attrs["encoding"] = enc
-                    break
-                except UnicodeDecodeError:
-                    continue
-            else:
-                raise InputFileError("cannot decode the CSV", path=path,
-                                     expected="UTF-8 or GB18030 text", found="undecodable bytes",
-                                     fix="save the file as UTF-8")
-        else:
-            raise InputFileError("unsupported table type", path=path, expected=".csv or .xlsx",
-                                 found=repr(path.suffix), fix="save the table as CSV or XLSX")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        df = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False,
+                         skiprows=lead)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
         raise InputFileError("cannot read the table", path=path, found=str(exc).splitlines()[0][:200],
                              fix="check that it is a well-formed CSV/XLSX") from None
+    df.index = df.index + 2 + lead
     df.columns = [str(c).strip() for c in df.columns]
-    df.attrs["path"] = str(path)
+    df.attrs["encoding"] = enc
+    return _drop_blank_rows(df)
+
+
+def _drop_blank_rows(df: pd.DataFrame) -> pd.DataFrame:
+    if len(df.columns) == 0 or len(df) == 0:
+        return df
+    blank = (df.astype(str).apply(lambda col: col.str.strip()) == "").all(axis=1)
+    return df[~blank.to_numpy()]
+
+
+def _read_xlsx(path: Path, sheet: str | int) -> pd.DataFrame:
+    import zipfile
+
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        raise InputFileError("cannot read the workbook", path=path, expected="an .xlsx workbook",
+                             found=str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__,
+                             fix="open it in Excel/WPS and save it again as .xlsx") from None
+    try:
+        names = book.sheetnames
+        name = names[sheet] if isinstance(sheet, int) and -len(names) <= sheet < len(names) else sheet
+        if name not in names:
+            raise InputFileError("no such worksheet", path=path, expected="one of " + ", ".join(names),
+                                 found=repr(sheet), fix="pass sheet= with an existing sheet")
+        rows = [(i, row) for i, row in enumerate(book[name].iter_rows(values_only=True), start=1)]
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        raise InputFileError("cannot read the workbook", path=path, found=str(exc)[:200] or type(exc).__name__,
+                             fix="open it in Excel/WPS and save it again as .xlsx") from None
+    finally:
+        book.close()
+    return _frame_from_rows(rows, path)
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value).strip()
+
+
+def _frame_from_rows(rows: list[tuple[int, tuple]], path: Path) -> pd.DataFrame:
+    """A text DataFrame from (line, cells) rows: first non-blank row is the header."""
+    texts = [(i, [_cell_text(v) for v in row]) for i, row in rows]
+    texts = [(i, cells) for i, cells in texts if any(cells)]
+    if not texts:
+        raise InputFileError("the table is empty", path=path, expected="a header row and rows",
+                             found="an empty worksheet", fix="check that the right sheet was given")
+    header = texts[0][1]
+    width = max(len(cells) for _, cells in texts)
+    header = header + [""] * (width - len(header))
+    columns, seen = [], {}
+    for k, name in enumerate(header):
+        name = name or f"Unnamed: {k}"
+        count = seen.get(name, 0)
+        seen[name] = count + 1
+        columns.append(name if count == 0 else f"{name}.{count}")
+    body = [cells + [""] * (width - len(cells)) for _, cells in texts[1:]]
+    df = pd.DataFrame(body, columns=columns, index=[i for i, _ in texts[1:]], dtype=object)
+    df.attrs["encoding"] = ""
     return df
 
 
@@ -403,7 +573,34 @@ def _fixes_from_gpx(path: Path) -> gpd.GeoDataFrame:
     return out
 
 
-def _fixes_from_csv(path: Path, crs: Any) -> gpd.GeoDataFrame:
+_DATE_NAMES = ("date", "日期", "定位日期", "巡河日期", "gps_date")
+
+
+def _time_with_date(df: pd.DataFrame, time: str, *, path: Path) -> pd.Series:
+    """The time column, joined with a separate date column when it holds only times.
+
+    A patrol app may export ``日期`` (2022-06-01) and ``时间`` (10:55:10) apart; a time
+    without a date is never stamped with today's date: it is combined, or refused.
+    """
+    values = df[time].astype(str).str.strip()
+    present = values != ""
+    time_only = values.str.fullmatch(_TIME_ONLY)
+    if not (present.any() and time_only[present].all()):
+        return df[time]
+    date = _pick(df, _DATE_NAMES)
+    if date is None or date == time:
+        raise SchemaError(
+            "the time column holds times without a date", path=path, layer="patrols", field=time,
+            expected="date and time (2022-06-01 10:55:10), or a date column (date / 日期) beside the time",
+            found=f"{values[present].iloc[0]!r} and no date column; columns " + ", ".join(map(str, df.columns)),
+            fix="add the date column, or export date and time together",
+        )
+    days = df[date].astype(str).str.strip()
+    return (days + " " + values).where(present & (days != ""), values.where(~present, ""))
+
+
+def _fixes_from_csv(path: Path, crs: Any) -> tuple[gpd.GeoDataFrame, list]:
+    """Patrol fixes of a lon/lat/time table, indexed by file line; unreadable coordinates as issues."""
     df = read_table(path)
     lon, lat, time = _pick(df, _LON_NAMES), _pick(df, _LAT_NAMES), _pick(df, _TIME_NAMES)
     missing = [n for n, c in (("lon", lon), ("lat", lat), ("time", time)) if c is None]
@@ -411,22 +608,26 @@ def _fixes_from_csv(path: Path, crs: Any) -> gpd.GeoDataFrame:
         raise SchemaError(
             "patrol CSV lacks coordinate/time columns", path=path, layer="patrols",
             field=", ".join(missing), expected="columns lon, lat, time (or 经度, 纬度, 时间)",
-            found="columns " + ", ".join(df.columns), fix="rename the columns",
+            found="columns " + ", ".join(map(str, df.columns)), fix="rename the columns",
         )
-    x = pd.to_numeric(df[lon], errors="coerce")
-    y = pd.to_numeric(df[lat], errors="coerce")
-    bad = x.isna() | y.isna()
+    stamp = _time_with_date(df, time, path=path)
+    x = pd.to_numeric(df[lon], errors="coerce").astype(float)
+    y = pd.to_numeric(df[lat], errors="coerce").astype(float)
+    bad = (~np.isfinite(x) | ~np.isfinite(y)).to_numpy()
+    rest = df.drop(columns=[lon, lat, time]).assign(timestamp=stamp)
+    geoms = np.where(bad, None, shapely.points(x.fillna(0).to_numpy(), y.fillna(0).to_numpy()))
+    gdf = gpd.GeoDataFrame(rest, geometry=geoms, crs=crs if crs is not None else WEB_CRS)
+    issues = []
     if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise SchemaError(
-            "coordinate is not a number", path=path, layer="patrols", feature_id=f"row {row + 2}",
-            field=f"{lon}/{lat}", expected="decimal degrees",
-            found=f"{df[lon].iloc[row]!r}, {df[lat].iloc[row]!r}", fix="correct or remove the row",
-        )
-    rest = df.drop(columns=[lon, lat]).rename(columns={time: "timestamp"})
-    rest.index = rest.index + 2  # messages name the CSV line (the header is line 1)
-    return gpd.GeoDataFrame(rest, geometry=shapely.points(x.to_numpy(), y.to_numpy()),
-                            crs=crs if crs is not None else WEB_CRS)
+        found = [f"{a!r}, {b!r}" for a, b in zip(df[lon][bad], df[lat][bad], strict=True)]
+        fix = "correct or remove the row"
+        lines = df.index[bad].tolist()
+        issues.append(RowIssue(SchemaError(
+            "coordinate is not a number", path=path, layer="patrols",
+            feature_id=", ".join(f"row {r}" for r in lines[:5]) + (f" (and {len(lines) - 5} more)" if len(lines) > 5 else ""),
+            field=f"{lon}/{lat}", expected="decimal degrees", found=found[0], fix=fix,
+        ), bad, f"{lon}/{lat}", found, ["coordinate is not a number"] * len(found), fix))
+    return gdf, issues
 
 
 def load_patrols(
@@ -436,9 +637,11 @@ def load_patrols(
     shift: str = "wgs84",
     patrol_id: str | None = None,
     chief: str | None = None,
-    tz: str = "Asia/Shanghai",
+    tz: str = LOCAL_TZ,
     work_crs: Any = None,
     file_layer: str | None = None,
+    on_error: str = "raise",
+    date_format: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Load river-chief patrol GPS fixes from GPX, CSV (lon/lat/time) or a vector file.
 
@@ -462,6 +665,13 @@ def load_patrols(
         Override the working CRS.
     file_layer : str, optional
         Layer of a GeoPackage holding the fixes.
+    on_error : {"raise", "report"}, default "raise"
+        ``"report"``: keep the valid fixes and list the others in
+        ``attrs["rejected"]`` (row: the CSV/XLSX line, header = line 1, or the FID).
+    date_format : str, optional
+        strptime format of the times when they use a form not accepted by default
+        (e.g. ``"%d/%m/%Y %H:%M"``). A time column holding only times is combined
+        with a ``date``/``日期`` column, or refused.
 
     Returns
     -------
@@ -479,35 +689,46 @@ def load_patrols(
     --------
     >>> fixes = load_patrols("data/shapefiles/patrols_2022-06.gpx")  # doctest: +SKIP
     """
-    from . import crs as crs_module
-
+    _check_on_error(on_error)
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".gpx":
-        gdf = _fixes_from_gpx(path)
-    elif suffix in (".csv", ".txt", ".xlsx"):
-        gdf = _fixes_from_csv(path, crs)
+    gdf, issues = _read_fixes(path, crs=crs, file_layer=file_layer)
+    if path.suffix.lower() in (".csv", ".txt", ".xlsx"):
         crs = None
-    else:
-        gdf = read_layer(path, layer=file_layer)
     if patrol_id is not None:
         gdf["patrol_id"] = gdf["patrol_id"].fillna(patrol_id) if "patrol_id" in gdf else patrol_id
     elif "patrol_id" not in gdf.columns and "巡河编号" not in gdf.columns:
         gdf["patrol_id"] = path.stem
     if chief is not None:
         gdf["chief"] = gdf["chief"].fillna(chief) if "chief" in gdf else chief
-    if shift != "wgs84":
-        converters = {"gcj02": crs_module.gcj02_to_wgs84,
-                      "bd09": lambda g: crs_module.gcj02_to_wgs84(crs_module.bd09_to_gcj02(g))}
-        if shift not in converters:
-            raise CRSError("unknown datum shift", path=path, layer="patrols",
-                           expected="wgs84, gcj02 or bd09", found=repr(shift))
-        gdf = converters[shift](crs_module.to_web_crs(_assign_crs(gdf, path=path, layer="patrols", crs=crs)))
-    data, problems, _ = _finish(gdf, "patrols", path=path, crs=crs, repair=False, work_crs=work_crs)
-    _raise_first(problems)
+    gdf = _unshift(gdf, shift, path=path, crs=crs)
+    data = _finish(gdf, "patrols", path=path, crs=crs, repair=False, work_crs=work_crs,
+                   on_error=on_error, date_format=date_format, tz=tz, issues=issues)
     if "timestamp" in data.columns and data["timestamp"].dt.tz is not None:
         data["timestamp"] = data["timestamp"].dt.tz_convert(tz)
     return data.sort_values(["patrol_id", "timestamp"], kind="stable").reset_index(drop=True)
+
+
+def _read_fixes(path: Path, *, crs: Any, file_layer: str | None) -> tuple[gpd.GeoDataFrame, list]:
+    suffix = path.suffix.lower()
+    if suffix == ".gpx":
+        return _fixes_from_gpx(path), []
+    if suffix in (".csv", ".txt", ".xlsx"):
+        return _fixes_from_csv(path, crs)
+    return read_layer(path, layer=file_layer, fid_as_index=True), []
+
+
+def _unshift(gdf: gpd.GeoDataFrame, shift: str, *, path: Path, crs: Any) -> gpd.GeoDataFrame:
+    """Shift GCJ-02 / BD-09 coordinates back to WGS 84."""
+    from . import crs as crs_module
+
+    if shift == "wgs84":
+        return gdf
+    converters = {"gcj02": crs_module.gcj02_to_wgs84,
+                  "bd09": lambda g: crs_module.gcj02_to_wgs84(crs_module.bd09_to_gcj02(g))}
+    if shift not in converters:
+        raise ConfigError("unknown datum shift", path=path, layer="patrols", field="shift",
+                          expected="wgs84, gcj02 or bd09", found=repr(shift))
+    return converters[shift](crs_module.to_web_crs(_assign_crs(gdf, path=path, layer="patrols", crs=crs)))
 
 
 # --- dataset folders ----------------------------------------------------------------
