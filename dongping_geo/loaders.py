@@ -21,15 +21,24 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from .crs import WEB_CRS, _parse_crs, suggest_gauss_kruger_crs, to_work_crs
 from ._validation import REJECTED_COLUMNS, RowIssue
-from .errors import ConfigError, CRSError, DongpingGeoError, GeometryError, InputFileError, SchemaError
+from .crs import WEB_CRS, _parse_crs, suggest_gauss_kruger_crs, to_work_crs
+from .errors import (
+    ConfigError,
+    CRSError,
+    DongpingGeoError,
+    GeometryError,
+    InputFileError,
+    SchemaError,
+)
 from .io import read_layer
 from .schemas import _TIME_ONLY, LOCAL_TZ, get_schema, standardize
 
 __all__ = [
     "Dataset",
     "LayerReport",
+    "guess_layer",
+    "inspect_dataset",
     "inspect_file",
     "load_buildings",
     "load_dataset",
@@ -69,7 +78,11 @@ class LayerReport:
     problems : list of DongpingGeoError
         Problems found; empty when the file is clean.
     data : DataFrame or None
-        The loaded layer when it could be loaded.
+        The loaded layer when it could be loaded (its valid rows).
+    layer_source : str
+        How the layer was told: ``"argument"``, ``"file name"`` or ``"columns"``.
+    rejected : DataFrame or None
+        The rows set aside (columns file, row, field, value, reason, fix), if any.
     """
 
     path: Path
@@ -79,6 +92,8 @@ class LayerReport:
     encoding: str = ""
     problems: list = field(default_factory=list)
     data: Any = None
+    layer_source: str = ""
+    rejected: Any = None
 
 
 def _raise_first(problems: list) -> None:
@@ -187,28 +202,38 @@ def _check_location(gdf: gpd.GeoDataFrame, *, path: Path, layer: str, id_field: 
     ), outside, "geometry", found, ["far outside China"] * len(found), fix)]
 
 
-def _finish(
-    gdf: gpd.GeoDataFrame, layer: str, *, path: Path, crs: Any, repair: bool, work_crs: Any,
-    on_error: str = "raise", date_format: str | None = None, tz: str = LOCAL_TZ, issues: list | None = None,
-) -> gpd.GeoDataFrame:
-    """Shared tail of every vector loader: CRS, schema validation, location check, reprojection.
-
-    ``gdf.index`` holds each row's label as the user sees it (file line or FID); the
-    result keeps it (the loaders reset it). ``issues`` are problems the reader already
-    found (unparseable coordinates).
-    """
-    attrs = dict(gdf.attrs)
+def _check_layer(
+    gdf: gpd.GeoDataFrame, layer: str, *, path: Path, crs: Any, repair: bool,
+    date_format: str | None = None, tz: str = LOCAL_TZ, issues: list | None = None,
+) -> tuple[gpd.GeoDataFrame, list, list[str]]:
+    """CRS, schema validation and location check: the data, every issue and the repairs."""
     gdf = _assign_crs(gdf, path=path, layer=layer, crs=crs)
     result = standardize(gdf, layer, path=path, repair=repair, date_format=date_format, tz=tz)
     data = result.data
     found = list(issues or []) + list(result.issues)
     if isinstance(data, gpd.GeoDataFrame) and not any(isinstance(i.error, GeometryError) for i in found):
         found += _check_location(data, path=path, layer=layer, id_field=get_schema(layer).id_field)
+    return data, found, result.repairs
+
+
+def _finish(
+    gdf: gpd.GeoDataFrame, layer: str, *, path: Path, crs: Any, repair: bool, work_crs: Any,
+    on_error: str = "raise", date_format: str | None = None, tz: str = LOCAL_TZ, issues: list | None = None,
+) -> gpd.GeoDataFrame:
+    """Shared tail of every vector loader: check, settle the problems, reproject.
+
+    ``gdf.index`` holds each row's label as the user sees it (file line or FID); the
+    result keeps it (the loaders reset it). ``issues`` are problems the reader already
+    found (unparseable coordinates).
+    """
+    attrs = dict(gdf.attrs)
+    data, found, repairs = _check_layer(gdf, layer, path=path, crs=crs, repair=repair,
+                                        date_format=date_format, tz=tz, issues=issues)
     data = _settle(data, found, on_error=on_error, path=path)
     if isinstance(data, gpd.GeoDataFrame):
         data = to_work_crs(data, work_crs=work_crs)
     rejected = data.attrs.get("rejected")
-    attrs.update(layer_name=layer, repairs=result.repairs)
+    attrs.update(layer_name=layer, repairs=repairs)
     if rejected is not None:
         attrs["rejected"] = rejected
     data.attrs.clear()
@@ -468,7 +493,7 @@ def _cell_text(value: Any) -> str:
 
 
 def _frame_from_rows(rows: list[tuple[int, tuple]], path: Path) -> pd.DataFrame:
-    """A text DataFrame from (line, cells) rows: first non-blank row is the header."""
+    """Build a text DataFrame from (line, cells) rows: the first non-blank row is the header."""
     texts = [(i, [_cell_text(v) for v in row]) for i, row in rows]
     texts = [(i, cells) for i, cells in texts if any(cells)]
     if not texts:
@@ -577,7 +602,7 @@ _DATE_NAMES = ("date", "日期", "定位日期", "巡河日期", "gps_date")
 
 
 def _time_with_date(df: pd.DataFrame, time: str, *, path: Path) -> pd.Series:
-    """The time column, joined with a separate date column when it holds only times.
+    """Return the time column, joined with a separate date column when it holds only times.
 
     A patrol app may export ``日期`` (2022-06-01) and ``时间`` (10:55:10) apart; a time
     without a date is never stamped with today's date: it is combined, or refused.
@@ -773,6 +798,22 @@ class Dataset:
     manifest: dict | None = None
     files: dict[str, Path] = field(default_factory=dict)
 
+    @property
+    def rejected(self) -> pd.DataFrame:
+        """Rows every layer set aside (``on_error="report"``), one table.
+
+        Returns
+        -------
+        DataFrame
+            Columns file, row, field, value, reason, fix (empty when nothing was rejected).
+        """
+        layers = [self.rivers, self.sections, self.measurements, self.redlines, self.demolitions,
+                  self.patrols, self.regions, *self.buildings.values()]
+        parts = [df.attrs["rejected"] for df in layers if df is not None and len(df.attrs.get("rejected", ()))]
+        if not parts:
+            return pd.DataFrame(columns=REJECTED_COLUMNS)
+        return pd.concat(parts, ignore_index=True)[REJECTED_COLUMNS]
+
 
 _SIMPLE_LAYERS = ("rivers", "sections", "redlines", "demolitions", "regions")
 _YEAR = re.compile(r"_(\d{4})$")
@@ -819,7 +860,16 @@ def _vector_files(folder: Path) -> dict[str, Path]:
     return found
 
 
-def _classify_folder(folder: Path) -> dict[str, Any]:
+def _gpkg_layers(path: Path) -> list[str]:
+    """Layer names of a GeoPackage; an unreadable one is an InputFileError."""
+    try:
+        return [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError, ValueError) as exc:
+        raise InputFileError("cannot read the file", path=path, found=str(exc).splitlines()[0][:200],
+                             fix="remove the file from the dataset folder, or replace it with a complete copy") from None
+
+
+def _classify_folder(folder: Path, *, skip: set[Path] | None = None) -> dict[str, Any]:
     """Map each file (or GeoPackage layer) of a dataset folder to its layer."""
     plan: dict[str, Any] = {"buildings": {}, "landcover": {}, "extra": {}, "patrols": None, "measurements": None}
     patrol_candidates: list[_Source] = []
@@ -837,10 +887,12 @@ def _classify_folder(folder: Path) -> dict[str, Any]:
         return True
 
     for stem, p in _vector_files(folder).items():
+        if p in (skip or ()):
+            continue
         if place(_Source(p), stem):
             continue
         # A GeoPackage delivered as one file holding several layers (rivers, 断面 …).
-        inner = pyogrio.list_layers(p)[:, 0].tolist() if p.suffix.lower() == ".gpkg" else []
+        inner = _gpkg_layers(p) if p.suffix.lower() == ".gpkg" else []
         placed = [place(_Source(p, str(name)), str(name)) for name in inner]
         if not any(placed):
             plan["extra"][stem] = p
@@ -870,6 +922,8 @@ def load_dataset(
     repair: bool = False,
     patrols: bool = True,
     work_crs: Any = None,
+    on_error: str = "raise",
+    date_format: str | None = None,
 ) -> Dataset:
     """Load every layer present in a folder laid out like ``data/shapefiles/``.
 
@@ -890,6 +944,12 @@ def load_dataset(
         Load the patrol fixes (the largest layer; skip when not needed).
     work_crs : object, optional
         Override the working CRS.
+    on_error : {"raise", "report"}, default "raise"
+        ``"report"``: every layer keeps its valid rows and lists the others in its
+        ``attrs["rejected"]``; :attr:`Dataset.rejected` gathers them. Measurements
+        naming sections absent from the sections layer are rejected too.
+    date_format : str, optional
+        strptime format of date fields in a form not accepted by default.
 
     Returns
     -------
@@ -910,36 +970,29 @@ def load_dataset(
     >>> len(ds.rivers)  # doctest: +SKIP
     74
     """
+    _check_on_error(on_error)
     folder = Path(folder)
     if not folder.is_dir():
         raise InputFileError("dataset folder not found", path=folder, expected="a folder of layers",
                              found="no such folder", fix="check the path")
     plan = _classify_folder(folder)
     ds = Dataset(folder=folder)
-    opts = {"crs": crs, "work_crs": work_crs}
+    opts = {"crs": crs, "work_crs": work_crs, "repair": repair, "on_error": on_error, "date_format": date_format}
     for name in _SIMPLE_LAYERS:
         if plan.get(name):
             src = plan[name]
-            setattr(ds, name, load_layer(src.path, name, file_layer=src.file_layer, repair=repair, **opts))
+            setattr(ds, name, load_layer(src.path, name, file_layer=src.file_layer, **opts))
             ds.files[name] = src.path
     for year, src in sorted(plan["buildings"].items()):
-        ds.buildings[year] = load_layer(src.path, "buildings", file_layer=src.file_layer, repair=repair, **opts)
+        ds.buildings[year] = load_layer(src.path, "buildings", file_layer=src.file_layer, **opts)
         ds.files[f"buildings_{year}"] = src.path
     if plan["measurements"] is not None:
-        ds.measurements = load_measurements(plan["measurements"])
+        ds.measurements = _dataset_measurements(plan["measurements"], ds, on_error=on_error)
         ds.files["measurements"] = plan["measurements"]
-        if ds.sections is not None:
-            unknown = sorted(set(ds.measurements["section_id"]) - set(ds.sections["section_id"]))
-            if unknown:
-                raise SchemaError(
-                    "measurements name sections that are not in the sections layer",
-                    path=plan["measurements"], layer="measurements", field="section_id",
-                    feature_id=", ".join(unknown[:5]), expected="ids of " + str(ds.files["sections"].name),
-                    found=f"{len(unknown)} unknown section ids", fix="correct the ids or add the sections",
-                )
     if patrols and plan["patrols"] is not None:
         src = plan["patrols"]
-        ds.patrols = load_patrols(src.path, file_layer=src.file_layer, work_crs=work_crs)
+        ds.patrols = load_patrols(src.path, file_layer=src.file_layer, work_crs=work_crs, on_error=on_error,
+                                  date_format=date_format)
         ds.files["patrols"] = src.path
     ds.landcover = plan["landcover"]
     for stem, p in plan["extra"].items():
@@ -948,26 +1001,155 @@ def load_dataset(
         ds.files[stem] = p
     manifest = folder / "manifest.json"
     if manifest.exists():
-        ds.manifest = json.loads(manifest.read_text(encoding="utf-8"))
+        ds.manifest = _read_manifest(manifest)
     return ds
+
+
+def _read_manifest(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InputFileError("cannot read the manifest", path=path, expected="a JSON file",
+                             found=str(exc).splitlines()[0][:200], fix="repair or remove manifest.json") from None
+
+
+def _load_measurements_reporting(path: Path, on_error: str) -> pd.DataFrame:
+    """load_measurements, passing on_error when it takes it (the measurement parser's own switch)."""
+    import inspect
+
+    if on_error != "raise" and "on_error" in inspect.signature(load_measurements).parameters:
+        return load_measurements(path, on_error=on_error)  # type: ignore[call-arg]
+    return load_measurements(path)
+
+
+def _dataset_measurements(path: Path, ds: Dataset, *, on_error: str) -> pd.DataFrame:
+    """Measurements of a dataset, checked against its sections layer."""
+    measurements = _load_measurements_reporting(path, on_error)
+    if ds.sections is None:
+        return measurements
+    unknown = ~measurements["section_id"].isin(set(ds.sections["section_id"]))
+    if not unknown.any():
+        return measurements
+    ids = sorted(set(measurements.loc[unknown, "section_id"].astype(str)))
+    fix = "correct the ids or add the sections"
+    error = SchemaError(
+        "measurements name sections that are not in the sections layer",
+        path=path, layer="measurements", field="section_id",
+        feature_id=", ".join(ids[:5]), expected="ids of " + str(ds.files["sections"].name),
+        found=f"{len(ids)} unknown section ids", fix=fix,
+    )
+    if on_error == "raise":
+        raise error
+    values = measurements.loc[unknown, "section_id"].astype(str).tolist()
+    issue = RowIssue(error, unknown.to_numpy(), "section_id", values,
+                     ["section not in the sections layer"] * len(values), fix)
+    before = measurements.attrs.get("rejected")
+    kept = _settle(measurements, [issue], on_error=on_error, path=path)
+    rejected = kept.attrs["rejected"]
+    attrs = dict(measurements.attrs)
+    attrs["rejected"] = rejected if before is None or len(before) == 0 else pd.concat([before, rejected], ignore_index=True)
+    kept.attrs.clear()
+    kept.attrs.update(attrs)
+    return kept
 
 
 def _layer_of(path: Path) -> str | None:
     return _canonical(path.stem)[0]
 
 
-def inspect_file(path: str | os.PathLike, *, layer: str | None = None, crs: Any = None) -> LayerReport:
+def guess_layer(columns: Any) -> str | None:
+    """Tell which layer a table holds from its column names (canonical or Chinese).
+
+    A layer is a candidate when every required field is present under one of its
+    names; the candidate with the most required fields wins (then the most fields).
+    Patrol tables are recognised by lon/lat/time columns, measurements in the wide
+    layout by a section id and a sampling date.
+
+    Parameters
+    ----------
+    columns : iterable of str
+        Column names of the file.
+
+    Returns
+    -------
+    str or None
+        The layer name, or ``None`` when no layer fits or two fit equally well.
+
+    Examples
+    --------
+    >>> guess_layer(["河道编码", "河道名称", "河道等级", "geometry"])
+    'rivers'
+    >>> guess_layer(["名称"]) is None
+    True
+    """
+    from .schemas import SCHEMAS
+
+    names = {str(c).strip().lower() for c in columns}
+
+    def has(f: Any) -> bool:
+        return any(n.strip().lower() in names for n in f.all_names)
+
+    scores: dict[str, tuple[int, int]] = {}
+    for schema in SCHEMAS.values():
+        required = [f for f in schema.fields if f.required]
+        if all(has(f) for f in required):
+            scores[schema.name] = (len(required), sum(has(f) for f in schema.fields))
+    if "patrols" not in scores and all(any(n in names for n in group)
+                                       for group in (_LON_NAMES, _LAT_NAMES, _TIME_NAMES)):
+        scores["patrols"] = (3, 3)
+    measurements = get_schema("measurements")
+    if "measurements" not in scores and has(measurements.field("section_id")) and has(measurements.field("sampled_at")):
+        scores["measurements"] = (2, 2)
+    if not scores:
+        return None
+    ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+    if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
+        return None
+    return ranked[0][0]
+
+
+def _columns_of(path: Path) -> list[str]:
+    """Column names of a vector file or table (raising InputFileError when unreadable)."""
+    if path.suffix.lower() in (".csv", ".txt", ".xlsx", ".xlsm"):
+        return list(read_table(path).columns)
+    if path.suffix.lower() in (".parquet", ".geoparquet"):
+        return list(read_layer(path).columns)
+    if path.suffix.lower() == ".shp":
+        return list(read_layer(path).columns)  # decodes GBK field names as the loaders do
+    try:
+        return [str(c) for c in pyogrio.read_info(path)["fields"]]
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError, ValueError) as exc:
+        raise InputFileError("cannot read the file", path=path, found=str(exc).splitlines()[0][:200],
+                             fix="check that the file is complete and of the type its name says") from None
+
+
+def _row_problems(rejected: pd.DataFrame, *, layer: str, unit: str) -> list:
+    """One SchemaError per rejected row, naming its file line (or FID)."""
+    return [SchemaError(r.reason, path=r.file, layer=layer, feature_id=f"{unit} {r.row}", field=r.field,
+                        found=str(r.value), fix=r.fix) for r in rejected.itertuples(index=False)]
+
+
+def inspect_file(
+    path: str | os.PathLike, *, layer: str | None = None, crs: Any = None, date_format: str | None = None,
+) -> LayerReport:
     """Load one file the way the loaders do, collecting every problem instead of raising.
+
+    The layer comes from ``layer``, else the file name (``rivers.shp`` → rivers,
+    ``buildings_2022.shp`` → buildings, ``patrols_*`` → patrols), else the columns
+    (:func:`guess_layer`: ``河道2023.shp`` with 河道编码, 河道名称, 河道等级 → rivers);
+    ``LayerReport.layer_source`` says which. Every bad row of a CSV/XLSX is one
+    problem naming its file line (header = line 1, blank lines counted).
 
     Parameters
     ----------
     path : path-like
         A layer file.
     layer : str, optional
-        Schema layer; by default from the file name (``rivers.shp`` → rivers,
-        ``buildings_2022.shp`` → buildings, ``patrols_*`` → patrols).
+        Schema layer (default: from the file name, then from the columns).
     crs : object, optional
         CRS for a file without one.
+    date_format : str, optional
+        strptime format of date fields in a form not accepted by default.
 
     Returns
     -------
@@ -982,42 +1164,161 @@ def inspect_file(path: str | os.PathLike, *, layer: str | None = None, crs: Any 
     []
     """
     path = Path(path)
-    layer = layer or _layer_of(path)
-    report = LayerReport(path=path, layer=layer or "?")
+    report = LayerReport(path=path, layer=layer or "?", layer_source="argument" if layer else "")
     if not path.exists():
         report.problems.append(InputFileError(
             "file not found", path=path, expected="an existing file", found="nothing at that path",
             fix="check the path and the working directory"))
         return report
+    try:
+        layer = layer or _pick_layer(path, report)
+        if layer is None:
+            return report
+        _inspect_into(report, path, layer, crs=crs, date_format=date_format)
+    except DongpingGeoError as exc:
+        report.problems.append(exc)
+    return report
+
+
+def _pick_layer(path: Path, report: LayerReport) -> str | None:
+    """Layer from the file name, else from the columns; a problem when neither tells."""
+    layer = _layer_of(path)
+    source = "file name"
+    if layer is None:
+        layer, source = guess_layer(_columns_of(path)), "columns"
     if layer is None:
         report.problems.append(SchemaError(
             "cannot tell which layer this file holds", path=path,
             expected="a name like rivers, sections, redlines, demolitions, regions, buildings_YYYY, "
-                     "patrols*, measurements", found=repr(path.name), fix="rename the file",
+                     "patrols*, measurements, or the columns of one layer (see docs/data-model.md)",
+            found=repr(path.name), fix="rename the file, or name the layer (--layer)",
         ))
-        return report
-    try:
-        if layer == "measurements":
-            data = load_measurements(path)
-            problems: list = []
-        elif layer == "patrols":
-            data = load_patrols(path, crs=crs)
-            problems = []
-        else:
-            raw = read_layer(path)
-            report.crs = raw.crs.to_string() if raw.crs is not None else "none"
-            report.encoding = raw.attrs.get("encoding", "")
-            data, problems, _ = _finish(raw, layer, path=path, crs=crs, repair=False, work_crs=None)
-    except DongpingGeoError as exc:
-        report.problems.append(exc)
-        return report
+        return None
+    report.layer, report.layer_source = layer, source
+    return layer
+
+
+def _inspect_into(report: LayerReport, path: Path, layer: str, *, crs: Any, date_format: str | None) -> None:
+    tabular = path.suffix.lower() in (".csv", ".txt", ".xlsx", ".xlsm")
+    if layer == "measurements":
+        data = _load_measurements_reporting(path, "report")
+        problems = _row_problems(data.attrs.get("rejected", pd.DataFrame(columns=REJECTED_COLUMNS)),
+                                 layer=layer, unit="line")
+    elif layer == "patrols":
+        data = load_patrols(path, crs=crs, on_error="report", date_format=date_format)
+        problems = _row_problems(data.attrs["rejected"], layer=layer, unit="line" if tabular else "FID")
+    else:
+        raw = read_layer(path, fid_as_index=True)
+        report.crs = raw.crs.to_string() if raw.crs is not None else "none"
+        report.encoding = raw.attrs.get("encoding", "")
+        data, issues, _ = _check_layer(raw, layer, path=path, crs=crs, repair=False, date_format=date_format)
+        problems = [i.error for i in issues]
+        data = data[~_issue_mask(issues, len(data))]
     report.data = data
+    report.rejected = data.attrs.get("rejected")
     report.features = len(data)
     if isinstance(data, gpd.GeoDataFrame) and report.crs == "none" and data.crs is not None:
         report.crs = data.crs.to_string()
     report.encoding = report.encoding or data.attrs.get("encoding", "")
     report.problems.extend(problems)
+
+
+def _issue_mask(issues: list, n: int) -> np.ndarray:
+    mask = np.zeros(n, dtype=bool)
+    for issue in issues:
+        if issue.mask is not None:
+            mask |= issue.mask
+    return mask
+
+
+def inspect_dataset(
+    folder: str | os.PathLike, *, crs: Any = None, date_format: str | None = None,
+) -> list[LayerReport]:
+    """Inspect a dataset folder as :func:`load_dataset` reads it, collecting every problem.
+
+    What would make :func:`load_dataset` fail is a problem here too: every layer file,
+    every other vector file it reads (a stray unreadable ``.gpkg`` or ``.shp``), the
+    manifest, and measurements naming sections absent from the sections layer.
+
+    Parameters
+    ----------
+    folder : path-like
+        The dataset folder.
+    crs : object, optional
+        CRS for files without one.
+    date_format : str, optional
+        strptime format of date fields in a form not accepted by default.
+
+    Returns
+    -------
+    list of LayerReport
+        One report per file; ``layer`` is ``"extra"`` for other vector files.
+
+    Examples
+    --------
+    >>> reports = inspect_dataset("data/shapefiles")  # doctest: +SKIP
+    >>> sum(len(r.problems) for r in reports)  # doctest: +SKIP
+    0
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return [LayerReport(path=folder, layer="?", problems=[InputFileError(
+            "dataset folder not found", path=folder, expected="a folder of layers", found="no such folder",
+            fix="check the path")])]
+    reports: list[LayerReport] = []
+    broken = _unreadable_gpkgs(folder, reports)
+    plan = _classify_folder(folder, skip=broken)
+    for p in dataset_files(folder):
+        if p not in broken:
+            reports.append(inspect_file(p, crs=crs, date_format=date_format))
+    for stem, p in plan["extra"].items():
+        reports.append(_inspect_extra(p, stem, crs=crs))
+    manifest = folder / "manifest.json"
+    if manifest.exists():
+        try:
+            _read_manifest(manifest)
+        except DongpingGeoError as exc:
+            reports.append(LayerReport(path=manifest, layer="manifest", problems=[exc]))
+    _cross_check(reports)
+    return reports
+
+
+def _unreadable_gpkgs(folder: Path, reports: list[LayerReport]) -> set[Path]:
+    broken = set()
+    for p in _vector_files(folder).values():
+        if p.suffix.lower() == ".gpkg":
+            try:
+                _gpkg_layers(p)
+            except DongpingGeoError as exc:
+                broken.add(p)
+                reports.append(LayerReport(path=p, layer=_layer_of(p) or "extra", problems=[exc]))
+    return broken
+
+
+def _inspect_extra(path: Path, stem: str, *, crs: Any) -> LayerReport:
+    report = LayerReport(path=path, layer="extra", layer_source="file name")
+    try:
+        gdf = _assign_crs(read_layer(path), path=path, layer=stem, crs=crs)
+        report.features = len(gdf)
+        report.crs = gdf.crs.to_string()
+    except DongpingGeoError as exc:
+        report.problems.append(exc)
     return report
+
+
+def _cross_check(reports: list[LayerReport]) -> None:
+    """Measurements must name sections of the sections layer (as load_dataset requires)."""
+    by_layer = {r.layer: r for r in reports if r.data is not None}
+    sections, measurements = by_layer.get("sections"), by_layer.get("measurements")
+    if sections is None or measurements is None:
+        return
+    unknown = sorted(set(measurements.data["section_id"].astype(str)) - set(sections.data["section_id"].astype(str)))
+    if unknown:
+        measurements.problems.append(SchemaError(
+            "measurements name sections that are not in the sections layer", path=measurements.path,
+            layer="measurements", field="section_id", feature_id=", ".join(unknown[:5]),
+            expected="ids of " + sections.path.name, found=f"{len(unknown)} unknown section ids",
+            fix="correct the ids or add the sections"))
 
 
 def dataset_files(folder: str | os.PathLike) -> list[Path]:
