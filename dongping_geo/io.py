@@ -22,6 +22,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+import shapely
 
 from .errors import ConfigError, EncodingError, InputFileError, OutputError, SchemaError
 from .schemas import get_schema
@@ -60,6 +61,15 @@ _LDID_CODECS = {0x4D: "gbk", 0x7A: "gbk", 0x78: "big5", 0x57: "cp1252", 0x03: "c
 # Paths this process has read: the writers refuse to overwrite them when not given
 # inputs= explicitly (kept for callers that do not pass inputs yet; see check_output_path).
 _READ_PATHS: set[Path] = set()
+
+
+# What a damaged vector file raises from GDAL (via pyogrio), GEOS (decoding WKB) and Arrow.
+_READ_ERRORS = (
+    pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FeatureError,
+    pyogrio.errors.FieldError, pyogrio.errors.GeometryError, pyogrio.errors.CRSError,
+    shapely.errors.ShapelyError, OSError, ValueError,
+    TypeError, KeyError, IndexError, RuntimeError,
+)
 
 
 def _sidecar(path: Path, suffix: str) -> Path | None:
@@ -238,7 +248,7 @@ def read_layer(
             "cannot decode attribute text", path=path, found=str(exc),
             fix="pass encoding= with the file's encoding",
         ) from None
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError, ValueError) as exc:
+    except _READ_ERRORS as exc:
         raise InputFileError(
             "cannot read the file", path=path, layer=None if layer is None else str(layer),
             found=str(exc).splitlines()[0][:200], fix="check that the file is complete and of the type its name says",
@@ -744,7 +754,8 @@ def write_table(
                           fix="name the output .csv or .xlsx")
     table = neutralize_formulas(pd.DataFrame(df.drop(columns="geometry", errors="ignore")))
     with atomic_path(path, inputs=inputs) as tmp:
-        table.to_csv(tmp, index=False, encoding="utf-8-sig")
+        # CRLF rows (RFC 4180, what Excel writes): cells holding a bare CR or LF get quoted.
+        table.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
     return path
 
 

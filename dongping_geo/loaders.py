@@ -11,6 +11,8 @@ import csv
 import json
 import os
 import re
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -210,10 +212,30 @@ def _check_layer(
     gdf = _assign_crs(gdf, path=path, layer=layer, crs=crs)
     result = standardize(gdf, layer, path=path, repair=repair, date_format=date_format, tz=tz)
     data = result.data
-    found = list(issues or []) + list(result.issues)
+    found = list(issues or []) + _not_again(result.issues, issues or [])
     if isinstance(data, gpd.GeoDataFrame) and not any(isinstance(i.error, GeometryError) for i in found):
         found += _check_location(data, path=path, layer=layer, id_field=get_schema(layer).id_field)
     return data, found, result.repairs
+
+
+def _not_again(issues: list, earlier: list) -> list:
+    """Drop the rows the reader already blamed (a bad coordinate) from the empty-geometry issue."""
+    covered = np.zeros(len(issues[0].mask) if issues and issues[0].mask is not None else 0, dtype=bool)
+    for issue in earlier:
+        covered = issue.mask if covered.size == 0 else covered | issue.mask
+    if not covered.any():
+        return list(issues)
+    out = []
+    for issue in issues:
+        if issue.mask is None or issue.field != "geometry" or "empty" not in str(issue.error):
+            out.append(issue)
+            continue
+        keep = ~covered[np.flatnonzero(issue.mask)]
+        if keep.any():
+            out.append(RowIssue(issue.error, issue.mask & ~covered, issue.field,
+                                [v for v, k in zip(issue.values, keep, strict=True) if k],
+                                [r for r, k in zip(issue.reasons, keep, strict=True) if k], issue.fix))
+    return out
 
 
 def _finish(
@@ -460,13 +482,11 @@ def _drop_blank_rows(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _read_xlsx(path: Path, sheet: str | int) -> pd.DataFrame:
-    import zipfile
-
     import openpyxl
 
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+    except _XLSX_ERRORS as exc:
         raise InputFileError("cannot read the workbook", path=path, expected="an .xlsx workbook",
                              found=str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__,
                              fix="open it in Excel/WPS and save it again as .xlsx") from None
@@ -477,12 +497,17 @@ def _read_xlsx(path: Path, sheet: str | int) -> pd.DataFrame:
             raise InputFileError("no such worksheet", path=path, expected="one of " + ", ".join(names),
                                  found=repr(sheet), fix="pass sheet= with an existing sheet")
         rows = [(i, row) for i, row in enumerate(book[name].iter_rows(values_only=True), start=1)]
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+    except _XLSX_ERRORS as exc:
         raise InputFileError("cannot read the workbook", path=path, found=str(exc)[:200] or type(exc).__name__,
                              fix="open it in Excel/WPS and save it again as .xlsx") from None
     finally:
         book.close()
     return _frame_from_rows(rows, path)
+
+
+# What a damaged workbook raises from zipfile, zlib, the XML parser and openpyxl itself.
+_XLSX_ERRORS = (zipfile.BadZipFile, zlib.error, KeyError, OSError, ValueError, TypeError, EOFError,
+                IndexError, AttributeError, SyntaxError, NotImplementedError)
 
 
 def _cell_text(value: Any) -> str:
