@@ -123,8 +123,8 @@ def _rejected_table(issues: list, labels: np.ndarray, path: Any) -> pd.DataFrame
     for issue in issues:
         if issue.mask is None:
             continue
-        for pos, value, reason in zip(np.flatnonzero(issue.mask), issue.values, issue.reasons, strict=False):
-            records.setdefault(int(pos), []).append((issue.field, value, reason, issue.fix))
+        for at, value, reason in zip(np.flatnonzero(issue.mask).tolist(), issue.values, issue.reasons, strict=False):
+            records.setdefault(int(at), []).append((issue.field, value, reason, issue.fix))
     rows = []
     for pos in sorted(records):
         parts = records[pos]
@@ -528,7 +528,8 @@ def _frame_from_rows(rows: list[tuple[int, tuple]], path: Path) -> pd.DataFrame:
     header = texts[0][1]
     width = max(len(cells) for _, cells in texts)
     header = header + [""] * (width - len(header))
-    columns, seen = [], {}
+    columns: list[str] = []
+    seen: dict[str, int] = {}
     for k, name in enumerate(header):
         name = name or f"Unnamed: {k}"
         count = seen.get(name, 0)
@@ -655,7 +656,7 @@ def _fixes_from_csv(path: Path, crs: Any) -> tuple[gpd.GeoDataFrame, list]:
     df = read_table(path)
     lon, lat, time = _pick(df, _LON_NAMES), _pick(df, _LAT_NAMES), _pick(df, _TIME_NAMES)
     missing = [n for n, c in (("lon", lon), ("lat", lat), ("time", time)) if c is None]
-    if missing:
+    if missing or lon is None or lat is None or time is None:
         raise SchemaError(
             "patrol CSV lacks coordinate/time columns", path=path, layer="patrols",
             field=", ".join(missing), expected="columns lon, lat, time (or 经度, 纬度, 时间)",
@@ -899,32 +900,19 @@ def _classify_folder(folder: Path, *, skip: set[Path] | None = None) -> dict[str
     """Map each file (or GeoPackage layer) of a dataset folder to its layer."""
     plan: dict[str, Any] = {"buildings": {}, "landcover": {}, "extra": {}, "patrols": None, "measurements": None}
     patrol_candidates: list[_Source] = []
-
-    def place(src: _Source, name: str) -> bool:
-        layer, year = _canonical(name)
-        if layer in _SIMPLE_LAYERS:
-            plan.setdefault(layer, src)
-        elif layer == "buildings" and year is not None:
-            plan["buildings"].setdefault(year, src)
-        elif layer == "patrols":
-            patrol_candidates.append(src)
-        else:
-            return False
-        return True
-
     for stem, p in _vector_files(folder).items():
         if p in (skip or ()):
             continue
-        if place(_Source(p), stem):
+        if _place(plan, patrol_candidates, _Source(p), stem):
             continue
         # A GeoPackage delivered as one file holding several layers (rivers, 断面 …).
         inner = _gpkg_layers(p) if p.suffix.lower() == ".gpkg" else []
-        placed = [place(_Source(p, str(name)), str(name)) for name in inner]
+        placed = [_place(plan, patrol_candidates, _Source(p, name), name) for name in inner]
         if not any(placed):
             plan["extra"][stem] = p
-    for p in sorted(folder.iterdir()):
-        if p.suffix.lower() in (".gpx", ".csv") and _canonical(p.stem)[0] == "patrols":
-            patrol_candidates.append(_Source(p))
+    files = sorted(folder.iterdir())
+    patrol_candidates += [_Source(p) for p in files
+                          if p.suffix.lower() in (".gpx", ".csv") and _canonical(p.stem)[0] == "patrols"]
     # The most complete patrol file: a columnar year file beats a month's GPX/CSV export.
     order = {".parquet": 0, ".geoparquet": 0, ".gpkg": 1, ".shp": 2, ".gpx": 3, ".csv": 4}
     if patrol_candidates:
@@ -934,11 +922,23 @@ def _classify_folder(folder: Path, *, skip: set[Path] | None = None) -> dict[str
         layer_year = _YEAR.search(p.stem)
         if layer_year and p.stem.lower().startswith(("landcover", "土地覆盖", "地类")):
             plan["landcover"][int(layer_year.group(1))] = p
-    for p in sorted(folder.iterdir()):
-        if p.suffix.lower() in (".csv", ".xlsx") and _canonical(p.stem)[0] == "measurements":
-            plan["measurements"] = p
-            break
+    plan["measurements"] = next((p for p in files if p.suffix.lower() in (".csv", ".xlsx")
+                                 and _canonical(p.stem)[0] == "measurements"), None)
     return plan
+
+
+def _place(plan: dict[str, Any], patrol_candidates: list[_Source], src: _Source, name: str) -> bool:
+    """Put a file/layer called ``name`` into the plan; False when the name is no layer."""
+    layer, year = _canonical(name)
+    if layer in _SIMPLE_LAYERS:
+        plan.setdefault(layer, src)
+    elif layer == "buildings" and year is not None:
+        plan["buildings"].setdefault(year, src)
+    elif layer == "patrols":
+        patrol_candidates.append(src)
+    else:
+        return False
+    return True
 
 
 def load_dataset(

@@ -667,13 +667,13 @@ def normalize_ids(values: Any) -> tuple[pd.Series, pd.Series]:
     (['101', '101', '102', None, None], [False, False, False, True, False])
     """
     series = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
-    out = pd.Series(None, index=series.index, dtype=object)
-    bad = pd.Series(False, index=series.index)
-    for pos, value in enumerate(series.to_numpy(dtype=object)):
-        text, refused = _one_id(value)
-        out.iat[pos] = text
-        bad.iat[pos] = refused
-    return out, bad
+    raw = series.to_numpy(dtype=object)
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)  # ids repeat: normalise each once
+    done = [_one_id(v) for v in uniques]
+    texts = np.array([t for t, _ in done] + [None], dtype=object)
+    refused = np.array([r for _, r in done] + [False], dtype=bool)
+    return (pd.Series(texts[codes], index=series.index, dtype=object),
+            pd.Series(refused[codes], index=series.index))
 
 
 def _one_id(value: Any) -> tuple[str | None, bool]:

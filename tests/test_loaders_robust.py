@@ -32,7 +32,13 @@ from dongping_geo.errors import (
     OutputError,
     SchemaError,
 )
-from dongping_geo.io import check_output_path, neutralize_formulas, write_layer, write_table, write_tables
+from dongping_geo.io import (
+    check_output_path,
+    neutralize_formulas,
+    write_layer,
+    write_table,
+    write_tables,
+)
 from dongping_geo.schemas import date_problems, normalize_ids, parse_datetime
 
 X0, Y0 = 640_000.0, 3_510_000.0  # EPSG:4549, Chongming's north shore
