@@ -353,6 +353,17 @@ def test_stray_unreadable_file_in_dataset_folder(tmp_path):
     assert isinstance(broken[0].problems[0], InputFileError)
 
 
+def test_stray_incomplete_shapefile_and_bad_manifest(tmp_path):
+    write_layer(_layers()["rivers"], tmp_path / "rivers.gpkg")
+    write_layer(_layers()["rivers"], tmp_path / "roads.shp")
+    (tmp_path / "roads.dbf").unlink()
+    (tmp_path / "manifest.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(InputFileError):
+        dg.load_dataset(tmp_path)
+    broken = sorted(r.path.name for r in loaders.inspect_dataset(tmp_path) if r.problems)
+    assert broken == ["manifest.json", "roads.shp"]
+
+
 def test_inspect_dataset_finds_unknown_section_ids(tmp_path):
     write_layer(_layers()["sections"], tmp_path / "sections.gpkg")
     pd.DataFrame({"断面编码": ["S0", "S9"], "采样日期": ["2022-03-05"] * 2, "监测项目": ["NH3-N"] * 2,
@@ -565,7 +576,36 @@ def test_mutated_vector_files(layer, kind, k, fmt):
     path = write_layer(_layers()[layer], tmp_path / f"{layer}{fmt}", layer=layer)
     target = path.with_suffix(".dbf") if fmt == ".shp" and k % 2 else path
     target.write_bytes(_mutate(target.read_bytes(), kind, k))
-    _loads_or_refuses(_LOADERS[layer], path, None)
+    try:
+        rows_in = len(dg.read_layer(path))
+    except DongpingGeoError:
+        rows_in = None
+    _loads_or_refuses(_LOADERS[layer], path, rows_in)
+
+
+@_SETTINGS
+@given(victim=st.sampled_from(["rivers.gpkg", "sections.shp", "patrols.csv", "notes.gpkg"]),
+       kind=st.sampled_from(["truncate", "garbage"]), k=st.integers(0, 100_000))
+def test_mutated_dataset_folder(victim, kind, k):
+    folder = _fresh_dir()
+    layers = _layers()
+    write_layer(layers["rivers"], folder / "rivers.gpkg")
+    write_layer(layers["sections"], folder / "sections.shp", layer="sections")
+    write_layer(layers["rivers"], folder / "notes.gpkg")  # an extra layer, read as it is
+    _patrol_csv(folder / "patrols.csv")
+    target = folder / victim
+    target.write_bytes(_mutate(target.read_bytes(), kind, k))
+    try:
+        ds = dg.load_dataset(folder, on_error="report")
+    except DongpingGeoError:
+        ds = None
+    if ds is not None:
+        assert list(ds.rejected.columns) == REJECTED_COLUMNS
+    reports = loaders.inspect_dataset(folder)  # never raises
+    problems = [p for r in reports for p in r.problems]
+    assert all(isinstance(p, DongpingGeoError) for p in problems)
+    if ds is None:  # what load_dataset fails on, validate reports
+        assert problems
 
 
 @_SETTINGS
