@@ -429,6 +429,14 @@ def test_gpkg_dates_and_datetimes_read_back_without_warnings(tmp_path):
                                                                                    tz="Asia/Shanghai")
     assert dg.load_demolitions(path)["demolished_on"].dt.strftime("%Y-%m-%d").tolist() == [
         "2022-03-05", "2022-03-06", "2022-03-07"]
+    many = dg.write_layers({"a": gdf, "b": gdf.iloc[:0]}, tmp_path / "many.gpkg")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        both = [pyogrio.read_dataframe(many, layer=name) for name in ("a", "b")]
+    assert [str(w.message) for w in caught] == [] and [len(b) for b in both] == [3, 0]
+    with sqlite3.connect(many) as con:
+        sql = con.execute("select sql from sqlite_master where name='a'").fetchone()[0]
+    assert '"demolished_on" DATE' in sql and '"seen_at" DATETIME' in sql
 
 
 def test_field_names_zh_needs_a_layer_and_long_shapefile_names_are_refused(tmp_path):
