@@ -300,7 +300,9 @@ def load_layer(
         ``"raise"``: raise the first problem. ``"report"``: return the valid features
         and list the others in ``gdf.attrs["rejected"]`` (columns file, row — the
         feature's FID —, field, value, reason, fix). Problems of the whole file (no
-        CRS, a missing column) are raised either way.
+        CRS, a missing column) are raised either way. Take the table out
+        (``gdf.attrs.pop("rejected")``) before ``pd.concat`` of two such layers:
+        pandas compares ``attrs`` when it concatenates.
     date_format : str, optional
         strptime format of the date fields when they use a form not accepted by
         default (see :func:`dongping_geo.schemas.parse_datetime`).
@@ -647,7 +649,8 @@ def _time_with_date(df: pd.DataFrame, time: str, *, path: Path) -> pd.Series:
             found=f"{values[present].iloc[0]!r} and no date column; columns " + ", ".join(map(str, df.columns)),
             fix="add the date column, or export date and time together",
         )
-    days = df[date].astype(str).str.strip()
+    # An XLSX date cell reads as "2022-06-01 00:00:00": keep its date part only.
+    days = df[date].astype(str).str.strip().str.replace(r"[ T]00:00(?::00)?$", "", regex=True)
     return (days + " " + values).where(present & (days != ""), values.where(~present, ""))
 
 

@@ -147,6 +147,18 @@ def test_patrol_time_only_column_is_combined_with_the_date_column(tmp_path):
                                          pd.Timestamp("2022-06-01 10:55:40", tz="Asia/Shanghai")]
 
 
+def test_patrol_xlsx_date_and_time_cells_are_combined(tmp_path):
+    import datetime
+
+    path = tmp_path / "patrols.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["经度", "纬度", "日期", "时间"])
+    book.active.append([LON, LAT, datetime.datetime(2022, 6, 1), datetime.time(10, 55, 10)])
+    book.save(path)
+    out = dg.load_patrols(path)
+    assert out["timestamp"].tolist() == [pd.Timestamp("2022-06-01 10:55:10", tz="Asia/Shanghai")]
+
+
 def test_patrol_time_only_column_without_a_date_is_refused(tmp_path):
     path = _patrol_csv(tmp_path / "p.csv", times=["10:55:10", "10:55:40"])
     with pytest.raises(SchemaError, match="times without a date"):
