@@ -23,13 +23,20 @@ import pandas as pd
 from .errors import SchemaError
 
 __all__ = [
+    "DATE_FORMS",
+    "DATE_YEARS",
+    "LOCAL_TZ",
     "Field",
     "LayerSchema",
     "SCHEMAS",
     "WATER_CLASSES",
+    "date_problems",
     "get_schema",
+    "normalize_ids",
     "normalize_water_class",
+    "parse_datetime",
     "rename_aliases",
+    "standardize",
 ]
 
 #: Water-quality classes of GB 3838-2002, best to worst.
@@ -60,6 +67,8 @@ class Field:
         Further accepted field names (besides ``zh`` and ``short``).
     description : str
         What the field holds.
+    minimum : float, optional
+        Smallest allowed value of a number field (``area_m2``: 0).
     """
 
     name: str
@@ -71,6 +80,7 @@ class Field:
     short: str = ""
     aliases: tuple[str, ...] = ()
     description: str = ""
+    minimum: float | None = None
 
     def __post_init__(self) -> None:
         short = self.short or self.name
@@ -234,7 +244,8 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Field("case_id", "str", "案件编号", unique=True, description="Demolition case id, unique"),
                 Field("kind", "str", "类型", values=_KINDS, aliases=("违建类型",), description="Kind of illegal structure"),
                 Field("demolished_on", "date", "拆除日期", short="demol_on", description="Date demolished"),
-                Field("area_m2", "float", "面积", aliases=("拆除面积", "面积m2"), description="Demolished area in m²"),
+                Field("area_m2", "float", "面积", aliases=("拆除面积", "面积m2"), description="Demolished area in m²",
+                      minimum=0.0),
                 Field("region", "str", "片区", required=False, values=_REGIONS, description="Farm region"),
                 Field("status", "str", "状态", required=False, description="Case status"),
             ),
@@ -433,17 +444,40 @@ def _parse_class(value: Any) -> str | None:
 
 # --- values, dates and validation ---------------------------------------------------
 
-_TZ_SUFFIX = re.compile(r"(?:Z|[+-]\d\d:?\d\d)$")
+#: The local time zone of the town's data (naive times are taken as local time).
+LOCAL_TZ = "Asia/Shanghai"
+#: Years a date may fall in; outside them a value is refused (a typo such as 0022 or a
+#: sentinel such as 9999-12-31), never turned into an overflow deep in pandas or GDAL.
+DATE_YEARS: tuple[int, int] = (1900, 2100)
+#: The date forms read without ``date_format=`` (listed in every date error message).
+DATE_FORMS = (
+    "2022-03-05, 2022/3/5 or 2022年3月5日, optionally with a time (2022-03-05 10:30[:15]) "
+    "and an offset (2022-03-05T10:30:00+08:00 or Z); Unix seconds/milliseconds for a whole "
+    "column of 10/13-digit numbers"
+)
+
+_DATE_RE = re.compile(
+    r"^(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})"
+    r"(?:[ T]+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.(?P<frac>\d{1,9}))?)?)?"
+    r"\s*(?P<tz>Z|[+-]\d{2}:?\d{2})?$"
+)
+_TIME_ONLY = re.compile(r"^\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$")
 _DATE_CLEAN = [(re.compile(r"\s*年\s*"), "-"), (re.compile(r"\s*月\s*"), "-"), (re.compile(r"\s*日\s*"), " ")]
 
 
-def parse_datetime(values: pd.Series, *, tz: str = "Asia/Shanghai") -> tuple[pd.Series, pd.Series]:
+def parse_datetime(
+    values: pd.Series, *, tz: str = LOCAL_TZ, date_format: str | None = None
+) -> tuple[pd.Series, pd.Series]:
     """Parse dates/times as Chinese data writes them into tz-aware timestamps.
 
     Accepts ``2022-03-05``, ``2022/3/5``, ``2022年3月5日``, with an optional time,
     ISO 8601 with an offset, Unix time in seconds or milliseconds (a column of 10-
     or 13-digit numbers, UTC), and datetime objects. Naive values are taken as local
-    time in ``tz``; aware ones are converted to it.
+    time in ``tz``; aware ones are converted to it. Everything else is refused rather
+    than guessed: ``19-3-5`` and ``02/06/2022`` are ambiguous, a bare ``10:30`` has no
+    date, and years outside :data:`DATE_YEARS` are typos or sentinels. A file using
+    another form says so with ``date_format`` (a :func:`~datetime.datetime.strptime`
+    format such as ``"%d/%m/%Y"``). :func:`date_problems` tells why each value failed.
 
     Parameters
     ----------
@@ -451,47 +485,216 @@ def parse_datetime(values: pd.Series, *, tz: str = "Asia/Shanghai") -> tuple[pd.
         Raw values.
     tz : str, default "Asia/Shanghai"
         Time zone of naive values and of the result.
+    date_format : str, optional
+        The strptime format every non-empty value uses (instead of the accepted forms).
 
     Returns
     -------
     parsed : Series
-        ``datetime64[ns, tz]`` values (NaT where missing or unparseable).
+        ``datetime64[ns, tz]`` values (NaT where missing or refused).
     bad : Series of bool
         True where a non-empty value could not be parsed.
 
     Examples
     --------
-    >>> parsed, bad = parse_datetime(pd.Series(["2022年3月5日", "2022/3/5", "x"]))
+    >>> parsed, bad = parse_datetime(pd.Series(["2022年3月5日", "2022/3/5", "02/06/2022"]))
     >>> parsed.dt.strftime("%Y-%m-%d").tolist()[:2], bad.tolist()
     (['2022-03-05', '2022-03-05'], [False, False, True])
     """
+    parsed, reason = date_problems(values, tz=tz, date_format=date_format)
+    return parsed, reason != ""
+
+
+def date_problems(
+    values: pd.Series, *, tz: str = LOCAL_TZ, date_format: str | None = None
+) -> tuple[pd.Series, pd.Series]:
+    """Parse like :func:`parse_datetime`, returning why each refused value failed.
+
+    Parameters
+    ----------
+    values : Series
+        Raw values.
+    tz : str, default "Asia/Shanghai"
+        Time zone of naive values and of the result.
+    date_format : str, optional
+        The strptime format of the values.
+
+    Returns
+    -------
+    parsed : Series
+        ``datetime64[ns, tz]`` values.
+    reason : Series of str
+        ``""`` where the value parsed or is empty, else the reason it was refused.
+
+    Examples
+    --------
+    >>> date_problems(pd.Series(["10:30", "0022-03-05"]))[1].tolist()
+    ['a time without a date', 'year outside 1900–2100']
+    """
     if pd.api.types.is_datetime64_any_dtype(values):
-        missing = values.isna()
         parsed = pd.Series(pd.to_datetime(values), index=values.index)
+        missing = values.isna()
+        parsed = (parsed.dt.tz_localize(tz) if parsed.dt.tz is None else parsed.dt.tz_convert(tz))
+        reason = pd.Series("", index=values.index, dtype=object)
     else:
-        missing = values.isna() | (values.astype(str).str.strip() == "")
-        text = values.astype(str).str.strip()
-        for pattern, repl in _DATE_CLEAN:
-            text = text.str.replace(pattern, repl, regex=True)
-        text = text.str.replace("/", "-", regex=False).str.strip().where(~missing)
-        aware = text.str.contains(_TZ_SUFFIX, na=False)
-        epoch = text.str.fullmatch(r"\d{10}(?:\d{3})?", na=False)
-        if epoch.any() and (epoch | missing).all():
-            # Unix time as patrol apps export it: seconds (10 digits) or milliseconds (13), UTC.
-            unit = "ms" if text[epoch].str.len().max() == 13 else "s"
-            parsed = pd.to_datetime(pd.to_numeric(text.where(epoch)), unit=unit, utc=True)
-        elif aware.any():
-            parsed = pd.to_datetime(text, format="mixed", utc=True, errors="coerce")
-            naive = pd.to_datetime(text.where(~aware), format="mixed", errors="coerce")
-            local = naive.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
-            parsed = parsed.where(aware, local)
-        else:
-            parsed = pd.to_datetime(text, format="mixed", errors="coerce")
-    if parsed.dt.tz is None:
-        parsed = parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
-    else:
-        parsed = parsed.dt.tz_convert(tz)
-    return parsed, parsed.isna() & ~missing
+        text = values.map(_as_text) if values.dtype == object else values.astype("string")
+        text = text.astype("string").str.strip()
+        missing = text.isna() | (text == "")
+        uniq = pd.Series(text[~missing].unique(), dtype="string")
+        u_parsed, u_reason = _parse_unique(uniq, tz=tz, date_format=date_format)
+        pos = pd.Index(uniq).get_indexer(text.where(~missing))
+        has = pos >= 0
+        stamps = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[ns]")
+        stamps[has] = u_parsed.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")[pos[has]]
+        parsed = pd.Series(stamps, index=values.index).dt.tz_localize("UTC").dt.tz_convert(tz)
+        reasons = np.full(len(text), "", dtype=object)
+        reasons[has] = u_reason.to_numpy(dtype=object)[pos[has]]
+        reason = pd.Series(reasons, index=values.index, dtype=object)
+    years = parsed.dt.year
+    out_of_range = parsed.notna() & ((years < DATE_YEARS[0]) | (years > DATE_YEARS[1]))
+    reason = reason.where(~out_of_range, f"year outside {DATE_YEARS[0]}–{DATE_YEARS[1]}")
+    parsed = parsed.where(~out_of_range)
+    return parsed.astype(f"datetime64[ns, {tz}]"), reason.where(~missing, "")
+
+
+def _as_text(value: Any) -> Any:
+    """Datetime objects of an object column as ISO text; everything else unchanged."""
+    import datetime as _dt
+
+    if isinstance(value, _dt.datetime | _dt.date):
+        return value.isoformat()
+    return value
+
+
+def _parse_unique(text: pd.Series, *, tz: str, date_format: str | None) -> tuple[pd.Series, pd.Series]:
+    """Parse distinct non-empty strings; return UTC timestamps and refusal reasons."""
+    if date_format is not None:
+        return _parse_with_format(text, tz=tz, date_format=date_format)
+    epoch = text.str.fullmatch(r"\d{10}(?:\d{3})?")
+    if len(text) and epoch.all():
+        # Unix time as patrol apps export it: seconds (10 digits) or milliseconds (13), UTC.
+        unit = "ms" if text.str.len().max() == 13 else "s"
+        parsed = pd.Series(pd.to_datetime(pd.to_numeric(text), unit=unit, utc=True))
+        return parsed, pd.Series("", index=text.index, dtype=object)
+    clean = text.map(lambda v: unicodedata.normalize("NFKC", v))
+    for pattern, repl in _DATE_CLEAN:
+        clean = clean.str.replace(pattern, repl, regex=True)
+    clean = clean.str.replace("/", "-", regex=False).str.strip()
+    parts = clean.str.extract(_DATE_RE)
+    matched = parts["year"].notna()
+    nums = parts[["year", "month", "day", "hour", "minute", "second"]].astype("Float64").fillna(0)
+    years = nums["year"]
+    in_range = (years >= DATE_YEARS[0]) & (years <= DATE_YEARS[1])
+    ok = matched & in_range
+    local = pd.to_datetime(nums.where(ok, 2000).astype("int64").assign(
+        month=lambda d: d["month"].where(ok, 1), day=lambda d: d["day"].where(ok, 1)), errors="coerce")
+    frac = parts["frac"].fillna("0").str.ljust(9, "0").astype("int64")
+    local = local + pd.to_timedelta(frac, unit="ns")
+    offset = pd.Series([_offset_minutes(z) if isinstance(z, str) else np.nan for z in parts["tz"]],
+                       index=text.index, dtype=float)
+    aware = offset.notna()
+    utc = (local - pd.to_timedelta(offset.fillna(0), unit="min")).dt.tz_localize("UTC")
+    naive = local.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
+    parsed = utc.where(aware, naive).where(ok)
+    reason = pd.Series("", index=text.index, dtype=object)
+    reason[~matched] = "not one of the accepted date forms"
+    reason[~matched & clean.str.fullmatch(_TIME_ONLY)] = "a time without a date"
+    reason[matched & ~in_range] = f"year outside {DATE_YEARS[0]}–{DATE_YEARS[1]}"
+    reason[ok & parsed.isna()] = "not a calendar date/time"
+    return parsed, reason
+
+
+def _offset_minutes(zone: str) -> float:
+    if zone == "Z":
+        return 0.0
+    sign = -1 if zone[0] == "-" else 1
+    digits = zone[1:].replace(":", "")
+    return sign * (int(digits[:2]) * 60 + int(digits[2:]))
+
+
+def _parse_with_format(text: pd.Series, *, tz: str, date_format: str) -> tuple[pd.Series, pd.Series]:
+    """Parse with an explicit strptime format (values outside DATE_YEARS refused later)."""
+    import datetime as _dt
+
+    def one(value: str) -> Any:
+        try:
+            stamp = _dt.datetime.strptime(value, date_format)
+        except ValueError:
+            return None
+        if not DATE_YEARS[0] <= stamp.year <= DATE_YEARS[1]:
+            return "range"
+        ts = pd.Timestamp(stamp)
+        return ts.tz_localize(tz) if ts.tzinfo is None else ts
+
+    results = text.map(one)
+    reason = pd.Series("", index=text.index, dtype=object)
+    reason[results.isna()] = f"does not match date_format {date_format!r}"
+    reason[results.astype(object).eq("range")] = f"year outside {DATE_YEARS[0]}–{DATE_YEARS[1]}"
+    stamps = results.where(reason == "", None)
+    parsed = pd.Series(pd.to_datetime(stamps.tolist(), utc=True), index=text.index) if len(text) else \
+        pd.Series([], dtype="datetime64[ns, UTC]")
+    return parsed, reason
+
+
+_INTEGRAL_TEXT = re.compile(r"^[+-]?\d+\.0+$")
+
+
+def normalize_ids(values: Any) -> tuple[pd.Series, pd.Series]:
+    """Normalise feature ids so that every layer writes the same id the same way.
+
+    A DBF numeric (N) field or a GeoPackage REAL column delivers the id ``101`` as the
+    float ``101.0``, a CSV as the text ``"101"``: both become ``"101"`` so that sections
+    and measurements join. Text is stripped; text like ``"101.0"`` (a float exported as
+    text) also becomes ``"101"``. A number with a fractional part (``101.5``) or an
+    infinite one is refused: it is not an id.
+
+    Parameters
+    ----------
+    values : array-like
+        Raw ids.
+
+    Returns
+    -------
+    ids : Series of object
+        Ids as strings (``None`` where missing or refused).
+    bad : Series of bool
+        True where a present value was refused.
+
+    Examples
+    --------
+    >>> ids, bad = normalize_ids(pd.Series([101.0, "101", " 102.0 ", 101.5, None], dtype=object))
+    >>> ids.tolist(), bad.tolist()
+    (['101', '101', '102', None, None], [False, False, False, True, False])
+    """
+    series = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
+    raw = series.to_numpy(dtype=object)
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)  # ids repeat: normalise each once
+    done = [_one_id(v) for v in uniques]
+    texts = np.array([t for t, _ in done] + [None], dtype=object)
+    refused = np.array([r for _, r in done] + [False], dtype=bool)
+    return (pd.Series(texts[codes], index=series.index, dtype=object),
+            pd.Series(refused[codes], index=series.index))
+
+
+def _one_id(value: Any) -> tuple[str | None, bool]:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None, False
+    if isinstance(value, bool | np.bool_):
+        return str(value), False
+    if isinstance(value, int | np.integer):
+        return str(int(value)), False
+    if isinstance(value, float | np.floating):
+        if np.isnan(value):
+            return None, False
+        if not np.isfinite(value) or not float(value).is_integer():
+            return None, True
+        return str(int(value)), False
+    text = str(value).strip()
+    if text == "":
+        return None, False
+    if _INTEGRAL_TEXT.match(text):
+        return text.split(".")[0].lstrip("+"), False
+    return text, False
 
 
 @dataclass
@@ -506,16 +709,34 @@ class ValidationResult:
         Every problem found (empty when the layer is clean).
     repairs : list of str
         What ``repair=True`` changed, one line per feature.
+    issues : list of RowIssue
+        The problems with the rows at fault (``mask``) and each row's value and reason,
+        so that a loader can set bad rows aside (``on_error="report"``).
     """
 
     data: Any
     problems: list = field(default_factory=list)
     repairs: list[str] = field(default_factory=list)
+    issues: list = field(default_factory=list)
+
+    @property
+    def table_problems(self) -> list:
+        """Problems of the whole layer (no row can be set aside for them)."""
+        return [i.error for i in self.issues if i.mask is None]
+
+    @property
+    def rejected_mask(self) -> np.ndarray:
+        """Positional mask of the rows with at least one row-level problem."""
+        mask = np.zeros(len(self.data), dtype=bool)
+        for issue in self.issues:
+            if issue.mask is not None:
+                mask |= issue.mask
+        return mask
 
 
 def _ids(df: pd.DataFrame, schema: LayerSchema, mask: Any) -> list[str]:
-    """Feature ids (or row numbers) where mask is True, for messages."""
-    rows = df.index[mask]
+    """Feature ids (or row labels) where mask is True, for messages."""
+    rows = df.index[np.asarray(mask, dtype=bool)]
     if schema.id_field and schema.id_field in df.columns:
         return [str(v) for v in df.loc[rows, schema.id_field].tolist()]
     return [f"row {r}" for r in rows]
@@ -526,19 +747,196 @@ def _id_list(ids: list[str], limit: int = 5) -> str:
     return shown + (f" (and {len(ids) - limit} more)" if len(ids) > limit else "")
 
 
+class _Checker:
+    """Builds row-level issues for one layer (ids, context) while its fields are checked."""
+
+    def __init__(self, data: pd.DataFrame, schema: LayerSchema, path: Any) -> None:
+        self.data = data
+        self.schema = schema
+        self.ctx = {"path": path, "layer": schema.name}
+
+    def issue(
+        self, problem: str, f: Field, mask: Any, raw: pd.Series, *, expected: str, fix: str,
+        reasons: Any = None, error: type = SchemaError,
+    ) -> Any:
+        from ._validation import RowIssue
+
+        mask = np.asarray(mask, dtype=bool)
+        values = [str(v) for v in raw.to_numpy(dtype=object)[mask]]
+        why = list(reasons) if reasons is not None else [problem] * len(values)
+        found = ", ".join(repr(v) for v in values[:5])
+        if reasons is not None and len(set(why)) > 0:
+            found += f" ({why[0]})"
+        return RowIssue(error(
+            problem, **self.ctx, field=f.name, feature_id=_id_list(_ids(self.data, self.schema, mask)),
+            expected=expected, found=found, fix=fix,
+        ), mask, f.name, values, why, fix)
+
+
+def _present(col: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(col) or pd.api.types.is_numeric_dtype(col):
+        return col.notna()  # no blank strings possible; skip the costly str conversion
+    return col.notna() & (col.astype(str).str.strip() != "")
+
+
+def _norm_str(chk: _Checker, f: Field, col: pd.Series, present: pd.Series, opts: dict) -> tuple[pd.Series, list]:
+    issues = []
+    if f.name.endswith("_id") or f.unique:
+        text, bad = normalize_ids(col)
+        if bad.any():
+            issues.append(chk.issue("id is not a whole number", f, bad, col, expected="a text or whole-number id",
+                                    fix="correct the id (a number id must be whole: 101, not 101.5)"))
+    else:
+        text = col.where(~present, col.astype(str).str.strip()).where(present, None)
+    if f.values:
+        mapped = text.astype(object).where(text.notna(), None).map(
+            lambda v: f.value_aliases.get(v.lower()) if isinstance(v, str) else None)
+        unknown = present & mapped.isna()
+        if unknown.any():
+            allowed = ", ".join(f"{k} ({'/'.join(v)})" for k, v in f.values.items())
+            issues.append(chk.issue("unknown value", f, unknown, col, expected=f"one of {allowed}",
+                                    fix=f"correct the value or map it to an allowed {f.name}"))
+        text = mapped.where(present & mapped.notna(), text)
+    return text.astype(object), issues
+
+
+def _norm_class(chk: _Checker, f: Field, col: pd.Series, present: pd.Series, opts: dict) -> tuple[pd.Series, list]:
+    values = [(_parse_class(v) if ok else None) for v, ok in zip(col.to_numpy(dtype=object), present, strict=True)]
+    out = pd.Series(values, index=col.index, dtype=object)
+    bad = present & out.isna()
+    issues = []
+    if bad.any():
+        issues.append(chk.issue("not a water-quality class", f, bad, col,
+                                expected="I, II, III, IV, V or 劣V (Ⅲ, Ⅲ类, 3, 三类 accepted)",
+                                fix="write the class as I…V"))
+    return out, issues
+
+
+def _norm_number(chk: _Checker, f: Field, col: pd.Series, present: pd.Series, opts: dict) -> tuple[pd.Series, list]:
+    num = pd.to_numeric(col.where(present), errors="coerce").astype(float)
+    issues = []
+    bad = present & num.isna()
+    if bad.any():
+        issues.append(chk.issue("value is not a number", f, bad, col, expected="a number", fix="correct the value"))
+    infinite = present & np.isinf(num)
+    if infinite.any():
+        issues.append(chk.issue("value is not finite", f, infinite, col, expected="a finite number",
+                                fix="correct the value (inf, 1e400 and the like are not measurements)"))
+    if f.minimum is not None:
+        low = present & np.isfinite(num) & (num < f.minimum)
+        if low.any():
+            issues.append(chk.issue("value below the allowed minimum", f, low, col,
+                                    expected=f"at least {f.minimum:g}", fix=f"correct {f.name} ({f.zh})"))
+    num = num.where(~(bad | infinite))
+    if f.dtype == "int" and num.dropna().apply(float.is_integer).all():
+        return num.astype("Int64"), issues
+    return num, issues
+
+
+def _norm_date(chk: _Checker, f: Field, col: pd.Series, present: pd.Series, opts: dict) -> tuple[pd.Series, list]:
+    parsed, reason = date_problems(col, tz=opts.get("tz", LOCAL_TZ), date_format=opts.get("date_format"))
+    bad = reason != ""
+    issues = []
+    if bad.any():
+        fmt = opts.get("date_format")
+        expected = f"a date/time in the form {fmt!r}" if fmt else f"one of the accepted forms: {DATE_FORMS}"
+        issues.append(chk.issue("cannot parse date/time", f, bad, col, expected=expected, reasons=reason[bad],
+                                fix="correct the value, or say which form the file uses with date_format= "
+                                    "(--date-format), e.g. '%d/%m/%Y'"))
+    return (parsed.dt.normalize() if f.dtype == "date" else parsed), issues
+
+
+_NORMALISERS = {"str": _norm_str, "water_class": _norm_class, "int": _norm_number, "float": _norm_number,
+                "date": _norm_date, "datetime": _norm_date}
+
+
+def _table_issues(out: pd.DataFrame, raw: pd.DataFrame, schema: LayerSchema, ctx: dict) -> list:
+    """Problems of the whole layer: required fields missing, no rows."""
+    from ._validation import RowIssue
+
+    issues = []
+    for f in schema.fields:
+        if f.required and f.name not in out.columns:
+            issues.append(RowIssue(SchemaError(
+                "required field is missing", **ctx, field=f.name,
+                expected=f"a column named {f.name} or {f.zh}" + (f" (Shapefile: {f.short})" if f.short != f.name else ""),
+                found="columns " + ", ".join(map(str, [c for c in raw.columns if c != "geometry"])),
+                fix=f"add or rename the column to {f.name}",
+            ), None))
+    if len(out) == 0:
+        issues.append(RowIssue(SchemaError(
+            "the layer is empty", **ctx, expected="at least one feature", found="0 features",
+            fix="check that the right file/layer was given",
+        ), None))
+    return issues
+
+
+def _field_issues(out: pd.DataFrame, chk: _Checker, opts: dict) -> list:
+    """Normalise every field in place; return the row-level problems."""
+    issues: list = []
+    for f in chk.schema.fields:
+        if f.name not in out.columns:
+            continue
+        col = out[f.name]
+        present = _present(col)
+        if f.required and (~present).any():
+            issues.append(chk.issue("required value is empty", f, ~present, col, expected="a value in every feature",
+                                    fix=f"fill in {f.name} ({f.zh})"))
+        out[f.name], found = _NORMALISERS[f.dtype](chk, f, col, present, opts)
+        issues += found
+    return issues
+
+
+def _unique_issues(out: pd.DataFrame, chk: _Checker) -> list:
+    issues = []
+    for f in chk.schema.fields:
+        if f.unique and f.name in out.columns:
+            dup = out[f.name].duplicated(keep=False) & out[f.name].notna()
+            if dup.any():
+                issues.append(chk.issue("duplicate id", f, dup, out[f.name], expected=f"unique {f.name} values",
+                                        fix="give every feature its own id"))
+    return issues
+
+
+def _geometry_issues(out: pd.DataFrame, chk: _Checker, repair: bool) -> tuple[pd.DataFrame, list, list[str]]:
+    """Check the layer's geometries with the one policy of :mod:`dongping_geo._validation`."""
+    import geopandas as gpd
+
+    from ._validation import RowIssue, check_geometries
+
+    schema = chk.schema
+    if schema.geometry is None:
+        return out, [], []
+    if not isinstance(out, gpd.GeoDataFrame):
+        return out, [RowIssue(SchemaError(
+            "the layer has no geometry", **chk.ctx,
+            expected=" or ".join(schema.geometry), found="a table without geometry",
+            fix="give a spatial file (Shapefile, GeoPackage, GeoJSON, GeoParquet)",
+        ), None)], []
+    ids = np.array(_ids(out, schema, np.ones(len(out), dtype=bool)), dtype=object)
+    geoms, issues, repairs = check_geometries(out.geometry.values, allowed=schema.geometry, ids=ids,
+                                              layer=schema.name, path=chk.ctx["path"], repair=repair)
+    if repairs:
+        out[out.geometry.name] = gpd.GeoSeries(geoms, index=out.index, crs=out.crs)
+    return out, issues, repairs
+
+
 def standardize(
     df: pd.DataFrame,
     layer: str | LayerSchema,
     *,
     path: Any = None,
     repair: bool = False,
+    date_format: str | None = None,
+    tz: str = LOCAL_TZ,
 ) -> ValidationResult:
     """Rename aliases, normalise values and check a layer against its schema.
 
     Checks: required fields present; at least one feature; geometry type allowed,
-    no missing/empty geometry, valid geometry (or repaired with
-    :func:`shapely.make_valid` when ``repair=True``); allowed values (Chinese
-    aliases mapped to canonical values); dates and numbers parseable; ids unique.
+    no missing/empty geometry, valid geometry (or repaired when ``repair=True``, see
+    :mod:`dongping_geo._validation` for the policy); allowed values (Chinese aliases
+    mapped to canonical values); ids normalised (:func:`normalize_ids`); dates
+    (:func:`parse_datetime`) and finite numbers within their field's minimum; ids unique.
 
     Parameters
     ----------
@@ -550,16 +948,21 @@ def standardize(
         Source file, named in messages.
     repair : bool, default False
         Make invalid geometries valid and report what changed instead of failing.
+    date_format : str, optional
+        strptime format of the date fields (default: the accepted forms).
+    tz : str, default "Asia/Shanghai"
+        Time zone of naive times.
 
     Returns
     -------
     ValidationResult
-        Clean data, the list of problems (exceptions, not raised) and repairs.
+        Clean data, the list of problems (exceptions, not raised), repairs and the
+        row-level issues.
 
     Raises
     ------
     SchemaError
-        If ``layer`` is not a known layer.
+        If ``layer`` is not a known layer, or two columns hold the same field.
 
     Examples
     --------
@@ -570,179 +973,18 @@ def standardize(
     >>> res.data["level"].tolist(), res.problems
     (['town'], [])
     """
-    import geopandas as gpd
-    import shapely
-
-    from .errors import GeometryError
-
     schema = layer if isinstance(layer, LayerSchema) else get_schema(layer)
-    ctx = {"path": path, "layer": schema.name}
     out = rename_aliases(df, schema, path=path).copy()
-    problems: list = []
+    chk = _Checker(out, schema, path)
+    issues = _table_issues(out, df, schema, chk.ctx)
     repairs: list[str] = []
+    if len(out):
+        issues += _field_issues(out, chk, {"date_format": date_format, "tz": tz})
+        issues += _unique_issues(out, chk)
+        out, geo_issues, repairs = _geometry_issues(out, chk, repair)
+        issues += geo_issues
+    return ValidationResult(out, [i.error for i in issues], repairs, issues)
 
-    missing = [f.name for f in schema.fields if f.required and f.name not in out.columns]
-    for name in missing:
-        f = schema.field(name)
-        problems.append(SchemaError(
-            "required field is missing", **ctx, field=name,
-            expected=f"a column named {name} or {f.zh}" + (f" (Shapefile: {f.short})" if f.short != name else ""),
-            found="columns " + ", ".join(map(str, [c for c in df.columns if c != "geometry"])),
-            fix=f"add or rename the column to {name}",
-        ))
-    if len(out) == 0:
-        problems.append(SchemaError(
-            "the layer is empty", **ctx, expected="at least one feature", found="0 features",
-            fix="check that the right file/layer was given",
-        ))
-        return ValidationResult(out, problems, repairs)
-
-    for f in schema.fields:
-        if f.name not in out.columns:
-            continue
-        col = out[f.name]
-        if pd.api.types.is_datetime64_any_dtype(col) or pd.api.types.is_numeric_dtype(col):
-            present = col.notna()  # no blank strings possible; skip the costly str conversion
-        else:
-            present = col.notna() & (col.astype(str).str.strip() != "")
-        if f.required:
-            blank = ~present
-            if blank.any():
-                problems.append(SchemaError(
-                    "required value is empty", **ctx, field=f.name,
-                    feature_id=_id_list(_ids(out, schema, blank)),
-                    expected="a value in every feature", found=f"{int(blank.sum())} empty",
-                    fix=f"fill in {f.name} ({f.zh})",
-                ))
-        if f.dtype == "str":
-            text = col.where(~present, col.astype(str).str.strip()).where(present, None)
-            if f.values:
-                lookup = f.value_aliases
-                mapped = text.str.lower().map(lookup)
-                unknown = present & mapped.isna()
-                if unknown.any():
-                    bad_values = sorted(set(text[unknown].astype(str)))
-                    allowed = ", ".join(f"{k} ({'/'.join(v)})" for k, v in f.values.items())
-                    problems.append(SchemaError(
-                        "unknown value", **ctx, field=f.name,
-                        feature_id=_id_list(_ids(out, schema, unknown)),
-                        expected=f"one of {allowed}", found=", ".join(map(repr, bad_values[:5])),
-                        fix=f"correct the value or map it to an allowed {f.name}",
-                    ))
-                text = mapped.where(present & mapped.notna(), text)
-            out[f.name] = text.astype(object)
-        elif f.dtype == "water_class":
-            normalized: list[str | None] = []
-            bad = []
-            for idx, v in col.items():
-                if not present.loc[idx]:
-                    normalized.append(None)
-                    continue
-                try:
-                    normalized.append(normalize_water_class(v))
-                except SchemaError:
-                    normalized.append(None)
-                    bad.append(idx)
-            if bad:
-                mask = out.index.isin(bad)
-                problems.append(SchemaError(
-                    "not a water-quality class", **ctx, field=f.name,
-                    feature_id=_id_list(_ids(out, schema, mask)),
-                    expected="I, II, III, IV, V or 劣V (Ⅲ, Ⅲ类, 3, 三类 accepted)",
-                    found=", ".join(repr(col.loc[i]) for i in bad[:5]),
-                    fix="write the class as I…V",
-                ))
-            out[f.name] = pd.Series(normalized, index=out.index, dtype=object)
-        elif f.dtype in ("int", "float"):
-            num = pd.to_numeric(col.where(present), errors="coerce")
-            bad = present & num.isna()
-            if bad.any():
-                problems.append(SchemaError(
-                    "value is not a number", **ctx, field=f.name,
-                    feature_id=_id_list(_ids(out, schema, bad)),
-                    expected="a number", found=", ".join(map(repr, col[bad].astype(str).tolist()[:5])),
-                    fix="correct the value",
-                ))
-            out[f.name] = num
-        elif f.dtype in ("date", "datetime"):
-            parsed, bad = parse_datetime(col)
-            if bad.any():
-                problems.append(SchemaError(
-                    "cannot parse date/time", **ctx, field=f.name,
-                    feature_id=_id_list(_ids(out, schema, bad)),
-                    expected="a date like 2022-03-05, 2022/3/5 or 2022年3月5日",
-                    found=", ".join(map(repr, col[bad].astype(str).tolist()[:5])),
-                    fix="correct the value or its format",
-                ))
-            out[f.name] = parsed.dt.normalize() if f.dtype == "date" else parsed
-
-    for f in schema.fields:
-        if f.unique and f.name in out.columns:
-            dup = out[f.name].duplicated(keep=False) & out[f.name].notna()
-            if dup.any():
-                values = sorted(set(out.loc[dup, f.name].astype(str)))
-                problems.append(SchemaError(
-                    "duplicate id", **ctx, field=f.name, feature_id=_id_list(values),
-                    expected=f"unique {f.name} values", found=f"{len(values)} ids used more than once",
-                    fix="give every feature its own id",
-                ))
-
-    if schema.geometry is not None:
-        if not isinstance(out, gpd.GeoDataFrame):
-            problems.append(SchemaError(
-                "the layer has no geometry", **ctx,
-                expected=" or ".join(schema.geometry), found="a table without geometry",
-                fix="give a spatial file (Shapefile, GeoPackage, GeoJSON, GeoParquet)",
-            ))
-            return ValidationResult(out, problems, repairs)
-        geoms = out.geometry.values
-        empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-        if empty.any():
-            problems.append(GeometryError(
-                "missing or empty geometry", **ctx, feature_id=_id_list(_ids(out, schema, empty)),
-                expected="a geometry for every feature", found=f"{int(empty.sum())} empty",
-                fix="digitise the features or drop them",
-            ))
-        names = pd.Series(out.geometry.geom_type, index=out.index)
-        wrong = ~names.isin(schema.geometry) & ~empty
-        if wrong.any():
-            problems.append(GeometryError(
-                "wrong geometry type", **ctx, feature_id=_id_list(_ids(out, schema, wrong)),
-                expected=" or ".join(schema.geometry),
-                found=", ".join(sorted(set(names[wrong].astype(str)))),
-                fix=f"check that this is the {schema.name} ({schema.zh}) layer",
-            ))
-        invalid = ~shapely.is_valid(geoms) & ~empty
-        if invalid.any():
-            ids = _ids(out, schema, invalid)
-            reasons = shapely.is_valid_reason(geoms[invalid])
-            if repair:
-                fixed = shapely.make_valid(geoms[invalid])
-                if schema.geometry and "Polygon" in schema.geometry[0]:
-                    fixed = _keep_polygonal(fixed)
-                out.loc[invalid, out.geometry.name] = fixed
-                repairs.extend(f"{schema.name} {i}: {r} -> made valid" for i, r in zip(ids, reasons, strict=True))
-            else:
-                problems.append(GeometryError(
-                    "invalid geometry", **ctx, feature_id=_id_list(ids),
-                    expected="valid (OGC simple features) geometry",
-                    found="; ".join(f"{i}: {r}" for i, r in list(zip(ids, reasons, strict=True))[:3]),
-                    fix="pass repair=True to make it valid with shapely.make_valid, or fix it in a GIS",
-                ))
-    return ValidationResult(out, problems, repairs)
-
-
-def _keep_polygonal(geoms: Any) -> Any:
-    """From make_valid output keep only the polygonal parts (drop stray lines/points)."""
-    import shapely
-
-    parts, index = shapely.get_parts(geoms, return_index=True)
-    poly = shapely.get_type_id(parts) == 3
-    result = []
-    for i in range(len(geoms)):
-        pieces = parts[(index == i) & poly]
-        result.append(shapely.multipolygons(pieces) if len(pieces) > 1 else (pieces[0] if len(pieces) else shapely.Polygon()))
-    return result
 
 
 # --- labels and colours of outputs (tables, charts, maps, QGIS styles) --------------
