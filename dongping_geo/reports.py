@@ -35,7 +35,7 @@ import geopandas as gpd
 import pandas as pd
 
 from .errors import OutputError
-from .io import atomic_path, write_layers, write_table
+from .io import atomic_path, check_output_path, write_layers, write_table
 from .schemas import CATEGORY_LABELS
 
 __all__ = [
@@ -59,24 +59,12 @@ def _quiet(_: str) -> None:
 
 
 def _check_destinations(staging: Path, out_dir: Path, inputs: Iterable[Path]) -> list[tuple[Path, Path]]:
-    """(staged file, final path) pairs; refuse a final path that is an input or a file of an input folder.
-
-    A dataset folder's own files are inputs (the loaders read them); a report folder
-    made inside it (``DATASET/report/``) is not.
-    """
-    protected = [Path(p).resolve() for p in inputs]
+    """(staged file, final path) pairs, each final path checked by :func:`dongping_geo.io.check_output_path`."""
+    inputs = list(inputs)
     moves = []
     for src in sorted(p for p in staging.rglob("*") if p.is_file()):
         final = out_dir / src.relative_to(staging)
-        resolved = final.resolve()
-        for p in protected:
-            if resolved == p or (p.is_dir() and resolved.parent == p):
-                raise OutputError(
-                    "refusing to write over an input", path=final,
-                    expected="outputs outside the files and dataset folders the command read",
-                    found=f"{'a file of the input folder ' + str(p) if p.is_dir() else 'an input file'}",
-                    fix="choose another --out folder",
-                )
+        check_output_path(final, inputs=inputs)
         moves.append((src, final))
     return moves
 
@@ -93,7 +81,8 @@ def staged_outputs(out_dir: str | os.PathLike, *, inputs: Iterable[Path] = ()) -
     out_dir : path-like
         The output folder (created if needed).
     inputs : iterable of Path
-        Files and folders the command read: no output may land on or inside them.
+        Files and folders the command read: no output may land on them or inside them
+        (checked before anything is written, and again for every file moved in).
 
     Yields
     ------
@@ -106,6 +95,8 @@ def staged_outputs(out_dir: str | os.PathLike, *, inputs: Iterable[Path] = ()) -
         If ``out_dir`` cannot be created or written, or an output would replace an input.
     """
     out = Path(out_dir)
+    inputs = list(inputs)
+    check_output_path(out / "index.html", inputs=inputs)  # the folder: not an input, writable
     try:
         out.mkdir(parents=True, exist_ok=True)
         staging = out.parent / f".{out.name}.staging-{uuid.uuid4().hex[:8]}"

@@ -474,12 +474,14 @@ def test_cli_map_writes_offline_overview(tmp_path, dataset, monkeypatch):
         return dataset
 
     monkeypatch.setattr(loaders, "load_dataset", fake_load)
+    data = tmp_path / "data"
+    data.mkdir()
     out = tmp_path / "maps" / "overview.html"
     result = CliRunner().invoke(
-        cli, ["map", str(tmp_path), "--out", str(out), "--offline", "--basemap", "none"]
+        cli, ["map", str(data), "--out", str(out), "--offline", "--basemap", "none"]
     )
     assert result.exit_code == 0, result.output
-    assert calls == [tmp_path]
+    assert calls == [data]
     assert "<script src=" not in out.read_text(encoding="utf-8")
 
 
