@@ -319,7 +319,9 @@ def read_table(path: str | os.PathLike, *, sheet: str | int = 0) -> pd.DataFrame
     return df
 
 
-def load_measurements(path: str | os.PathLike, *, sheet: str | int = 0) -> pd.DataFrame:
+def load_measurements(
+    path: str | os.PathLike, *, sheet: str | int = 0, on_error: str = "raise"
+) -> pd.DataFrame:
     """Load water-quality measurements (CSV or XLSX, long or wide layout) as a long table.
 
     Parameters
@@ -328,30 +330,44 @@ def load_measurements(path: str | os.PathLike, *, sheet: str | int = 0) -> pd.Da
         The lab's file.
     sheet : str or int, default 0
         Worksheet of an XLSX file.
+    on_error : {"raise", "report"}, default "raise"
+        ``"raise"``: stop at the first bad record. ``"report"``: return the good records
+        and list the others in ``result.attrs["rejected"]`` (columns file, row, field,
+        value, reason, fix; ``row`` is the line a spreadsheet or text editor shows, blank
+        lines counted). Records in = rows returned + rows rejected; a record is one value
+        (a line of the long layout, a filled item cell of the wide layout).
 
     Returns
     -------
     DataFrame
         Columns section_id, sampled_at (Asia/Shanghai), parameter (GB 3838 item
         code), value (mg/L; the detection limit where qualifier is ``"<"``), unit,
-        qualifier.
+        qualifier, limit_source; indexed by file line (``row``). See
+        :func:`dongping_geo._measurements.parse_measurements`.
 
     Raises
     ------
     InputFileError
         If the file cannot be read.
     MeasurementError
-        On an unknown parameter or unit, a non-numeric or negative value, or
-        conflicting duplicates (the message names the row).
+        On an unknown parameter or unit, a non-numeric, non-finite or negative value,
+        an unreadable date or conflicting duplicates (the message names the file line),
+        with ``on_error="raise"``; on a missing key column in either mode.
+    ConfigError
+        For an unknown ``on_error``.
 
     Examples
     --------
     >>> m = load_measurements("data/shapefiles/measurements.csv")  # doctest: +SKIP
     """
-    from ._measurements import parse_measurements
+    from ._measurements import csv_line_numbers, parse_measurements
 
     raw = read_table(path, sheet=sheet)
-    out = parse_measurements(raw, path=Path(path))
+    lines = None
+    if Path(path).suffix.lower() in (".csv", ".txt"):
+        lines = csv_line_numbers(path, raw.attrs.get("encoding", ""), len(raw))
+    out = parse_measurements(raw, path=Path(path), on_error=on_error,  # type: ignore[arg-type]
+                             line_numbers=lines)
     out.attrs.update(path=str(path), layer_name="measurements", encoding=raw.attrs.get("encoding", ""))
     return out
 
