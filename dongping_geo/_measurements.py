@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -837,7 +838,7 @@ def check_section_ids(
     return _rejected_table(problems, path)
 
 
-def csv_line_numbers(path: str | Path, encoding: str, n_rows: int) -> np.ndarray | None:
+def csv_line_numbers(path: str | os.PathLike, encoding: str, n_rows: int) -> np.ndarray | None:
     """File line number of each data row pandas reads from a CSV (blank lines counted).
 
     ``pandas.read_csv`` skips blank lines, so ``index + 2`` is not the line a user sees in
