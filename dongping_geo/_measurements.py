@@ -211,6 +211,16 @@ def _vocabulary() -> dict[str, Any]:
     }
 
 
+class _Names(NamedTuple):
+    """Column headers to name in messages; None: the record's own item column (wide layout)."""
+
+    section: str
+    date: str
+    parameter: str | None = None
+    unit: str | None = None
+    qualifier: str | None = None
+
+
 class _Problem(NamedTuple):
     """Why a record is refused; becomes a MeasurementError or a line of the rejected table."""
 
@@ -253,6 +263,13 @@ def _text(v: Any) -> str:
 
 def _not_measured(v: Any) -> bool:
     return _blank(v) or key(_text(v)) in _vocabulary()["not_measured"]
+
+
+def _unique_mask(values: Any, fn: Callable[[Any], bool]) -> np.ndarray:
+    """``fn`` of every cell as a bool array, evaluated once per distinct cell."""
+    codes, uniques = pd.factorize(pd.Series(np.asarray(values, dtype=object), dtype=object),
+                                  use_na_sentinel=False)
+    return np.array([bool(fn(u)) for u in uniques], dtype=bool)[codes]
 
 
 def _map_fields(columns: list[Any]) -> dict[str, Any]:
@@ -366,7 +383,9 @@ def parse_measurements(
     fields = _map_fields(list(df.columns))
     _require_keys(fields, df, path)
     lines = np.arange(len(df)) + 2 if line_numbers is None else np.asarray(line_numbers)
-    blank_line = df.apply(lambda col: col.map(_blank)).all(axis=1).to_numpy(dtype=bool)
+    blank_line = np.ones(len(df), dtype=bool)
+    for column in range(df.shape[1]):
+        blank_line &= _unique_mask(df.iloc[:, column].to_numpy(dtype=object), _blank)
     df, lines = df[~blank_line], lines[~blank_line]
     if "parameter" in fields and "value" in fields:
         cells = _long_cells(df, fields, lines)
@@ -421,19 +440,19 @@ def _long_cells(df: pd.DataFrame, fields: dict[str, Any], lines: np.ndarray) -> 
             "unit_given": "unit" in fields,
             "qualifier_raw": col("qualifier"),
             "dl_raw": col("detection_limit"),
-            "section_field": str(fields["section_id"]),
-            "date_field": str(fields["sampled_at"]),
-            "long": True,
             "value_field": str(fields["value"]),
-            "parameter_field": str(fields["parameter"]),
-            "unit_field": str(fields.get("unit", "unit")),
-            "qualifier_field": str(fields.get("qualifier", "qualifier")),
-        }
+        },
+        dtype=object,  # no string-dtype inference: the cells are parsed once per distinct value
     )
     below = _vocabulary()["below"]
-    marked = cells["qualifier_raw"].map(lambda q: key(_text(q)) in below).to_numpy()
-    measured = ~cells["value_raw"].map(_not_measured).to_numpy() | marked
-    return cells[measured].reset_index(drop=True)
+    marked = _unique_mask(cells["qualifier_raw"], lambda q: key(_text(q)) in below)
+    measured = ~_unique_mask(cells["value_raw"], _not_measured) | marked
+    cells = cells[measured].reset_index(drop=True)
+    cells.attrs["names"] = _Names(
+        str(fields["section_id"]), str(fields["sampled_at"]), str(fields["parameter"]),
+        str(fields.get("unit", "unit")), str(fields.get("qualifier", "qualifier")),
+    )
+    return cells
 
 
 def _wide_items(df: pd.DataFrame, fields: dict[str, Any]) -> list[tuple[Any, str | None, str | None]]:
@@ -475,33 +494,36 @@ def _wide_cells(
     if _limits_row(df, items):
         limits = {c: df.iloc[0][c] for c, _, _ in items}
         df, lines = df.iloc[1:], lines[1:]
-    parts = [
-        pd.DataFrame(
-            {
-                "row": lines,
-                "section_id": df[fields["section_id"]].to_numpy(dtype=object),
-                "sampled_at": df[fields["sampled_at"]].to_numpy(dtype=object),
-                # An unknown column keeps its header: it is refused as an unknown parameter.
-                "parameter_raw": code or str(c),
-                "value_raw": df[c].to_numpy(dtype=object),
-                "unit_raw": unit,
-                "unit_given": unit is not None,
-                "qualifier_raw": None,
-                "dl_raw": limits.get(c),
-                "section_field": str(fields["section_id"]),
-                "date_field": str(fields["sampled_at"]),
-                "long": False,
-                "value_field": str(c),
-                "parameter_field": str(c),
-                "unit_field": str(c),
-                "qualifier_field": str(c),
-            }
-        )
-        for c, code, unit in items
-    ]
-    cells = pd.concat(parts, ignore_index=True)
-    measured = ~cells["value_raw"].map(_not_measured).to_numpy()
-    return cells[measured].sort_values(["row"], kind="stable").reset_index(drop=True)
+    columns = [c for c, _, _ in items]
+    measured = np.column_stack(
+        [~_unique_mask(df[c].to_numpy(dtype=object), _not_measured) for c in columns]
+    )
+    r, j = np.nonzero(measured)  # row-major: file order, then column order within a line
+
+    def per_column(values: list[Any]) -> np.ndarray:
+        out = np.empty(len(values), dtype=object)
+        out[:] = values
+        return out[j]
+
+    cells = pd.DataFrame(
+        {
+            "row": lines[r],
+            "section_id": df[fields["section_id"]].to_numpy(dtype=object)[r],
+            "sampled_at": df[fields["sampled_at"]].to_numpy(dtype=object)[r],
+            # An unknown column keeps its header: it is refused as an unknown parameter.
+            "parameter_raw": per_column([code or str(c) for c, code, _ in items]),
+            "value_raw": df[columns].to_numpy(dtype=object)[r, j],
+            "unit_raw": per_column([unit for _, _, unit in items]),
+            "unit_given": per_column([unit is not None for _, _, unit in items]),
+            "qualifier_raw": None,
+            "dl_raw": per_column([limits.get(c) for c in columns]),
+            "value_field": per_column([str(c) for c in columns]),
+        },
+        dtype=object,
+    )
+    # The item column is also where a wide table's parameter, unit and qualifier live.
+    cells.attrs["names"] = _Names(str(fields["section_id"]), str(fields["sampled_at"]))
+    return cells
 
 
 def _per_unique(keys: list[np.ndarray], fn: Callable[..., Any]) -> np.ndarray:
@@ -532,8 +554,10 @@ def _section(raw: Any, field: str) -> str | _Problem:
     return sid[:-2] if re.fullmatch(r"\d+\.0", sid) else sid
 
 
-def _parameter(raw: Any, field: str, long: bool) -> str | _Problem:
+def _parameter(raw: Any, column: str, names: _Names) -> str | _Problem:
     text = _text(raw)
+    long = names.parameter is not None
+    field = names.parameter or column
     lookup, _ = parameter_table()
     code = lookup.get(param_key(text)) or _qualified_parameter(text)
     if code is not None:
@@ -631,16 +655,17 @@ def _reading(
     return number, "", ""
 
 
-def _value(
-    code: str, unit_raw: Any, unit_given: bool, value_raw: Any, qual_raw: Any, dl_raw: Any,
-    field: str, unit_field: str, qual_field: str,
-) -> tuple[float, str, str] | _Problem:
-    """(value in the canonical unit, qualifier, limit source) of one record, or its problem."""
+def _value(names: _Names, code: str, cell: tuple[Any, ...]) -> tuple[float, str, str] | _Problem:
+    """(value in the canonical unit, qualifier, limit source) of one record, or its problem.
+
+    ``cell``: unit, whether a unit was given, value, qualifier, detection limit, column.
+    """
+    unit_raw, unit_given, value_raw, qual_raw, dl_raw, field = cell
     kind = parameter_table()[1][code]
-    factor = _unit_factor(code, kind, unit_raw, unit_given, unit_field)
+    factor = _unit_factor(code, kind, unit_raw, unit_given, names.unit or field)
     if isinstance(factor, _Problem):
         return factor
-    reading = _reading(code, value_raw, qual_raw, dl_raw, field, qual_field)
+    reading = _reading(code, value_raw, qual_raw, dl_raw, field, names.qualifier or field)
     if isinstance(reading, _Problem):
         return reading
     number, qualifier, source = reading
@@ -649,20 +674,20 @@ def _value(
     return _check_range(v, kind, field, _text(value_raw)) or (v, qualifier, source)
 
 
-def _parse_dates(raw: np.ndarray, field: np.ndarray) -> tuple[pd.DatetimeIndex, np.ndarray]:
+def _parse_dates(raw: np.ndarray, field: str) -> tuple[pd.DatetimeIndex, np.ndarray]:
     """Sampling times (Excel serials, then :func:`dongping_geo.schemas.parse_datetime`)."""
-    codes, uniques = pd.factorize(pd.Series(raw, dtype=object).map(_text), use_na_sentinel=False)
-    values = pd.Series(list(uniques), dtype=object)
+    codes, uniques = pd.factorize(pd.Series(raw, dtype=object), use_na_sentinel=False)
+    values = pd.Series([_text(u) for u in uniques], dtype=object)
     serial = parse_excel_serial(values)
     parsed, bad = parse_datetime(values.where(serial.isna() & values.ne(""), None))
-    stamps = parsed.where(serial.isna(), serial)
-    times = pd.DatetimeIndex(stamps.to_numpy()[codes]) if len(codes) else pd.DatetimeIndex(stamps)
+    stamps = pd.DatetimeIndex(parsed.where(serial.isna(), serial))
+    times = stamps.take(codes)
     problems = np.full(len(raw), None, dtype=object)
     for u in np.flatnonzero(bad.to_numpy() | values.eq("").to_numpy()):
         text = str(values.iloc[u])
         for i in np.flatnonzero(codes == u):
             problems[i] = _Problem(
-                "unreadable sampling date" if text else "missing sampling date", str(field[i]), text,
+                "unreadable sampling date" if text else "missing sampling date", field, text,
                 "a date like 2022-03-05, 2022/3/5 or 2022年3月5日 (optionally with a time), "
                 "or an Excel serial day number such as 44621",
                 "write the date as YYYY-MM-DD",
@@ -673,15 +698,18 @@ def _parse_dates(raw: np.ndarray, field: np.ndarray) -> tuple[pd.DatetimeIndex, 
 def _parse_records(cells: pd.DataFrame) -> dict[str, Any]:
     """Every record parsed: values per column plus ``problem`` (first _Problem or None)."""
     c = {k: cells[k].to_numpy(dtype=object) for k in cells.columns}
-    section = _per_unique([c["section_id"], c["section_field"]], _section)
-    param = _per_unique([c["parameter_raw"], c["parameter_field"], c["long"]], _parameter)
-    times, date_problems = _parse_dates(c["sampled_at"], c["date_field"])
+    names: _Names = cells.attrs["names"]
+    section = _per_unique([c["section_id"]], lambda raw: _section(raw, names.section))
+    param = _per_unique([c["parameter_raw"], c["value_field"]],
+                        lambda raw, column: _parameter(raw, column, names))
+    times, date_problems = _parse_dates(c["sampled_at"], names.date)
     ok_param = np.array([not isinstance(p, _Problem) for p in param], dtype=bool)
-    keys = [c[k] for k in ("unit_raw", "unit_given", "value_raw", "qualifier_raw", "dl_raw",
-                           "value_field", "unit_field", "qualifier_field")]
+    keys = [c[k][ok_param] for k in ("unit_raw", "unit_given", "value_raw", "qualifier_raw",
+                                     "dl_raw", "value_field")]
     value = np.full(len(cells), None, dtype=object)
     if ok_param.any():
-        value[ok_param] = _per_unique([param[ok_param], *(k[ok_param] for k in keys)], _value)
+        value[ok_param] = _per_unique([param[ok_param], *keys],
+                                      lambda code, *cell: _value(names, code, cell))
     problem = np.full(len(cells), None, dtype=object)
     for column in (value, param, date_problems, section):  # the last assigned wins: section first
         hit = np.array([isinstance(x, _Problem) for x in column], dtype=bool)
