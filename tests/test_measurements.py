@@ -178,12 +178,13 @@ def test_errors_name_file_row_field(overrides, parts):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="day-first/month-first dates are refused by the stricter schemas.parse_datetime "
+    reason="ambiguous and out-of-range dates are refused by the stricter schemas.parse_datetime "
     "of the dates branch; remove this mark when it is merged",
 )
-def test_ambiguous_date_is_refused():
+@pytest.mark.parametrize("date", ["5/3/2022", "19-3-5", "02/06/2022", "0022-03-05", "9999-12-31"])
+def test_ambiguous_or_out_of_range_date_is_refused(date):
     with pytest.raises(MeasurementError, match="date"):
-        parse_measurements(long_table(采样日期=["5/3/2022"]), path="m.csv")
+        parse_measurements(long_table(采样日期=[date]), path="m.csv")
 
 
 def test_conflicting_duplicates_are_an_error_and_exact_ones_dropped():
@@ -521,3 +522,34 @@ def test_check_section_ids_shared_by_assess_and_validate():
     assert check_section_ids(m[m["section_id"] == "S1"], sections).empty
     assert dg.water_quality.check_section_ids is check_section_ids
     assert np.isin(rej.columns, REJECTED_COLUMNS).all()
+
+
+CELL = st.one_of(
+    st.text(max_size=8),
+    st.sampled_from(["0.5", "<0.1", "ND", "1e400", "-0", "44621", "2022-03-05", "mg/L", "μg/L",
+                     "氨氮", "总磷", "检出限", "—", "/", "＜", "L", "0.01L", "nan", "inf", "\t", "=1+1"]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-10**30, 10**30),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(CELL, CELL, CELL, CELL, CELL), min_size=1, max_size=6),
+       st.booleans())
+def test_garbage_cells_give_rows_that_add_up_or_a_measurement_error(rows, wide):
+    from dongping_geo.errors import DongpingGeoError
+
+    if wide:
+        raw = pd.DataFrame(rows, columns=["断面编码", "采样日期", "氨氮", "总磷(μg/L)", "备注"])
+    else:
+        raw = pd.DataFrame(rows, columns=["断面编码", "采样日期", "监测项目", "监测值", "修饰符"])
+    raw = raw.astype(object)
+    out = parse_measurements(raw, path="g.csv", on_error="report")
+    assert len(out) + len(out.attrs["rejected"]) == out.attrs["records"]
+    assert np.isfinite(out["value"]).all()
+    try:
+        strict = parse_measurements(raw, path="g.csv")
+    except DongpingGeoError as exc:
+        assert isinstance(exc, MeasurementError) and "g.csv" in str(exc)
+    else:
+        assert len(strict) == len(out)
