@@ -278,8 +278,9 @@ def method_detection_limits() -> pd.DataFrame:
 
     Examples
     --------
-    >>> method_detection_limits().loc["NH3_N", ["standard", "detection_limit"]].tolist()
-    ['HJ 535-2009', 0.025]
+    >>> row = method_detection_limits().loc["NH3_N"]
+    >>> row["standard"], float(row["detection_limit"])
+    ('HJ 535-2009', 0.025)
     """
     table = _method_table().copy()
     table["detection_limit"] = table["detection_limit"].astype(float)

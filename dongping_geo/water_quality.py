@@ -1,7 +1,9 @@
 """Surface-water quality assessment per GB 3838-2002.
 
 The limits are Table 1 of GB 3838-2002 (环境质量标准 地表水环境质量标准 / Environmental
-quality standards for surface water), shipped as ``dongping_geo/data/gb3838_2002_table1.csv``.
+quality standards for surface water); they, the class order and the half-detection-limit
+rule live in :mod:`dongping_geo.gb3838`, whose names are re-exported here
+(``gb3838_limits``, ``classify_values``, ``EXTRA_ITEMS``, ``WATER_CLASS_DTYPE`` …).
 The method is the single-factor method of the national assessment rules
 地表水环境质量评价办法（试行） (环办〔2011〕22号):
 
@@ -11,7 +13,8 @@ The method is the single-factor method of the national assessment rules
 * water temperature, total nitrogen and fecal coliform are reported but do not decide a
   river section's class; ``waterbody="lake"`` uses the lake TP limits and assesses TN;
 * below-detection values (qualifier ``"<"``, value = the detection limit) enter the
-  calculation at half the detection limit (环办监测函〔2020〕82号).
+  calculation at half the detection limit (环办监测函〔2020〕82号,
+  :func:`dongping_geo.gb3838.below_detection_value`).
 
 Rivers are assessed from their sections: fewer than 5 assessed sections by the mean of
 each item over the sections, 5 or more by the share of sections in Class I–III and in
@@ -386,15 +389,7 @@ def assess_sections(
     result = _classify_wide(wide, waterbody, with_pollutants=True)
     result = lookup.merge(result, on="section_id", how="right")
     if "target_class" in result.columns:
-        has = result["water_class"].notna() & result["target_class"].notna()
-        meets = pd.array(
-            np.where(
-                has, result["water_class"].cat.codes <= result["target_class"].cat.codes, False
-            ),
-            dtype="boolean",
-        )
-        meets[~has.to_numpy()] = pd.NA
-        result["meets_target"] = meets
+        result["meets_target"] = _meets_target(result)
     else:
         result["target_class"] = pd.Categorical([None] * len(result), dtype=WATER_CLASS_DTYPE)
         result["meets_target"] = pd.array([pd.NA] * len(result), dtype="boolean")
@@ -505,26 +500,7 @@ def assess_rivers(
     valid = assessment[assessment["river_id"].notna() & assessment["water_class"].notna()].copy()
     valid["river_id"] = valid["river_id"].astype(str)
     keys = ["river_id", "period"]
-    codes = valid["water_class"].cat.codes
-    grouped = valid.assign(
-        _good=(codes <= 2).to_numpy(),
-        _worse=(codes == 5).to_numpy(),
-        _meet=valid["meets_target"].fillna(False).astype(bool).to_numpy()
-        if "meets_target" in valid.columns
-        else False,
-    )
-    g = grouped.groupby(keys, sort=True)
-    base = pd.DataFrame(
-        {
-            "n_sections": g["section_id"].nunique(),
-            "share_I_III": g["_good"].mean(),
-            "share_worse_V": g["_worse"].mean(),
-            "n_sections_meeting_target": g["_meet"].sum().astype(int),
-        }
-    )
-    means = g[items + extra].mean()
-    means = means.apply(lambda col: _round_sig(col.to_numpy(dtype=float), 10), raw=False)
-    wide = base.join(means).reset_index()
+    grouped, wide = _river_groups(valid, keys, items + extra)
     classified = _classify_wide(wide[keys + items + extra], waterbody, with_pollutants=True)
     use_share = (wide["n_sections"] >= min_sections_for_share).to_numpy()
     out = wide[keys + ["n_sections"]].copy()
@@ -548,39 +524,72 @@ def assess_rivers(
         classified["main_pollutants"].to_numpy(),
     )
     out["n_sections_meeting_target"] = wide["n_sections_meeting_target"].to_numpy()
-    out.insert(1, "name", pd.NA)
-    out["target_class"] = pd.Categorical([None] * len(out), dtype=WATER_CLASS_DTYPE)
-    if rivers is not None and "river_id" in rivers.columns:
-        info = pd.DataFrame(
-            rivers[[c for c in ("river_id", "name", "target_class") if c in rivers.columns]]
-        ).copy()
-        info["river_id"] = info["river_id"].astype(str)
-        info = info.drop_duplicates("river_id").set_index("river_id")
-        if "name" in info.columns:
-            out["name"] = out["river_id"].map(info["name"])
-        if "target_class" in info.columns:
-            target = {
-                rid: None
-                if _is_missing(v)
-                else normalize_water_class(v, layer="rivers", feature_id=rid)
-                for rid, v in info["target_class"].items()
-            }
-            out["target_class"] = pd.Categorical(
-                out["river_id"].map(target), dtype=WATER_CLASS_DTYPE
-            )
-    has = out["water_class"].notna() & out["target_class"].notna()
-    meets = pd.array(
-        np.where(has, out["water_class"].cat.codes <= out["target_class"].cat.codes, False),
-        dtype="boolean",
-    )
-    meets[~has.to_numpy()] = pd.NA
-    out["meets_target"] = meets
+    _add_river_info(out, rivers)
+    out["meets_target"] = _meets_target(out)
     front = [
         "river_id", "name", "period", "n_sections", "method", "water_class", "target_class",
         "meets_target", "grade", "share_I_III", "share_worse_V", "n_sections_meeting_target",
         "main_pollutants",
     ]  # fmt: skip
     return out[front + [c for c in out.columns if c not in front]].reset_index(drop=True)
+
+
+def _meets_target(table: pd.DataFrame) -> pd.arrays.BooleanArray:
+    """``water_class <= target_class``; NA where either is missing."""
+    has = (table["water_class"].notna() & table["target_class"].notna()).to_numpy()
+    meets = pd.array(
+        np.where(has, table["water_class"].cat.codes <= table["target_class"].cat.codes, False),
+        dtype="boolean",
+    )
+    meets[~has] = pd.NA
+    return meets
+
+
+def _river_groups(
+    valid: pd.DataFrame, keys: list[str], items: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(sections with class flags, per river and period: counts, shares and item means)."""
+    codes = valid["water_class"].cat.codes
+    grouped = valid.assign(
+        _good=(codes <= 2).to_numpy(),
+        _worse=(codes == 5).to_numpy(),
+        _meet=valid["meets_target"].fillna(False).astype(bool).to_numpy()
+        if "meets_target" in valid.columns
+        else False,
+    )
+    g = grouped.groupby(keys, sort=True)
+    base = pd.DataFrame(
+        {
+            "n_sections": g["section_id"].nunique(),
+            "share_I_III": g["_good"].mean(),
+            "share_worse_V": g["_worse"].mean(),
+            "n_sections_meeting_target": g["_meet"].sum().astype(int),
+        }
+    )
+    means = g[items].mean()
+    means = means.apply(lambda col: _round_sig(col.to_numpy(dtype=float), 10), raw=False)
+    return grouped, base.join(means).reset_index()
+
+
+def _add_river_info(out: pd.DataFrame, rivers: pd.DataFrame | None) -> None:
+    """Add ``name`` and ``target_class`` from the rivers layer (in place; missing: NA)."""
+    out.insert(1, "name", pd.NA)
+    out["target_class"] = pd.Categorical([None] * len(out), dtype=WATER_CLASS_DTYPE)
+    if rivers is None or "river_id" not in rivers.columns:
+        return
+    info = pd.DataFrame(
+        rivers[[c for c in ("river_id", "name", "target_class") if c in rivers.columns]]
+    ).copy()
+    info["river_id"] = info["river_id"].astype(str)
+    info = info.drop_duplicates("river_id").set_index("river_id")
+    if "name" in info.columns:
+        out["name"] = out["river_id"].map(info["name"])
+    if "target_class" in info.columns:
+        target = {
+            rid: None if _is_missing(v) else normalize_water_class(v, layer="rivers", feature_id=rid)
+            for rid, v in info["target_class"].items()
+        }
+        out["target_class"] = pd.Categorical(out["river_id"].map(target), dtype=WATER_CLASS_DTYPE)
 
 
 def _share_pollutants(
