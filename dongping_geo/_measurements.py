@@ -639,7 +639,7 @@ def _reading(
     """(number, qualifier, limit source) of one value cell and its qualifier."""
     vocab = _vocabulary()
     raw, qual_text = _text(value_raw), _text(qual_raw)
-    qual = vocab["qualifiers"].get(key(qual_text), None) if qual_text else ""
+    qual = vocab["qualifiers"].get(key(qual_text), None) if qual_text else "="
     if qual is None:
         return _Problem("unknown qualifier", qual_field, qual_text,
                         "'' or '<' (below detection limit; also ND, 未检出, L)",
@@ -652,7 +652,7 @@ def _reading(
         return number._replace(value=raw)
     if m or qual == "<":
         return number, "<", "sheet"
-    return number, "", ""
+    return number, "", ""  # qualifier "=": a measured value
 
 
 def _value(names: _Names, code: str, cell: tuple[Any, ...]) -> tuple[float, str, str] | _Problem:

@@ -186,11 +186,12 @@ _KINDS = {
 }
 
 #: Measurement qualifiers: ``"<"`` (below the detection limit; the value, if any, is the
-#: limit) and ``""`` (a measured value). The spellings of ``"<"`` also stand alone in a
-#: value cell (``ND``, ``未检出``) for a below-detection result without a number.
+#: limit) and ``"="`` or blank (a measured value; parsed tables write ``""``). The spellings
+#: of ``"<"`` also stand alone in a value cell (``ND``, ``未检出``) for a below-detection
+#: result without a number.
 QUALIFIERS = {
     "<": ("＜", "l", "nd", "n.d.", "n.d", "未检出", "<dl", "低于检出限", "below detection limit"),
-    "": ("=",),
+    "=": (),
 }
 #: Value cells that mean "not measured" in a measurement table (no row, neither an error
 #: nor a zero). Compared after Unicode NFKC normalisation (full-width ``－`` is ``-``).
@@ -231,7 +232,7 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Field("parameter", "str", "监测项目", aliases=("项目", "指标", "监测指标", "item"), description="GB 3838 item code (pH, DO, NH3_N …) or its Chinese name"),
                 Field("value", "float", "监测值", aliases=("测定值", "浓度", "结果", "监测结果", "result"), description="Measured value (detection limit when qualifier is '<'); " + ", ".join(repr(m) for m in NOT_MEASURED) + " mean not measured"),
                 Field("unit", "str", "单位", required=False, aliases=("units",), description="Unit (mg/L, µg/L …), normalised to mg/L"),
-                Field("qualifier", "str", "标识", required=False, values=QUALIFIERS, aliases=("修饰符", "限定符", "flag"), description="'<' for below the detection limit"),
+                Field("qualifier", "str", "标识", required=False, values=QUALIFIERS, aliases=("修饰符", "限定符", "flag"), description="'<' for below the detection limit; '=' or blank for a measured value"),
                 Field("detection_limit", "float", "检出限", required=False, short="det_limit", aliases=("方法检出限", "最低检出限", "dl", "mdl"), description="Detection limit of a below-detection result (in the row's unit); also the label of a limits row under the item names of a wide table"),
             ),
         ),
