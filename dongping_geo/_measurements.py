@@ -35,6 +35,7 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 import pandas as pd
 
+from ._rejected import REJECTED_COLUMNS, rejected_rows
 from .errors import ConfigError, MeasurementError
 from .gb3838 import EXTRA_ITEMS, limits_table, method_detection_limit
 from .schemas import NOT_MEASURED, get_schema, parse_datetime, parse_excel_serial
@@ -49,8 +50,6 @@ __all__ = [
 ]
 
 OUTPUT_COLUMNS = ["section_id", "sampled_at", "parameter", "value", "unit", "qualifier", "limit_source"]
-#: Columns of ``result.attrs["rejected"]`` (the same in every loader).
-REJECTED_COLUMNS = ["file", "row", "field", "value", "reason", "fix"]
 LAYER = "measurements"
 SCHEMA = get_schema(LAYER)
 OnError = Literal["raise", "report"]
@@ -766,12 +765,8 @@ def _duplicates(result: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[Any, _Pr
 
 
 def _rejected_table(entries: list[tuple[Any, _Problem]], path: Any) -> pd.DataFrame:
-    table = pd.DataFrame(
-        [(str(path) if path is not None else "", int(row), p.field, p.value, p.reason, p.fix)
-         for row, p in entries],
-        columns=REJECTED_COLUMNS,
-    )
-    return table.sort_values("row", kind="stable", ignore_index=True)
+    file = str(path) if path is not None else ""
+    return rejected_rows((file, int(row), p.field, p.value, p.reason, p.fix) for row, p in entries)
 
 
 def _finish(cells: pd.DataFrame, path: Any, on_error: OnError) -> pd.DataFrame:

@@ -553,3 +553,16 @@ def test_garbage_cells_give_rows_that_add_up_or_a_measurement_error(rows, wide):
         assert isinstance(exc, MeasurementError) and "g.csv" in str(exc)
     else:
         assert len(strict) == len(out)
+
+
+def test_results_with_rejected_rows_can_be_concatenated_and_merged():
+    a = parse_measurements(long_table(监测值=["x"]), path="a.csv", on_error="report")
+    b = parse_measurements(long_table(监测值=["0.5", "y"], 断面编码=["S1", "S2"],
+                                      采样日期=["2022-03-05"] * 2, 监测项目=["氨氮"] * 2,
+                                      单位=["mg/L"] * 2), path="b.csv", on_error="report")
+    both = pd.concat([a, b])
+    assert len(both) == 1 and "rejected" not in both.attrs  # differing tables are dropped
+    merged = b.reset_index().merge(b.reset_index(), on="row")
+    assert merged.attrs["rejected"]["value"].tolist() == ["y"]
+    rej = b.attrs["rejected"]
+    assert type(rej[rej["row"] > 0]) is pd.DataFrame
