@@ -681,16 +681,16 @@ def _parse_dates(raw: np.ndarray, field: str) -> tuple[pd.DatetimeIndex, np.ndar
     parsed, bad = parse_datetime(values.where(serial.isna() & values.ne(""), None))
     stamps = pd.DatetimeIndex(parsed.where(serial.isna(), serial))
     times = stamps.take(codes)
-    problems = np.full(len(raw), None, dtype=object)
+    unique_problems = np.full(len(values), None, dtype=object)
     for u in np.flatnonzero(bad.to_numpy() | values.eq("").to_numpy()):
         text = str(values.iloc[u])
-        for i in np.flatnonzero(codes == u):
-            problems[i] = _Problem(
-                "unreadable sampling date" if text else "missing sampling date", field, text,
-                "a date like 2022-03-05, 2022/3/5 or 2022年3月5日 (optionally with a time), "
-                "or an Excel serial day number such as 44621",
-                "write the date as YYYY-MM-DD",
-            )
+        unique_problems[u] = _Problem(
+            "unreadable sampling date" if text else "missing sampling date", field, text,
+            "a date like 2022-03-05, 2022/3/5 or 2022年3月5日 (optionally with a time), "
+            "or an Excel serial day number such as 44621",
+            "write the date as YYYY-MM-DD",
+        )
+    problems = unique_problems[codes] if len(codes) else np.empty(0, dtype=object)
     return times, problems
 
 
