@@ -12,8 +12,9 @@ import pandas as pd
 import shapely
 
 from .errors import CRSError, GeometryError, SchemaError
+from .schemas import LOCAL_TZ as _LOCAL_TZ
 
-LOCAL_TZ = "Asia/Shanghai"
+LOCAL_TZ = _LOCAL_TZ  # one home: schemas.LOCAL_TZ
 
 #: Fixes further apart in time are not joined (chosen default: a phone app logging
 #: every 5–60 s that stays silent for 5 minutes has lost the track).

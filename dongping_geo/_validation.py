@@ -27,12 +27,11 @@ from typing import Any
 import numpy as np
 import shapely
 
+from ._rejected import REJECTED_COLUMNS  # one home: the rejected-rows table
 from .errors import DongpingGeoError, GeometryError
 
 __all__ = ["REJECTED_COLUMNS", "RowIssue", "check_geometries", "check_polygons", "repair_geometries"]
 
-#: Columns of the table of rows set aside by a loader with ``on_error="report"``.
-REJECTED_COLUMNS = ["file", "row", "field", "value", "reason", "fix"]
 
 _DIMENSION = {"Point": 0, "MultiPoint": 0, "LineString": 1, "MultiLineString": 1, "Polygon": 2, "MultiPolygon": 2}
 _MAX_IDS = 5

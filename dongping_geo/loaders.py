@@ -23,7 +23,8 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from ._validation import REJECTED_COLUMNS, RowIssue
+from ._rejected import REJECTED_COLUMNS, RejectedRows
+from ._validation import RowIssue
 from .crs import WEB_CRS, _parse_crs, suggest_gauss_kruger_crs, to_work_crs
 from .errors import (
     ConfigError,
@@ -133,7 +134,7 @@ def _rejected_table(issues: list, labels: np.ndarray, path: Any) -> pd.DataFrame
             "row": labels[pos].item() if hasattr(labels[pos], "item") else labels[pos],
             **{key: " | ".join(str(p[k]) for p in parts) for k, key in enumerate(("field", "value", "reason", "fix"))},
         })
-    return pd.DataFrame(rows, columns=REJECTED_COLUMNS)
+    return RejectedRows(pd.DataFrame(rows, columns=REJECTED_COLUMNS))
 
 
 def _settle(data: pd.DataFrame, issues: list, *, on_error: str, path: Any) -> pd.DataFrame:
@@ -543,7 +544,9 @@ def _frame_from_rows(rows: list[tuple[int, tuple]], path: Path) -> pd.DataFrame:
     return df
 
 
-def load_measurements(path: str | os.PathLike, *, sheet: str | int = 0) -> pd.DataFrame:
+def load_measurements(
+    path: str | os.PathLike, *, sheet: str | int = 0, on_error: str = "raise"
+) -> pd.DataFrame:
     """Load water-quality measurements (CSV or XLSX, long or wide layout) as a long table.
 
     Parameters
@@ -552,21 +555,31 @@ def load_measurements(path: str | os.PathLike, *, sheet: str | int = 0) -> pd.Da
         The lab's file.
     sheet : str or int, default 0
         Worksheet of an XLSX file.
+    on_error : {"raise", "report"}, default "raise"
+        ``"raise"``: stop at the first bad record. ``"report"``: return the good records
+        and list the others in ``result.attrs["rejected"]`` (columns file, row, field,
+        value, reason, fix; ``row`` is the line a spreadsheet or text editor shows, blank
+        lines counted). Records in = rows returned + rows rejected; a record is one value
+        (a line of the long layout, a filled item cell of the wide layout).
 
     Returns
     -------
     DataFrame
         Columns section_id, sampled_at (Asia/Shanghai), parameter (GB 3838 item
         code), value (mg/L; the detection limit where qualifier is ``"<"``), unit,
-        qualifier.
+        qualifier, limit_source; indexed by file line (``row``). See
+        :func:`dongping_geo._measurements.parse_measurements`.
 
     Raises
     ------
     InputFileError
         If the file cannot be read.
     MeasurementError
-        On an unknown parameter or unit, a non-numeric or negative value, or
-        conflicting duplicates (the message names the row).
+        On an unknown parameter or unit, a non-numeric, non-finite or negative value,
+        an unreadable date or conflicting duplicates (the message names the file line),
+        with ``on_error="raise"``; on a missing key column in either mode.
+    ConfigError
+        For an unknown ``on_error``.
 
     Examples
     --------
@@ -575,7 +588,9 @@ def load_measurements(path: str | os.PathLike, *, sheet: str | int = 0) -> pd.Da
     from ._measurements import parse_measurements
 
     raw = read_table(path, sheet=sheet)
-    out = parse_measurements(raw, path=Path(path))
+    lines = raw.index.to_numpy()  # read_table's index: the file lines (blank lines counted)
+    out = parse_measurements(raw, path=Path(path), on_error=on_error,  # type: ignore[arg-type]
+                             line_numbers=lines)
     out.attrs.update(path=str(path), layer_name="measurements", encoding=raw.attrs.get("encoding", ""))
     return out
 
@@ -1043,41 +1058,27 @@ def _read_manifest(path: Path) -> dict:
                              found=str(exc).splitlines()[0][:200], fix="repair or remove manifest.json") from None
 
 
-def _load_measurements_reporting(path: Path, on_error: str) -> pd.DataFrame:
-    """load_measurements, passing on_error when it takes it (the measurement parser's own switch)."""
-    import inspect
-
-    if on_error != "raise" and "on_error" in inspect.signature(load_measurements).parameters:
-        return load_measurements(path, on_error=on_error)  # type: ignore[call-arg]
-    return load_measurements(path)
-
-
 def _dataset_measurements(path: Path, ds: Dataset, *, on_error: str) -> pd.DataFrame:
-    """Measurements of a dataset, checked against its sections layer."""
-    measurements = _load_measurements_reporting(path, on_error)
+    """Measurements of a dataset, checked against its sections layer.
+
+    The section check is :func:`dongping_geo._measurements.check_section_ids`, the one
+    ``assess_sections`` and ``validate`` use, so all three agree on what fails.
+    """
+    from ._measurements import check_section_ids
+
+    measurements = load_measurements(path, on_error=on_error)
     if ds.sections is None:
         return measurements
-    unknown = ~measurements["section_id"].isin(set(ds.sections["section_id"]))
-    if not unknown.any():
+    unknown = check_section_ids(measurements, ds.sections, path=path, on_error=on_error)  # type: ignore[arg-type]  # str vs Literal
+    if not len(unknown):
         return measurements
-    ids = sorted(set(measurements.loc[unknown, "section_id"].astype(str)))
-    fix = "correct the ids or add the sections"
-    error = SchemaError(
-        "measurements name sections that are not in the sections layer",
-        path=path, layer="measurements", field="section_id",
-        feature_id=", ".join(ids[:5]), expected="ids of " + str(ds.files["sections"].name),
-        found=f"{len(ids)} unknown section ids", fix=fix,
-    )
-    if on_error == "raise":
-        raise error
-    values = measurements.loc[unknown, "section_id"].astype(str).tolist()
-    issue = RowIssue(error, unknown.to_numpy(), "section_id", values,
-                     ["section not in the sections layer"] * len(values), fix)
+    rows = set(unknown["row"])
+    kept = measurements[~measurements.index.isin(rows)]
     before = measurements.attrs.get("rejected")
-    kept = _settle(measurements, [issue], on_error=on_error, path=path)
-    rejected = kept.attrs["rejected"]
     attrs = dict(measurements.attrs)
-    attrs["rejected"] = rejected if before is None or len(before) == 0 else pd.concat([before, rejected], ignore_index=True)
+    parts = [t for t in (before, unknown) if t is not None and len(t)]
+    attrs["rejected"] = RejectedRows(pd.concat(parts, ignore_index=True).sort_values("row", kind="stable",
+                                                                                      ignore_index=True))
     kept.attrs.clear()
     kept.attrs.update(attrs)
     return kept
@@ -1231,7 +1232,7 @@ def _pick_layer(path: Path, report: LayerReport) -> str | None:
 def _inspect_into(report: LayerReport, path: Path, layer: str, *, crs: Any, date_format: str | None) -> None:
     tabular = path.suffix.lower() in (".csv", ".txt", ".xlsx", ".xlsm")
     if layer == "measurements":
-        data = _load_measurements_reporting(path, "report")
+        data = load_measurements(path, on_error="report")
         problems = _row_problems(data.attrs.get("rejected", pd.DataFrame(columns=REJECTED_COLUMNS)),
                                  layer=layer, unit="line")
     elif layer == "patrols":

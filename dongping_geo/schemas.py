@@ -28,6 +28,8 @@ __all__ = [
     "LOCAL_TZ",
     "Field",
     "LayerSchema",
+    "NOT_MEASURED",
+    "QUALIFIERS",
     "SCHEMAS",
     "WATER_CLASSES",
     "date_problems",
@@ -35,6 +37,7 @@ __all__ = [
     "normalize_ids",
     "normalize_water_class",
     "parse_datetime",
+    "parse_excel_serial",
     "rename_aliases",
     "standardize",
 ]
@@ -192,6 +195,18 @@ _KINDS = {
     "shack": ("窝棚彩钢棚", "窝棚", "彩钢棚"),
 }
 
+#: Measurement qualifiers: ``"<"`` (below the detection limit; the value, if any, is the
+#: limit) and ``"="`` or blank (a measured value; parsed tables write ``""``). The spellings
+#: of ``"<"`` also stand alone in a value cell (``ND``, ``未检出``) for a below-detection
+#: result without a number.
+QUALIFIERS = {
+    "<": ("＜", "l", "nd", "n.d.", "n.d", "未检出", "<dl", "低于检出限", "below detection limit"),
+    "=": (),
+}
+#: Value cells that mean "not measured" in a measurement table (no row, neither an error
+#: nor a zero). Compared after Unicode NFKC normalisation (full-width ``－`` is ``-``).
+NOT_MEASURED: tuple[str, ...] = ("", "-", "－", "—", "——", "–", "/")
+
 _LINES = ("LineString", "MultiLineString")
 _POLYGONS = ("Polygon", "MultiPolygon")
 
@@ -222,12 +237,13 @@ SCHEMAS: dict[str, LayerSchema] = {
         LayerSchema(
             "measurements", "监测数据", None, None,
             (
-                Field("section_id", "str", "断面编码", description="Section code"),
-                Field("sampled_at", "datetime", "采样日期", aliases=("采样时间",), description="Sampling date/time (Asia/Shanghai)"),
-                Field("parameter", "str", "监测项目", description="GB 3838 item code (pH, DO, NH3_N …) or its Chinese name"),
-                Field("value", "float", "监测值", description="Measured value (detection limit when qualifier is '<')"),
-                Field("unit", "str", "单位", required=False, description="Unit (mg/L, µg/L …), normalised to mg/L"),
-                Field("qualifier", "str", "标识", required=False, aliases=("修饰符",), description="'<' for below the detection limit"),
+                Field("section_id", "str", "断面编码", aliases=("断面编号", "断面代码", "断面id", "section", "station_id"), description="Section code"),
+                Field("sampled_at", "datetime", "采样日期", aliases=("采样时间", "监测日期", "监测时间", "日期", "date", "sample_date"), description="Sampling date/time (Asia/Shanghai); Excel serial day numbers accepted"),
+                Field("parameter", "str", "监测项目", aliases=("项目", "指标", "监测指标", "item"), description="GB 3838 item code (pH, DO, NH3_N …) or its Chinese name"),
+                Field("value", "float", "监测值", aliases=("测定值", "浓度", "结果", "监测结果", "result"), description="Measured value (detection limit when qualifier is '<'); " + ", ".join(repr(m) for m in NOT_MEASURED) + " mean not measured"),
+                Field("unit", "str", "单位", required=False, aliases=("units",), description="Unit (mg/L, µg/L …), normalised to mg/L"),
+                Field("qualifier", "str", "标识", required=False, values=QUALIFIERS, aliases=("修饰符", "限定符", "flag"), description="'<' for below the detection limit; '=' or blank for a measured value"),
+                Field("detection_limit", "float", "检出限", required=False, short="det_limit", aliases=("方法检出限", "最低检出限", "dl", "mdl"), description="Detection limit of a below-detection result (in the row's unit); also the label of a limits row under the item names of a wide table"),
             ),
         ),
         LayerSchema(
@@ -695,6 +711,49 @@ def _one_id(value: Any) -> tuple[str | None, bool]:
     if _INTEGRAL_TEXT.match(text):
         return text.split(".")[0].lstrip("+"), False
     return text, False
+
+
+#: Excel serial day numbers accepted as dates: five digits (1927-05-18 … 2173-10-14), so
+#: that a year (``2022``) or a Unix time (10 or 13 digits) is never taken for one.
+EXCEL_SERIAL_RANGE: tuple[int, int] = (10000, 99999)
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # serial 1 = 1900-01-01 after Excel's 1900 leap-year bug
+_SERIAL = re.compile(r"^\d{5}(?:\.\d+)?$")
+
+
+def parse_excel_serial(values: pd.Series, *, tz: str = LOCAL_TZ) -> pd.Series:
+    """Convert Excel serial day numbers (``44621`` = 2022-03-01) to tz-aware timestamps.
+
+    A date cell that Excel shows as a number (a date column formatted as *General*) holds
+    the days since 1899-12-30 (the 1900 date system of Windows Excel), with the time of
+    day as the fraction. Only five-digit serials (:data:`EXCEL_SERIAL_RANGE`, 1927–2173)
+    are taken, so a year or a Unix time is never read as a serial. Pass the rest to
+    :func:`parse_datetime`.
+
+    Parameters
+    ----------
+    values : Series
+        Raw values (numbers or text).
+    tz : str, default "Asia/Shanghai"
+        Time zone the serials are local time in (Excel stores no zone).
+
+    Returns
+    -------
+    Series
+        ``datetime64[ns, tz]``: the date where the value is a serial, NaT elsewhere.
+
+    Examples
+    --------
+    >>> parse_excel_serial(pd.Series(["44621", 44621.5, "2022-03-01"])).dt.strftime("%Y-%m-%d %H:%M").tolist()
+    ['2022-03-01 00:00', '2022-03-01 12:00', nan]
+    """
+    text = values.map(lambda v: repr(float(v)) if isinstance(v, float | np.floating) else str(v))
+    text = text.str.strip().str.replace(r"\.0$", "", regex=True)
+    serial = text.str.fullmatch(_SERIAL.pattern, na=False) & values.notna()
+    days = pd.to_numeric(text.where(serial), errors="coerce")
+    lo, hi = EXCEL_SERIAL_RANGE
+    days = days.where((days >= lo) & (days < hi + 1))
+    stamps = _EXCEL_EPOCH + pd.to_timedelta(days.round(6), unit="D")
+    return pd.Series(stamps, index=values.index).dt.round("s").dt.tz_localize(tz)
 
 
 @dataclass

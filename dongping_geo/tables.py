@@ -31,6 +31,7 @@ import pandas as pd
 from .errors import ConfigError
 from .schemas import (
     CATEGORY_LABELS,
+    LOCAL_TZ,
     OUTPUT_FIELD_LABELS,
     SCHEMAS,
     category_field,
@@ -58,7 +59,7 @@ _ITEM_COLUMNS = re.compile(r"^(class_|exceed_)?(.+)$")
 # Columns holding comma-separated GB 3838 item codes.
 _ITEM_LIST_COLUMNS = ("main_pollutants", "determining")
 _LANDCOVER_COLUMNS = ("from_name", "to_name")
-_TZ = "Asia/Shanghai"
+_TZ = LOCAL_TZ  # one home: schemas.LOCAL_TZ
 
 
 def _check_lang(lang: str) -> None:

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, SchemaError
-from ..schemas import CATEGORY_COLOURS, CATEGORY_LABELS
+from ..gb3838 import effective_values
+from ..schemas import CATEGORY_COLOURS, CATEGORY_LABELS, LOCAL_TZ
 from ._toolkit import DongpingMap, _GeoJsonLayer, add_lines, add_points, base_map
 from .styles import (
     _MISSING_COLOUR,
@@ -307,17 +308,16 @@ def water_quality_map(
     try:
         per = pd.Period(period)
         band = (
-            per.start_time.tz_localize("Asia/Shanghai"),
-            per.end_time.tz_localize("Asia/Shanghai"),
+            per.start_time.tz_localize(LOCAL_TZ),
+            per.end_time.tz_localize(LOCAL_TZ),
         )
     except ValueError:
         pass
     series: dict[tuple[str, str], pd.DataFrame] = {}
     if measurements is not None and len(measurements):
         mm = measurements.reset_index(drop=True)
-        val = pd.to_numeric(mm["value"], errors="coerce").astype(float)
-        if "qualifier" in mm.columns:
-            val = val.where(~mm["qualifier"].astype(str).eq("<").to_numpy(), val / 2.0)
+        # The half-detection-limit rule has one home, gb3838 (the assessment uses it too).
+        val = effective_values(mm["value"], mm["qualifier"] if "qualifier" in mm.columns else None)
         mm = pd.DataFrame(
             {
                 "section_id": mm["section_id"].astype(str).to_numpy(),
@@ -327,7 +327,7 @@ def water_quality_map(
             }
         )
         if band is not None and mm["t"].dt.tz is None:
-            mm["t"] = mm["t"].dt.tz_localize("Asia/Shanghai")
+            mm["t"] = mm["t"].dt.tz_localize(LOCAL_TZ)
         series = {k: g.sort_values("t") for k, g in mm.groupby(["section_id", "parameter"])}
 
     popups = []
