@@ -40,7 +40,8 @@ def junctions(geoms: np.ndarray, snap_m: float) -> pd.DataFrame:
     b = np.concatenate([b1, b2, a2])
     pts = np.concatenate([pts_end, pts_x, pts_x])
     if len(a) == 0:
-        return pd.DataFrame({c: np.array([], dtype=float) for c in ("a", "b", "m_a", "m_b", "x", "y")})
+        empty = {c: np.array([], dtype=float) for c in ("m_a", "m_b", "x", "y")}
+        return pd.DataFrame({"a": np.array([], dtype=np.int64), "b": np.array([], dtype=np.int64)} | empty)
     m_a = snap_to_ends(shapely.line_locate_point(geoms[a], pts), shapely.length(geoms[a]), snap_m)
     m_b = snap_to_ends(shapely.line_locate_point(geoms[b], pts), shapely.length(geoms[b]), snap_m)
     c = shapely.get_coordinates(pts)
