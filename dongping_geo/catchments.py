@@ -125,7 +125,7 @@ def drainage_units(
     --------
     >>> import geopandas as gpd, shapely
     >>> r = gpd.GeoDataFrame({"river_id": ["A"], "level": ["district"]},
-    ...     geometry=[shapely.LineString([(0, 50), (100, 50)])], crs=4549)
+    ...     geometry=[shapely.LineString([(10, 50), (100, 50)])], crs=4549)
     >>> round(drainage_units(r, shapely.box(0, 0, 100, 100))["area_m2"].sum())
     10000
     """
@@ -280,3 +280,261 @@ def river_catchments(
     out = section_catchments(rivers, pts, boundary, snap_m=snap_m, spacing_m=spacing_m, strip_m=strip_m,
                              on_problem="report")
     return out.drop(columns="section_id")
+
+
+# ------------------------------------------------------------------------- land cover
+
+
+def riparian_buffers(
+    stretches: gpd.GeoDataFrame,
+    widths_m: Sequence[float] = (30, 100, 300),
+    *,
+    units: gpd.GeoDataFrame | None = None,
+) -> gpd.GeoDataFrame:
+    """Bank strips (岸带) of each stretch: the land within each width of it.
+
+    Parameters
+    ----------
+    stretches : geopandas.GeoDataFrame
+        River lines or stretches (e.g. from :func:`~dongping_geo.network.upstream`)
+        in a metric CRS.
+    widths_m : sequence of float, default (30, 100, 300)
+        Strip widths measured from the centre line (both banks).
+    units : geopandas.GeoDataFrame, optional
+        Drainage units in the same row order as ``stretches`` (from
+        :func:`drainage_units`): each strip is clipped to its stretch's unit, so the
+        strips of different stretches do not overlap and their areas add up.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per stretch and width: the stretch's columns, ``width_m``,
+        ``strip_m2``, polygon geometry.
+    """
+    if stretches.crs is None or not stretches.crs.is_projected:
+        raise CRSError("the stretches need a metric CRS", layer="rivers", found=str(stretches.crs),
+                       fix="reproject with dongping_geo.crs.to_work_crs")
+    widths = np.asarray(list(widths_m), dtype=float)
+    if widths.size == 0 or not (widths > 0).all():
+        raise ConfigError("widths_m must be positive", field="widths_m", expected="widths > 0 m",
+                          found=repr(tuple(widths_m)))
+    if units is not None and len(units) != len(stretches):
+        raise SchemaError("units and stretches differ in length", layer="units",
+                          expected=f"{len(stretches)} rows", found=f"{len(units)}",
+                          fix="pass the output of drainage_units for the same rivers")
+    n = len(stretches)
+    rows = np.tile(np.arange(n), widths.size)
+    w = np.repeat(widths, n)
+    geom = shapely.buffer(stretches.geometry.values[rows], w)
+    if units is not None:
+        geom = shapely.intersection(geom, units.geometry.values[rows])
+    attrs = pd.DataFrame(stretches.drop(columns=stretches.geometry.name)).iloc[rows].reset_index(drop=True)
+    return gpd.GeoDataFrame(attrs.assign(width_m=w, strip_m2=shapely.area(geom)), geometry=geom,
+                            crs=stretches.crs)
+
+
+def landcover_shares(
+    zones: gpd.GeoDataFrame | gpd.GeoSeries,
+    raster: Any,
+    *,
+    legend: Mapping[int, Any] | None = None,
+) -> pd.DataFrame:
+    """Share of each land-cover class in each zone (exact, via ``raster.zonal_stats``).
+
+    Parameters
+    ----------
+    zones : geopandas.GeoDataFrame or GeoSeries
+        Polygons with a CRS (catchments, bank strips …).
+    raster : path-like or rasterio dataset
+        The land-cover raster.
+    legend : mapping of int to LandCoverClass, optional
+        Class legend; default :data:`dongping_geo.raster.LANDCOVER_LEGEND`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index as ``zones``: ``landcover_m2`` (area of valid pixels covered)
+        and, for every class of the legend (absent ones as 0), ``area_m2_<name>``
+        and ``share_<name>`` (NaN where the zone covers no valid pixel).
+    """
+    from .raster import LANDCOVER_LEGEND, zonal_stats
+
+    legend = LANDCOVER_LEGEND if legend is None else legend
+    gs = zones.geometry if isinstance(zones, gpd.GeoDataFrame) else zones
+    res = zonal_stats(raster, gpd.GeoDataFrame(geometry=gs.reset_index(drop=True)), categorical=True, legend=legend)
+    names = [c.name for c in legend.values()]
+    area = pd.DataFrame({f"area_m2_{n}": res.get(f"area_m2_{n}", pd.Series(0.0, index=res.index)) for n in names})
+    total = res[[c for c in res.columns if c.startswith("area_m2_")]].sum(axis=1)
+    share = area.div(total.where(total > 0), axis=0)
+    share.columns = [f"share_{n}" for n in names]
+    out = pd.concat([total.rename("landcover_m2"), area, share], axis=1)
+    out.index = gs.index
+    return out
+
+
+def _grouped(shares: pd.DataFrame, prefix: str) -> pd.DataFrame:
+    cols = {}
+    for group, names in COVER_GROUPS.items():
+        cols[f"{prefix}{group}"] = sum(shares[f"share_{n}"] for n in names)
+    return pd.DataFrame(cols, index=shares.index)
+
+
+def _latest(assessment: pd.DataFrame) -> pd.DataFrame:
+    """One row per section: the last period when there are several."""
+    need = {"section_id", "water_class"}
+    if not need <= set(assessment.columns):
+        raise SchemaError("the assessment is not an assess_sections result", layer="assessment",
+                          field=", ".join(sorted(need - set(assessment.columns))),
+                          fix="pass dongping_geo.water_quality.assess_sections(...)")
+    a = assessment.sort_values(["section_id", "period"]) if "period" in assessment.columns else assessment
+    return a.drop_duplicates("section_id", keep="last").set_index("section_id")
+
+
+def _exceeding(a: pd.DataFrame) -> pd.Series:
+    """Items deciding a river's class that are worse than the section's target, joined by commas."""
+    from .schemas import WATER_CLASSES, normalize_water_class
+    from .water_quality import _RIVER_REPORT_ONLY
+
+    rank = {c: i for i, c in enumerate(WATER_CLASSES)}
+    items = [c[len("class_"):] for c in a.columns
+             if c.startswith("class_") and c[len("class_"):] not in _RIVER_REPORT_ONLY]
+    if "target_class" not in a.columns or not items:
+        return pd.Series("", index=a.index)
+    tgt = a["target_class"].astype(object).map(lambda v: rank[normalize_water_class(v)] if pd.notna(v) else np.nan)
+    tgt = tgt.astype(float).to_numpy()
+    worse = pd.DataFrame({it: a[f"class_{it}"].astype(object).map(rank).astype(float).to_numpy() > tgt
+                          for it in items}, index=a.index)
+    return worse.apply(lambda row: ",".join(row.index[row.fillna(False).astype(bool)]), axis=1)
+
+
+def _count_inside(layer: gpd.GeoDataFrame | None, zones: gpd.GeoDataFrame, area_col: str | None) -> pd.DataFrame:
+    """Features of ``layer`` whose representative point lies in each zone: count and area."""
+    if layer is None:
+        return pd.DataFrame({"n": np.nan, "m2": np.nan}, index=zones.index)
+    pts = gpd.GeoDataFrame({"m2": layer[area_col] if area_col and area_col in layer.columns else layer.area},
+                           geometry=layer.representative_point(), crs=layer.crs).to_crs(zones.crs)
+    j = gpd.sjoin(pts, gpd.GeoDataFrame(geometry=zones.geometry.values, crs=zones.crs), predicate="within")
+    agg = j.groupby("index_right")["m2"].agg(["count", "sum"])
+    agg.index = zones.index[agg.index.to_numpy()]
+    return pd.DataFrame({"n": agg["count"], "m2": agg["sum"]}).reindex(zones.index, fill_value=0)
+
+
+def section_drivers(
+    assessment: pd.DataFrame,
+    catchments: gpd.GeoDataFrame,
+    landcover: Any,
+    *,
+    demolitions: gpd.GeoDataFrame | None = None,
+    violations: gpd.GeoDataFrame | None = None,
+) -> pd.DataFrame:
+    """Per section: its water class against target next to the land that drains to it.
+
+    Parameters
+    ----------
+    assessment : pandas.DataFrame
+        :func:`dongping_geo.water_quality.assess_sections` output; with several
+        periods the last one per section is used.
+    catchments : geopandas.GeoDataFrame
+        :func:`section_catchments` output (with ``bank_strip``).
+    landcover : path-like or rasterio dataset
+        Land-cover raster (legend :data:`dongping_geo.raster.LANDCOVER_LEGEND`).
+    demolitions : geopandas.GeoDataFrame, optional
+        Demolished structures; counted (and ``area_m2`` summed) when their
+        representative point lies in the catchment.
+    violations : geopandas.GeoDataFrame, optional
+        Open land-use violations (e.g. ``check_violations`` output), counted the same way.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per catchment: ``section_id``, ``tier``, ``river_id``,
+        ``target_class``, ``water_class``, ``meets_target``, ``exceeding_items``
+        (items worse than the target class), ``catchment_m2``, ``share_<group>``
+        and ``strip_share_<group>`` for the groups of :data:`COVER_GROUPS`
+        (farmland, greenhouse, built_up, natural) in the catchment and its bank
+        strip, ``n_demolitions``, ``demolished_m2``, ``n_violations`` (NaN when the
+        layer is not given). Sections without assessment have NaN classes.
+    """
+    if "bank_strip" not in catchments.columns:
+        raise SchemaError("the catchments have no bank_strip column", layer="catchments", field="bank_strip",
+                          fix="pass the output of section_catchments")
+    a = _latest(assessment).reindex(catchments["section_id"].astype(str))
+    base = pd.DataFrame({"section_id": catchments["section_id"].astype(str).to_numpy()}, index=catchments.index)
+    for col in ("name", "tier", "river_id", "target_class"):
+        if col in catchments.columns:
+            base[col] = catchments[col].to_numpy()
+    base["water_class"] = a["water_class"].astype(object).to_numpy()
+    base["meets_target"] = a["meets_target"].to_numpy() if "meets_target" in a.columns else pd.NA
+    base["exceeding_items"] = _exceeding(a).to_numpy()
+    base["catchment_m2"] = catchments["area_m2"].to_numpy()
+    whole = _grouped(landcover_shares(catchments, landcover), "share_")
+    strip = _grouped(landcover_shares(catchments.set_geometry("bank_strip"), landcover), "strip_share_")
+    dem = _count_inside(demolitions, catchments, "area_m2")
+    vio = _count_inside(violations, catchments, None)
+    return pd.concat([base, whole, strip, dem.rename(columns={"n": "n_demolitions", "m2": "demolished_m2"}),
+                      vio[["n"]].rename(columns={"n": "n_violations"})], axis=1).reset_index(drop=True)
+
+
+def greening_candidates(
+    drivers: pd.DataFrame,
+    catchments: gpd.GeoDataFrame,
+    landcover: Any,
+    *,
+    classes: Sequence[str] = ("farmland", "greenhouse"),
+    min_area_m2: float = 100.0,
+) -> gpd.GeoDataFrame:
+    """Farmland and greenhouse parcels in the bank strips upstream of failing sections (减麦增绿).
+
+    Parameters
+    ----------
+    drivers : pandas.DataFrame
+        :func:`section_drivers` output; sections with ``meets_target`` False count.
+    catchments : geopandas.GeoDataFrame
+        :func:`section_catchments` output (its ``bank_strip``).
+    landcover : path-like or rasterio dataset
+        Land-cover raster; parcels are its connected pixels of one class.
+    classes : sequence of str, default ("farmland", "greenhouse")
+        Legend names of the classes to list.
+    min_area_m2 : float, default 100.0
+        Smaller pieces are left out.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``rank`` (1 = largest), ``landcover``, ``landcover_zh``, ``area_m2``,
+        ``sections`` (comma-separated failing sections downstream),
+        ``n_sections``, polygon geometry (the parcel inside the strips).
+    """
+    from ._catchments_parcels import class_parcels
+    from .raster import LANDCOVER_LEGEND
+
+    by_name = {c.name: c for c in LANDCOVER_LEGEND.values()}
+    unknown = [c for c in classes if c not in by_name]
+    if unknown:
+        raise ConfigError("unknown land-cover class", field="classes", expected=", ".join(by_name),
+                          found=", ".join(unknown))
+    failing = set(drivers.loc[drivers["meets_target"].astype("boolean").eq(False).fillna(False), "section_id"])
+    strips = catchments[catchments["section_id"].astype(str).isin(failing)].set_geometry("bank_strip")
+    crs = catchments.crs
+    empty = gpd.GeoDataFrame({"rank": [], "landcover": [], "landcover_zh": [], "area_m2": [], "sections": [],
+                              "n_sections": []}, geometry=[], crs=crs)
+    if strips.empty:
+        return empty
+    area = strips.geometry.union_all()
+    parcels = class_parcels(landcover, area, [by_name[c].code for c in classes], crs)
+    parcels = parcels[parcels.area >= min_area_m2].reset_index(drop=True)
+    if parcels.empty:
+        return empty
+    hit = gpd.sjoin(parcels, gpd.GeoDataFrame({"sid": strips["section_id"].astype(str).to_numpy()},
+                                              geometry=strips.geometry.values, crs=crs), predicate="intersects")
+    secs = hit.groupby(level=0)["sid"].agg(lambda s: ",".join(sorted(set(s))))
+    names = {c.code: c for c in LANDCOVER_LEGEND.values()}
+    out = gpd.GeoDataFrame(
+        {"landcover": [names[c].name for c in parcels["code"]], "landcover_zh": [names[c].name_zh for c in parcels["code"]],
+         "area_m2": parcels.area.to_numpy(), "sections": secs.reindex(parcels.index).fillna("").to_numpy()},
+        geometry=parcels.geometry.values, crs=crs,
+    )
+    out["n_sections"] = out["sections"].str.count(",") + (out["sections"] != "")
+    out = out.sort_values(["area_m2", "n_sections"], ascending=False, kind="stable").reset_index(drop=True)
+    out.insert(0, "rank", np.arange(1, len(out) + 1))
+    return out
