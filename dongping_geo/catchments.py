@@ -40,6 +40,7 @@ __all__ = [
     "section_drivers",
     "greening_candidates",
     "small_watershed_indicators",
+    "NOT_COMPUTED_INDICATORS",
 ]
 
 #: Land-cover groups used to relate a catchment to its water class (legend names).
@@ -538,3 +539,91 @@ def greening_candidates(
     out = out.sort_values(["area_m2", "n_sections"], ascending=False, kind="stable").reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     return out
+
+
+#: Indicators of an ecologically clean small watershed (生态清洁小流域, SL/T 534-2023) that
+#: need non-spatial data: listed as not computed. (key, Chinese name, data needed)
+NOT_COMPUTED_INDICATORS: tuple[tuple[str, str, str], ...] = (
+    ("soil_erosion_control", "水土流失治理度", "soil-erosion survey (水土保持监测)"),
+    ("sewage_treatment", "生活污水处理率", "village sewage statistics"),
+    ("refuse_treatment", "生活垃圾无害化处理率", "refuse collection statistics"),
+    ("fertiliser_pesticide", "化肥农药施用量", "fertiliser and pesticide use by farm"),
+    ("livestock_waste", "畜禽养殖废弃物资源化利用率", "livestock farm records"),
+)
+
+
+def _outlet_classes(drivers: pd.DataFrame | None, river_ids: pd.Series) -> pd.DataFrame:
+    """Class of the most downstream section (largest catchment) of each river."""
+    if drivers is None:
+        return pd.DataFrame({"section_id": None, "water_class": None}, index=river_ids)
+    d = drivers.sort_values("catchment_m2").drop_duplicates("river_id", keep="last").set_index("river_id")
+    return d.reindex(river_ids)[["section_id", "water_class"]]
+
+
+def small_watershed_indicators(
+    river_catchments: gpd.GeoDataFrame,
+    landcover: Any,
+    *,
+    drivers: pd.DataFrame | None = None,
+    demolitions: gpd.GeoDataFrame | None = None,
+    violations: gpd.GeoDataFrame | None = None,
+) -> pd.DataFrame:
+    """Small-watershed sheet (生态清洁小流域, SL/T 534-2023) of each river's catchment.
+
+    Parameters
+    ----------
+    river_catchments : geopandas.GeoDataFrame
+        :func:`river_catchments` output.
+    landcover : path-like or rasterio dataset
+        Land-cover raster.
+    drivers : pandas.DataFrame, optional
+        :func:`section_drivers` output: the outlet section of a river is its
+        section with the largest catchment.
+    demolitions, violations : geopandas.GeoDataFrame, optional
+        Counted inside each catchment.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long table, one row per river and indicator: ``river_id``, ``name``,
+        ``indicator``, ``indicator_zh``, ``value``, ``unit``, ``computed`` (False
+        for indicators needing non-spatial data, with ``value`` NaN) and ``note``.
+        Computed: ``vegetation_cover`` (林草覆盖率: forest + wetland share of the
+        catchment's land without water), ``bank_natural_cover`` (岸带自然植被覆盖率:
+        natural share of the 100 m bank strip), ``outlet_class`` (出口断面水质, the
+        class; ``outlet_meets_III`` 1/0), ``demolitions`` (拆违) and
+        ``violations`` (违法用地) inside.
+    """
+    from .schemas import WATER_CLASSES
+
+    rc = river_catchments
+    whole = landcover_shares(rc, landcover)
+    strip = _grouped(landcover_shares(rc.set_geometry("bank_strip"), landcover), "")
+    land = 1.0 - whole["share_water"]
+    veg = (whole["share_forest"] + whole["share_wetland"]) / land.where(land > 0)
+    outlet = _outlet_classes(drivers, rc["river_id"])
+    cls = outlet["water_class"].astype(object).to_numpy()
+    meets = [np.nan if pd.isna(c) else float(WATER_CLASSES.index(c) <= WATER_CLASSES.index("III")) for c in cls]
+    dem, vio = _count_inside(demolitions, rc, "area_m2"), _count_inside(violations, rc, None)
+    computed = {
+        ("vegetation_cover", "林草覆盖率", "share"): veg.to_numpy(),
+        ("bank_natural_cover", "岸带自然植被覆盖率", "share"): strip["natural"].to_numpy(),
+        ("outlet_meets_III", "出口断面水质达到III类", "1/0"): np.asarray(meets, dtype=float),
+        ("demolitions", "流域内拆违", "count"): dem["n"].to_numpy(),
+        ("violations", "流域内违法用地", "count"): vio["n"].to_numpy(),
+    }
+    rows = []
+    for (key, zh, unit), values in computed.items():
+        rows.append(pd.DataFrame({"river_id": rc["river_id"].to_numpy(), "name": rc["name"].to_numpy(),
+                                  "indicator": key, "indicator_zh": zh, "value": values, "unit": unit,
+                                  "computed": True, "note": ""}))
+    rows.append(pd.DataFrame({"river_id": rc["river_id"].to_numpy(), "name": rc["name"].to_numpy(),
+                              "indicator": "outlet_class", "indicator_zh": "出口断面水质类别", "value": cls,
+                              "unit": "class", "computed": True,
+                              "note": [f"section {s}" if pd.notna(s) else "no section" for s in outlet["section_id"]]}))
+    for key, zh, need in NOT_COMPUTED_INDICATORS:
+        rows.append(pd.DataFrame({"river_id": rc["river_id"].to_numpy(), "name": rc["name"].to_numpy(),
+                                  "indicator": key, "indicator_zh": zh, "value": np.nan, "unit": "",
+                                  "computed": False, "note": f"needs {need}"}))
+    return pd.concat(rows, ignore_index=True).sort_values(["river_id", "computed"], ascending=[True, False],
+                                                         kind="stable").reset_index(drop=True)
