@@ -21,9 +21,9 @@ Rules for the mouth of a river (the point where all its water leaves it):
 3. a river leaving the town has its mouth at the end nearer the town boundary
    when ``boundary`` is given, else at its last vertex (lines digitised downstream).
 
-A river that meets no other river and does not leave the town (disconnected), a
-river with two or more possible mouths, a river of a lower level with no
-downstream river, a ``flows_to`` naming a river it does not meet, and cycles
+A village or town river that meets no other river and does not reach the
+boundary (disconnected), a river with two or more possible mouths, a village or
+town river meeting rivers but with no downstream one (no_downstream), a ``flows_to`` naming a river it does not meet, and cycles
 are *problems*: ``on_problem="raise"`` (default) raises :class:`SchemaError`
 listing them; ``on_problem="report"`` returns the graph with the table in
 ``G.graph["problems"]`` and those rivers left unconnected downstream.
@@ -194,12 +194,12 @@ def _mouths(tab: gpd.GeoDataFrame, junc: pd.DataFrame, boundary: Any, snap_m: fl
         on_boundary = d is not None and d <= snap_m
         if np.isnan(m):
             problems.append(_problem(tab, i, "two_mouths", "both ends lie on the town boundary"))
-        elif not touched[i] and not named and not on_boundary:
-            problems.append(_problem(tab, i, "disconnected", "it meets no other river and does not reach the town boundary"))
-        elif not named and not on_boundary and tab["rank"].iat[i] < LEVEL_RANK["district"]:
-            problems.append(_problem(tab, i, "no_downstream", f"a {tab['level'].iat[i]} river that meets no river of a higher level and does not end on one of its level"))
-        else:
+        elif named or on_boundary or tab["rank"].iat[i] == LEVEL_RANK["district"]:
             mouth[i], dist[i] = m, np.nan if d is None else d
+        elif not touched[i]:
+            problems.append(_problem(tab, i, "disconnected", "it meets no other river and does not reach the town boundary"))
+        else:
+            problems.append(_problem(tab, i, "no_downstream", f"a {tab['level'].iat[i]} river that meets no river of a higher level and does not end on one of its level"))
     out = pd.DataFrame({"down": down, "mouth_m": mouth, "at_m": at, "rule": rule, "outlet_distance_m": dist})
     return out, problems
 
@@ -424,11 +424,12 @@ def _nearest_river(network: nx.DiGraph, points: np.ndarray, labels: np.ndarray) 
     down = tab["downstream"].to_numpy()
     tree = shapely.STRtree(tab.geometry.values)
     p, r = tree.query(points, predicate="dwithin", distance=snap)
-    hits = pd.DataFrame({"p": p, "r": r})
+    hits = pd.DataFrame({"p": p, "r": r, "rid": ids[r], "down": down[r]})
     # Drop a river whose downstream river is also hit at the same point (its mouth).
-    hits["drop"] = [down[rr] in set(ids[hits["r"][hits["p"] == pp]]) for pp, rr in zip(hits["p"], hits["r"], strict=True)]
-    hits = hits[~hits["drop"]]
-    n = hits.groupby("p")["r"].agg(["first", "count"]).reindex(range(len(points)))
+    recv = hits.merge(hits[["p", "rid"]].rename(columns={"rid": "down"}), on=["p", "down"], how="left", indicator=True)
+    hits = hits[(recv["_merge"] == "left_only").to_numpy()]
+    n = pd.DataFrame({"first": hits.groupby("p")["r"].first(), "count": hits.groupby("p")["r"].size()})
+    n = n.reindex(range(len(points)))
     if n["count"].isna().any():
         k = int(np.flatnonzero(n["count"].isna())[0])
         raise GeometryError("a point is on no river", layer="sections", feature_id=labels[k],
