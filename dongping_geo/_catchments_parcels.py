@@ -19,8 +19,10 @@ def class_parcels(raster: Any, area: shapely.Geometry, codes: list[int], crs: An
     with _open(raster) as ds:
         a = gpd.GeoSeries([area], crs=crs).to_crs(ds.crs).iloc[0]
         win = rasterio.windows.from_bounds(*a.bounds, transform=ds.transform)
-        win = win.round_offsets("floor").round_lengths("ceil").intersection(
-            rasterio.windows.Window(0, 0, ds.width, ds.height))
+        c0, r0 = int(np.floor(win.col_off)), int(np.floor(win.row_off))
+        c1, r1 = int(np.ceil(win.col_off + win.width)), int(np.ceil(win.row_off + win.height))
+        c0, r0, c1, r1 = max(c0, 0), max(r0, 0), min(c1, ds.width), min(r1, ds.height)
+        win = rasterio.windows.Window(c0, r0, max(c1 - c0, 0), max(r1 - r0, 0))
         data = ds.read(1, window=win)
         transform = ds.window_transform(win)
         rcrs = ds.crs
