@@ -23,9 +23,8 @@ def sample_points(geoms: np.ndarray, length: np.ndarray, spacing_m: float) -> tu
     return shapely.line_interpolate_point(geoms[owner], frac, normalized=True), owner
 
 
-def drainage_cells(points: np.ndarray, owner: np.ndarray, area: shapely.Geometry,
-                   n_units: int) -> np.ndarray:
-    """Voronoi cells of the points, clipped to ``area``, dissolved per owner (coverage union)."""
+def voronoi_cells(points: np.ndarray, owner: np.ndarray, area: shapely.Geometry) -> tuple[np.ndarray, np.ndarray]:
+    """Voronoi cells of the points clipped to ``area`` (polygon parts) and the owner of each."""
     xy = shapely.get_coordinates(points)
     _, first = np.unique(xy, axis=0, return_index=True)
     first = np.sort(first)
@@ -33,20 +32,36 @@ def drainage_cells(points: np.ndarray, owner: np.ndarray, area: shapely.Geometry
     cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(pts), extend_to=area, ordered=True))
     shapely.prepare(area)
     inside = shapely.contains_properly(area, cells)
-    cells = cells.copy()
     cells[~inside] = shapely.intersection(cells[~inside], area)
-    cells = shapely.get_parts(cells, return_index=True)
-    polys = shapely.get_type_id(cells[0]) == 3
-    cell, idx = cells[0][polys], cells[1][polys]
-    unit_of = own[idx]
+    parts, idx = shapely.get_parts(cells, return_index=True)
+    polys = shapely.get_type_id(parts) == 3
+    return parts[polys], own[idx[polys]]
+
+
+def dissolve(cells: np.ndarray, unit_of: np.ndarray, n_units: int) -> np.ndarray:
+    """Coverage union of the cells of each unit (empty polygon for a unit without cells)."""
     order = np.argsort(unit_of, kind="stable")
-    cell, unit_of = cell[order], unit_of[order]
+    cell, unit_of = cells[order], unit_of[order]
     out = np.full(n_units, shapely.Polygon(), dtype=object)
     bounds = np.flatnonzero(np.diff(unit_of)) + 1
-    starts = np.concatenate([[0], bounds])
-    stops = np.concatenate([bounds, [len(unit_of)]])
-    for s, e in zip(starts.tolist(), stops.tolist(), strict=True):
-        out[unit_of[s]] = shapely.coverage_union_all(cell[s:e])
+    starts = np.concatenate([[0], bounds]).astype(np.int64)
+    stops = np.concatenate([bounds, [len(unit_of)]]).astype(np.int64)
+    for a, b in zip(starts.tolist(), stops.tolist(), strict=True):  # one union per unit
+        if b > a:
+            out[unit_of[a]] = shapely.coverage_union_all(cell[a:b])
+    return out
+
+
+def strip_cells(cells: np.ndarray, unit_of: np.ndarray, lines: np.ndarray, width_m: float) -> np.ndarray:
+    """Part of each cell within ``width_m`` of its own stretch."""
+    buf = shapely.buffer(lines, width_m)
+    shapely.prepare(buf)
+    b = buf[unit_of]
+    out = np.full(len(cells), shapely.Polygon(), dtype=object)
+    inside = shapely.contains(b, cells)
+    out[inside] = cells[inside]
+    edge = ~inside & shapely.intersects(b, cells)
+    out[edge] = shapely.intersection(cells[edge], b[edge])
     return out
 
 

@@ -57,7 +57,7 @@ _FIX = ("set flows_to (下游河道) to the river_id it drains into, or to the o
 
 
 def _river_table(rivers: gpd.GeoDataFrame, snap_m: float) -> gpd.GeoDataFrame:
-    """Checked copy: river_id, level rank, flows_to, single LineString geometry."""
+    """Return a checked copy: river_id, level rank, flows_to, single LineString geometry."""
     if not isinstance(rivers, gpd.GeoDataFrame):
         raise GeometryError("rivers must be a GeoDataFrame", layer="rivers",
                             expected="geopandas.GeoDataFrame", found=type(rivers).__name__)
@@ -102,7 +102,7 @@ def _river_table(rivers: gpd.GeoDataFrame, snap_m: float) -> gpd.GeoDataFrame:
 
 
 def _candidates(tab: gpd.GeoDataFrame, junc: pd.DataFrame) -> pd.DataFrame:
-    """(a, b, rule): rivers ``a`` may drain into, by flows_to, level, then T junction."""
+    """Return (a, b, rule): rivers ``a`` may drain into, by flows_to, level, then T junction."""
     pos = {r: i for i, r in enumerate(tab["river_id"])}
     ft = tab["flows_to"].to_numpy()
     free = pd.isna(ft)
@@ -130,7 +130,7 @@ def _problem(tab: gpd.GeoDataFrame, i: int, kind: str, detail: str) -> dict[str,
 
 
 def _pick_junction(j: pd.DataFrame, length: float) -> tuple[float, float] | None:
-    """The one junction of a river with its downstream river, preferring one at an end."""
+    """Pick the one junction of a river with its downstream river, preferring one at an end."""
     if len(j) == 1:
         return float(j["m_a"].iat[0]), float(j["m_b"].iat[0])
     at_end = j[(j["m_a"] == 0) | (j["m_a"] == length)]
@@ -252,9 +252,8 @@ def _stretches(tab: gpd.GeoDataFrame, cuts: pd.DataFrame, mouth_m: np.ndarray) -
     return st
 
 
-def build(rivers: gpd.GeoDataFrame, *, snap_m: float, boundary: Any, on_problem: OnProblem,
-          extra_cuts: tuple[np.ndarray, np.ndarray] | None = None) -> nx.DiGraph:
-    """Build the network; ``extra_cuts`` (river positions, chainages) add nodes, e.g. at sections."""
+def resolve(rivers: gpd.GeoDataFrame, *, snap_m: float, boundary: Any, on_problem: OnProblem) -> nx.DiGraph:
+    """Decide every river's mouth; an edgeless graph holding the river table (enough for :func:`locate`)."""
     if on_problem not in ("raise", "report"):
         raise ConfigError("unknown on_problem", field="on_problem", expected="'raise' or 'report'", found=repr(on_problem))
     tab = _river_table(rivers, snap_m)
@@ -269,34 +268,52 @@ def build(rivers: gpd.GeoDataFrame, *, snap_m: float, boundary: Any, on_problem:
     mouths.loc[unresolved, "rule"] = "unresolved"
     mouths.loc[unresolved, "mouth_m"] = length[unresolved]  # digitised downstream, flagged
     down = mouths["down"].to_numpy()
-    joined = np.flatnonzero(down >= 0)
-    xr, xm = extra_cuts if extra_cuts is not None else (np.array([], int), np.array([]))
-    cuts = core.cut_table(np.concatenate([np.arange(len(tab)), down[joined], xr]).astype(int),
-                          np.concatenate([mouths["mouth_m"], mouths["at_m"].to_numpy()[joined], xm]),
-                          length, snap_m)
-    st = _stretches(tab, cuts, mouths["mouth_m"].to_numpy())
-    g = nx.DiGraph()
-    xy = shapely.get_coordinates(shapely.line_interpolate_point(tab.geometry.values[cuts["river"]], cuts["m"]))
     ids = tab["river_id"].to_numpy()
-    g.add_nodes_from((k, {"river_id": ids[r], "m": m, "x": x, "y": y}) for k, (r, m, x, y) in
-                     enumerate(zip(cuts["river"], cuts["m"], xy[:, 0], xy[:, 1], strict=True)))
-    g.add_edges_from((s, t, {"kind": "stretch", "river_id": ids[r], "from_m": a, "to_m": b, "length_m": ln,
-                             "geometry": geom}) for s, t, r, a, b, ln, geom in
-                     st[["source", "target", "river", "from_m", "to_m", "length_m", "geometry"]].itertuples(index=False))
-    src = _node_at(cuts, joined, mouths["mouth_m"].to_numpy()[joined])
-    dst = _node_at(cuts, down[joined], mouths["at_m"].to_numpy()[joined])
-    g.add_edges_from((int(s), int(t), {"kind": "confluence", "river_id": ids[r], "length_m": 0.0})
-                     for s, t, r in zip(src, dst, joined, strict=True))
     table = tab.drop(columns="rank").assign(
         downstream=np.where(down >= 0, ids[np.maximum(down, 0)], None), mouth_m=mouths["mouth_m"].to_numpy(),
         mouth_rule=mouths["rule"].to_numpy(), outlet_distance_m=mouths["outlet_distance_m"].to_numpy())
-    g.graph.update(crs=tab.crs, snap_m=snap_m, rivers=table, cuts=cuts, stretches=st,
+    g = nx.DiGraph()
+    g.graph.update(crs=tab.crs, snap_m=snap_m, rivers=table, mouths=mouths,
                    problems=pd.DataFrame(problems, columns=["river_id", "problem", "detail", "fix"]))
     return g
 
 
+def assemble(g: nx.DiGraph, extra_cuts: tuple[np.ndarray, np.ndarray] | None = None) -> nx.DiGraph:
+    """Add the nodes and edges to a :func:`resolve` result; ``extra_cuts`` (river positions, chainages) add nodes."""
+    tab, mouths, snap_m = g.graph["rivers"], g.graph.pop("mouths"), g.graph["snap_m"]
+    length = tab["length_m"].to_numpy()
+    mouth_m = mouths["mouth_m"].to_numpy()
+    at_m = mouths["at_m"].to_numpy()
+    down = mouths["down"].to_numpy()
+    joined = np.flatnonzero(down >= 0)
+    xr, xm = extra_cuts if extra_cuts is not None else (np.array([], int), np.array([]))
+    cuts = core.cut_table(np.concatenate([np.arange(len(tab)), down[joined], xr]).astype(int),
+                          np.concatenate([mouth_m, at_m[joined], xm]), length, snap_m)
+    st = _stretches(tab, cuts, mouth_m)
+    cr, cm = cuts["river"].to_numpy(), cuts["m"].to_numpy()
+    xy = shapely.get_coordinates(shapely.line_interpolate_point(tab.geometry.values[cr], cm))
+    ids = tab["river_id"].to_numpy()
+    g.add_nodes_from((k, {"river_id": ids[r], "m": m, "x": x, "y": y}) for k, (r, m, x, y) in
+                     enumerate(zip(cr.tolist(), cm.tolist(), xy[:, 0].tolist(), xy[:, 1].tolist(), strict=True)))
+    g.add_edges_from((s, t, {"kind": "stretch", "river_id": ids[r], "from_m": a, "to_m": b, "length_m": ln,
+                             "geometry": geom}) for s, t, r, a, b, ln, geom in
+                     st[["source", "target", "river", "from_m", "to_m", "length_m", "geometry"]].itertuples(index=False))
+    src = _node_at(cuts, joined, mouth_m[joined])
+    dst = _node_at(cuts, down[joined], at_m[joined])
+    g.add_edges_from((int(s), int(t), {"kind": "confluence", "river_id": ids[r], "length_m": 0.0})
+                     for s, t, r in zip(src, dst, joined, strict=True))
+    g.graph.update(cuts=cuts, stretches=st)
+    return g
+
+
+def build(rivers: gpd.GeoDataFrame, *, snap_m: float, boundary: Any, on_problem: OnProblem,
+          extra_cuts: tuple[np.ndarray, np.ndarray] | None = None) -> nx.DiGraph:
+    """Build the network; ``extra_cuts`` (river positions, chainages) add nodes, e.g. at sections."""
+    return assemble(resolve(rivers, snap_m=snap_m, boundary=boundary, on_problem=on_problem), extra_cuts)
+
+
 def _boundary_line(boundary: Any, crs: Any) -> Any:
-    """The boundary of the town polygon(s) as one geometry in the rivers' CRS, or None."""
+    """Return the town's boundary line in the rivers' CRS, or None."""
     if boundary is None:
         return None
     if isinstance(boundary, gpd.GeoDataFrame | gpd.GeoSeries):
@@ -418,7 +435,7 @@ def locate(network: nx.DiGraph, points: np.ndarray, river_ids: np.ndarray | None
 
 
 def _nearest_river(network: nx.DiGraph, points: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """The river each point lies on; at a confluence the receiving river."""
+    """Find the river each point lies on; at a confluence the receiving river."""
     tab, snap = network.graph["rivers"], network.graph["snap_m"]
     ids = tab["river_id"].to_numpy()
     down = tab["downstream"].to_numpy()
