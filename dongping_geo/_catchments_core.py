@@ -52,16 +52,24 @@ def dissolve(cells: np.ndarray, unit_of: np.ndarray, n_units: int) -> np.ndarray
     return out
 
 
-def strip_cells(cells: np.ndarray, unit_of: np.ndarray, lines: np.ndarray, width_m: float) -> np.ndarray:
-    """Part of each cell within ``width_m`` of its own stretch."""
-    buf = shapely.buffer(lines, width_m)
-    shapely.prepare(buf)
-    b = buf[unit_of]
-    out = np.full(len(cells), shapely.Polygon(), dtype=object)
-    inside = shapely.contains(b, cells)
-    out[inside] = cells[inside]
-    edge = ~inside & shapely.intersects(b, cells)
-    out[edge] = shapely.intersection(cells[edge], b[edge])
+def bank_strips(catchments: np.ndarray, lines: np.ndarray, area: shapely.Geometry, width_m: float) -> np.ndarray:
+    """Part of each catchment within ``width_m`` of a river.
+
+    A place of a catchment within ``width_m`` of any river is within ``width_m`` of
+    the upstream river it drains to (that one is nearer), so the strip is the
+    catchment intersected with the strip of all rivers -- computed once, split into
+    its connected parts and matched to the catchments with an STRtree.
+    """
+    every = shapely.intersection(shapely.buffer(shapely.multilinestrings(lines), width_m), area)
+    parts = shapely.get_parts(every)
+    left, right = shapely.STRtree(parts).query(catchments, predicate="intersects")
+    pieces = shapely.intersection(catchments[left], parts[right])
+    out = np.full(len(catchments), shapely.Polygon(), dtype=object)
+    one = np.bincount(left, minlength=len(catchments)) == 1
+    first = np.isin(left, np.flatnonzero(one))
+    out[left[first]] = pieces[first]
+    for i in np.flatnonzero(~one & (np.bincount(left, minlength=len(catchments)) > 1)).tolist():
+        out[i] = shapely.union_all(pieces[left == i])
     return out
 
 

@@ -180,23 +180,22 @@ def _catchment_frame(g: Any, town: shapely.Geometry, nodes: np.ndarray, spacing_
     by = np.argsort(key, kind="stable")
     cells, unit_of, key = cells[by], unit_of[by], key[by]
     clo, chi = np.searchsorted(key, lo, side="left"), np.searchsorted(key, hi, side="left")
-    strips = kc.strip_cells(cells, unit_of, st["geometry"].to_numpy(), strip_m)
     area = np.concatenate([[0.0], np.cumsum(shapely.area(cells))])
-    strip_area = np.concatenate([[0.0], np.cumsum(shapely.area(strips))])
     length = np.concatenate([[0.0], np.cumsum(st["length_m"].to_numpy()[order])])
     rid = g.graph["rivers"]["river_id"].to_numpy()[st["river"].to_numpy()[order]]
-    geoms, strip_geoms, ups = [], [], []
+    geoms, ups = [], []
     for a, b, ca, cb in zip(lo.tolist(), hi.tolist(), clo.tolist(), chi.tolist(), strict=True):  # per section
         geoms.append(shapely.coverage_union_all(cells[ca:cb]) if cb > ca else shapely.Polygon())
-        strip_geoms.append(shapely.union_all(strips[ca:cb]) if cb > ca else shapely.Polygon())
         ups.append(",".join(sorted(set(rid[a:b].tolist()))))
+    catch = np.array(geoms, dtype=object)
+    strips = kc.bank_strips(catch, st["geometry"].to_numpy(), town, strip_m)
     return gpd.GeoDataFrame(
         {"area_m2": area[chi] - area[clo], "upstream_river_ids": ups,
          "n_upstream_rivers": [len(u.split(",")) if u else 0 for u in ups],
          "upstream_length_m": length[hi] - length[lo],
-         "bank_strip": gpd.GeoSeries(strip_geoms, crs=g.graph["crs"]),
-         "bank_strip_m2": strip_area[chi] - strip_area[clo]},
-        geometry=geoms, crs=g.graph["crs"],
+         "bank_strip": gpd.GeoSeries(strips, crs=g.graph["crs"]),
+         "bank_strip_m2": shapely.area(strips)},
+        geometry=catch, crs=g.graph["crs"],
     )
 
 
