@@ -18,8 +18,9 @@ Rules for the mouth of a river (the point where all its water leaves it):
    it meets (village → town → district); with none, into a river of its own
    level on which one of its ends lies (a ditch ending on a channel, a T junction);
    with neither, a district river leaves the town.
-3. a river leaving the town has its mouth at the end nearer the town boundary
-   when ``boundary`` is given, else at its last vertex (lines digitised downstream).
+3. a river leaving the town has its mouth at its end on the town boundary (within
+   ``snap_m``) when ``boundary`` is given and one end is on it, else at its last
+   vertex (lines digitised downstream).
 
 A village or town river that meets no other river and does not reach the
 boundary (disconnected), a river with two or more possible mouths, a village or
@@ -91,8 +92,9 @@ def _river_table(rivers: gpd.GeoDataFrame, snap_m: float) -> gpd.GeoDataFrame:
                             fix="split it into rivers with their own river_id, or join the parts")
     flows = rivers["flows_to"] if "flows_to" in rivers.columns else pd.Series(None, index=rivers.index)
     flows = flows.astype("string").str.strip().replace("", pd.NA)
+    names = rivers["name"].to_numpy() if "name" in rivers.columns else ids.to_numpy()
     return gpd.GeoDataFrame(
-        {"river_id": ids.to_numpy(), "level": level.to_numpy(), "rank": level.map(LEVEL_RANK).to_numpy(),
+        {"river_id": ids.to_numpy(), "name": names, "level": level.to_numpy(), "rank": level.map(LEVEL_RANK).to_numpy(),
          "flows_to": flows.to_numpy(), "length_m": shapely.length(geoms)},
         geometry=geoms, crs=rivers.crs,
     )
@@ -140,14 +142,18 @@ def _pick_junction(j: pd.DataFrame, length: float) -> tuple[float, float] | None
 
 
 def _outlet_mouth(geom: shapely.LineString, length: float, boundary: Any, snap_m: float) -> tuple[float, float | None]:
-    """Chainage of an outlet's mouth and its distance to the boundary (None without boundary)."""
+    """Chainage of an outlet's mouth and that end's distance to the boundary (None without boundary).
+
+    The end on the boundary (within ``snap_m``); with neither end on it, or no
+    boundary, the last vertex; NaN when both ends are on it (two possible mouths).
+    """
     if boundary is None:
         return length, None
     d0 = float(shapely.distance(shapely.get_point(geom, 0), boundary))
     d1 = float(shapely.distance(shapely.get_point(geom, -1), boundary))
     if d0 <= snap_m and d1 <= snap_m:
         return np.nan, 0.0
-    return (0.0, d0) if d0 < d1 else (length, d1)
+    return (0.0, d0) if d0 <= snap_m else (length, d1)
 
 
 def _mouths(tab: gpd.GeoDataFrame, junc: pd.DataFrame, boundary: Any, snap_m: float
@@ -354,7 +360,7 @@ def river_network(
     snap_m : float, default 1.0
         Lines closer than this meet (junction); chainages this close merge.
     boundary : GeoDataFrame, GeoSeries or shapely polygon, optional
-        The town; a river leaving the town has its mouth at its end nearer the
+        The town; a river leaving the town has its mouth at its end on the
         boundary (else at its last vertex).
     on_problem : {"raise", "report"}, default "raise"
         What to do with rivers without a single downstream path (see module doc).
@@ -366,7 +372,7 @@ def river_network(
         Edges: ``kind="stretch"`` (``river_id``, ``from_m`` < ``to_m`` in the
         digitised direction, ``length_m``, ``geometry``) directed with the flow,
         and ``kind="confluence"`` from a river's mouth to the junction on the
-        river it drains into. ``G.graph``: ``rivers`` (river_id, level,
+        river it drains into. ``G.graph``: ``rivers`` (river_id, name, level,
         flows_to, downstream, mouth_m, mouth_rule: flows_to/level/tee/outlet/
         unresolved, outlet_distance_m), ``problems`` (river_id, problem, detail,
         fix), ``crs``, ``snap_m``.

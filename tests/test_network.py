@@ -151,6 +151,12 @@ def test_outlet_mouth_at_the_boundary_end():
     assert river_network(rivers(rows)).graph["rivers"]["mouth_m"].iat[0] == 490  # last vertex
     g = river_network(rivers(rows), boundary=town)
     assert up(g, shapely.Point(100, 0)) == {"A": (400, 490)}
+    # Neither end on the boundary: the last vertex, with its distance kept.
+    t = river_network(rivers([("A", "district", None, [(10, 0), (480, 0)])]), boundary=town).graph["rivers"].iloc[0]
+    assert (t["mouth_m"], t["outlet_distance_m"]) == (470, 20)
+    # Both ends on it: two possible mouths.
+    with pytest.raises(SchemaError, match="two_mouths"):
+        river_network(rivers([("A", "district", "长江", [(0, 0), (500, 0)])]), boundary=town)
 
 
 def test_flows_to_a_river_it_does_not_meet():
