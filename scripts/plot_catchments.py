@@ -13,9 +13,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
+from plot_sample import _cjk_font  # noqa: E402  (scripts/ is on sys.path when run as a script)
 
 from dongping_geo import catchments as c  # noqa: E402
 from dongping_geo import network as net  # noqa: E402
@@ -23,15 +23,6 @@ from dongping_geo.loaders import load_dataset  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 PICK = ("DP-GK01", "DP-SK02", "DP-ZK03")
-
-
-def _cjk_font() -> bool:
-    for f in font_manager.findSystemFonts():
-        if "NotoSansCJK" in f or "NotoSerifCJK" in f or "wqy" in f.lower():
-            font_manager.fontManager.addfont(f)
-            plt.rcParams["font.family"] = [font_manager.FontProperties(fname=f).get_name(), "DejaVu Sans"]
-            return True
-    return False
 
 
 def main(folder: Path, out: Path) -> None:
