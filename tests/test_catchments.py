@@ -235,6 +235,16 @@ def test_sample_dataset_chain(sample_dir):
     d = c.section_drivers(a, sc, ds.landcover[2022], demolitions=ds.demolitions)
     shares = d[[f"share_{g}" for g in c.COVER_GROUPS]].sum(axis=1)
     assert shares.to_numpy() == pytest.approx(1.0)
+    # Catchment shares against exactextract on the real sample raster.
+    from exactextract import exact_extract
+
+    some = sc.iloc[:6][["section_id", "geometry"]]
+    ours = c.landcover_shares(some, ds.landcover[2022])
+    ref = exact_extract(str(ds.landcover[2022]), some, ["unique", "frac"], output="pandas")
+    for i in range(len(some)):
+        expected = dict(zip(ref["unique"][i].astype(int), ref["frac"][i], strict=True))
+        for code, cls in LANDCOVER_LEGEND.items():
+            assert ours[f"share_{cls.name}"].iat[i] == pytest.approx(expected.get(code, 0.0), rel=1e-6, abs=1e-9)
     # The batched Euler-tour answer equals networkx ancestors section by section.
     g = river_network(ds.rivers, boundary=town, on_problem="report")
     for i in range(len(ds.sections)):
