@@ -199,3 +199,18 @@ def test_comb_upstream_length(joins, lengths, x):
     snapped = x if min(abs(x - j) for j in joins) > 1 else min(joins, key=lambda j: abs(x - j))
     expected = snapped + sum(lengths[k] for k, j in enumerate(joins) if j <= snapped)
     assert total == pytest.approx(expected, abs=1e-6)
+
+
+def test_flows_to_field_reads_its_chinese_alias():
+    import pandas as pd
+
+    from dongping_geo.schemas import get_schema, rename_aliases
+
+    df = rename_aliases(pd.DataFrame({"河道编码": ["R1"], "下游河道": ["长江"]}), get_schema("rivers"))
+    assert df.columns.tolist() == ["river_id", "flows_to"]
+    assert not get_schema("rivers").field("flows_to").required
+
+
+def test_unknown_on_problem():
+    with pytest.raises(ConfigError, match="on_problem"):
+        river_network(rivers(COMB), on_problem="ignore")
