@@ -222,6 +222,7 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Field("region", "str", "片区", required=False, values=_REGIONS, description="Farm region of the town"),
                 Field("chief", "str", "河长", required=False, description="River chief (河长) responsible"),
                 Field("target_class", "water_class", "水质目标", required=False, short="tgt_class", description="Target water-quality class I…V"),
+                Field("flows_to", "str", "下游河道", required=False, description="river_id it drains into, or the outlet (长江, a sluice) where it leaves the town"),
             ),
         ),
         LayerSchema(
