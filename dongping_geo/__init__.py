@@ -63,7 +63,19 @@ from .water_quality import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover - the lazy names, for type checkers and IDEs
-    from . import charts, maps, qgis_styles, raster, reports, sample, scale, tables
+    from . import (
+        catchments,
+        charts,
+        gb3838,
+        maps,
+        network,
+        qgis_styles,
+        raster,
+        reports,
+        sample,
+        scale,
+        tables,
+    )
     from .raster import detect_change, zonal_stats
     from .sample import make_sample
 
@@ -73,7 +85,10 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0+unknown"
 
 #: Modules imported on first attribute access (they load folium, rasterio or dask).
-_LAZY_MODULES = ("charts", "maps", "qgis_styles", "raster", "reports", "sample", "scale", "tables")
+_LAZY_MODULES = (
+    "catchments", "charts", "gb3838", "maps", "network", "qgis_styles", "raster", "reports", "sample",
+    "scale", "tables",
+)
 #: Names re-exported from the lazy modules: name -> module.
 _LAZY_NAMES = {"detect_change": "raster", "zonal_stats": "raster", "make_sample": "sample"}
 
@@ -95,7 +110,10 @@ def __dir__() -> list[str]:
 __all__ = [
     "__version__",
     # modules
+    "catchments",
     "crs",
+    "gb3838",
+    "network",
     "errors",
     "io",
     "landuse",

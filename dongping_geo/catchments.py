@@ -413,8 +413,8 @@ def _latest(assessment: pd.DataFrame) -> pd.DataFrame:
 
 def _exceeding(a: pd.DataFrame) -> pd.Series:
     """Items deciding a river's class that are worse than the section's target, joined by commas."""
+    from .gb3838 import RIVER_REPORT_ONLY as _RIVER_REPORT_ONLY
     from .schemas import WATER_CLASSES, normalize_water_class
-    from .water_quality import _RIVER_REPORT_ONLY
 
     rank = {c: i for i, c in enumerate(WATER_CLASSES)}
     items = [c[len("class_"):] for c in a.columns
