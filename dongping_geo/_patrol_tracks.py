@@ -12,8 +12,16 @@ import pandas as pd
 import shapely
 
 from .errors import CRSError, GeometryError, SchemaError
+from .schemas import LOCAL_TZ as _LOCAL_TZ
 
-LOCAL_TZ = "Asia/Shanghai"
+LOCAL_TZ = _LOCAL_TZ  # one home: schemas.LOCAL_TZ
+
+#: Fixes further apart in time are not joined (chosen default: a phone app logging
+#: every 5–60 s that stays silent for 5 minutes has lost the track).
+DEFAULT_MAX_GAP_S = 300.0
+#: Faster apparent movement is a GPS jump (chosen default: above e-bike and rural
+#: car speed on embankment roads, far below the km-per-second of a jump).
+DEFAULT_MAX_SPEED_KMH = 60.0
 # A run of at most this many fixes cut off by speed jumps is treated as a GPS jump.
 MAX_JUMP_FIXES = 5
 

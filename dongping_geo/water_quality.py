@@ -1,7 +1,9 @@
 """Surface-water quality assessment per GB 3838-2002.
 
 The limits are Table 1 of GB 3838-2002 (环境质量标准 地表水环境质量标准 / Environmental
-quality standards for surface water), shipped as ``dongping_geo/data/gb3838_2002_table1.csv``.
+quality standards for surface water); they, the class order and the half-detection-limit
+rule live in :mod:`dongping_geo.gb3838`, whose names are re-exported here
+(``gb3838_limits``, ``classify_values``, ``EXTRA_ITEMS``, ``WATER_CLASS_DTYPE`` …).
 The method is the single-factor method of the national assessment rules
 地表水环境质量评价办法（试行） (环办〔2011〕22号):
 
@@ -11,7 +13,8 @@ The method is the single-factor method of the national assessment rules
 * water temperature, total nitrogen and fecal coliform are reported but do not decide a
   river section's class; ``waterbody="lake"`` uses the lake TP limits and assesses TN;
 * below-detection values (qualifier ``"<"``, value = the detection limit) enter the
-  calculation at half the detection limit (环办监测函〔2020〕82号).
+  calculation at half the detection limit (环办监测函〔2020〕82号,
+  :func:`dongping_geo.gb3838.below_detection_value`).
 
 Rivers are assessed from their sections: fewer than 5 assessed sections by the mean of
 each item over the sections, 5 or more by the share of sections in Class I–III and in
@@ -22,19 +25,37 @@ All functions are pure: DataFrames in, DataFrames out.
 
 from __future__ import annotations
 
-from functools import lru_cache
-from importlib import resources
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from ._measurements import check_section_ids
 from .errors import ConfigError, MeasurementError, SchemaError
-from .schemas import WATER_CLASSES, normalize_water_class
+from .gb3838 import (
+    EXTRA_ITEMS,
+    RIVER_REPORT_ONLY,
+    WATER_CLASS_DTYPE,
+    WATER_CLASSES,
+    assessed_items,
+    below_detection_value,
+    check_waterbody,
+    class_codes,
+    classify_values,
+    effective_values,
+    gb3838_limits,
+    item_order,
+    numeric_limits,
+)
+from .schemas import LOCAL_TZ, normalize_water_class
 
 __all__ = [
     "WATER_CLASSES",
     "EXTRA_ITEMS",
+    "RIVER_REPORT_ONLY",
+    "below_detection_value",
+    "check_section_ids",
+    "effective_values",
     "WATER_CLASS_DTYPE",
     "GRADES",
     "GRADE_DTYPE",
@@ -47,9 +68,6 @@ __all__ = [
     "compliance_summary",
 ]
 
-#: Water-quality classes, best to worst.
-#: Ordered categorical dtype of the classes: ``I < II < III < IV < V < 劣V``.
-WATER_CLASS_DTYPE = pd.CategoricalDtype(list(WATER_CLASSES), ordered=True)
 #: Qualitative grades (水质定性评价), best to worst.
 GRADES: tuple[str, ...] = ("优", "良好", "轻度污染", "中度污染", "重度污染")
 #: Ordered categorical dtype of the grades.
@@ -60,145 +78,9 @@ _CLASS_TO_GRADE = np.array(["优", "优", "良好", "轻度污染", "中度污�
 # Cyanide and heavy metals come first among main pollutants when they exceed Class III
 # (环办〔2011〕22号: 当氰化物或铅、铬等重金属超标时，优先作为主要污染指标).
 _PRIORITY_POLLUTANTS = frozenset({"CN", "Pb", "Cr6", "Hg", "Cd", "As", "Cu", "Zn", "Se"})
-# Reported for rivers but never deciding a river section's class.
-_RIVER_REPORT_ONLY = frozenset({"TN", "fecal_coliform"})
-#: Items reported without a class (no Table 1 limit): water temperature in °C.
-EXTRA_ITEMS: tuple[str, ...] = ("water_temp",)
 _TIERS = ("national", "municipal", "district", "town")
 _PERIOD_FREQ = {"M": "M", "Q": "Q", "Y": "Y"}
-_TZ = "Asia/Shanghai"
-
-
-# --------------------------------------------------------------------------- limits
-
-
-@lru_cache(maxsize=1)
-def _limits_table() -> pd.DataFrame:
-    text = resources.files("dongping_geo").joinpath("data/gb3838_2002_table1.csv")
-    with text.open("r", encoding="utf-8") as fh:
-        table = pd.read_csv(fh, dtype=str, keep_default_na=False)
-    return table.set_index("item")
-
-
-def gb3838_limits() -> pd.DataFrame:
-    """Return GB 3838-2002 Table 1 (basic items) as shipped with the package.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by item code (``pH``, ``DO``, ``CODMn`` …); columns ``name_zh``,
-        ``name_en``, ``unit``, ``bound`` (``max``, ``min`` or ``range``), ``I`` … ``V``
-        (strings as in the standard; pH holds ``"6-9"``) and ``river_section_assessment``
-        (``yes``, ``no`` or ``lakes only``).
-
-    Examples
-    --------
-    >>> gb3838_limits().loc["NH3_N", "III"]
-    '1.0'
-    """
-    return _limits_table().copy()
-
-
-@lru_cache(maxsize=2)
-def _numeric_limits(waterbody: str) -> dict[str, tuple[str, np.ndarray]]:
-    """Item → (bound, limits I..V as floats) for the items assessed or reported."""
-    table = _limits_table()
-    out: dict[str, tuple[str, np.ndarray]] = {}
-    for item in table.index:
-        if item == "TP_lake":
-            continue
-        src = "TP_lake" if (item == "TP" and waterbody == "lake") else item
-        r = table.loc[src]
-        if r["bound"] == "range":
-            lo, hi = (float(x) for x in r["I"].split("-"))
-            out[str(item)] = ("range", np.array([lo, hi]))
-        else:
-            out[str(item)] = (r["bound"], np.array([float(r[c]) for c in WATER_CLASSES[:5]]))
-    return out
-
-
-def _assessed_items(waterbody: str) -> list[str]:
-    """Items that decide the class, in the table's order."""
-    table = _limits_table()
-    items = [i for i in table.index if table.loc[i, "river_section_assessment"] == "yes"]
-    if waterbody == "lake":
-        items.insert(items.index("TP") + 1, "TN")
-    return items
-
-
-def _check_waterbody(waterbody: str) -> None:
-    if waterbody not in ("river", "lake"):
-        raise ConfigError(
-            "unknown waterbody",
-            field="waterbody",
-            expected="'river' or 'lake'",
-            found=repr(waterbody),
-            fix="pass waterbody='river' for rivers and canals, 'lake' for lakes and reservoirs",
-        )
-
-
-# --------------------------------------------------------------------------- classes
-
-
-
-def classify_values(
-    values: pd.Series | np.ndarray | list[float], item: str, *, waterbody: str = "river"
-) -> pd.Categorical:
-    """Classify concentrations of one item against GB 3838-2002 Table 1.
-
-    Parameters
-    ----------
-    values : array-like of float
-        Concentrations in the table's unit (mg/L; pH dimensionless; fecal coliform per L).
-        NaN gives a missing class.
-    item : str
-        Item code of the table (``NH3_N``, ``DO``, ``pH`` …).
-    waterbody : {"river", "lake"}, default "river"
-        ``"lake"`` uses the lake/reservoir limits for TP.
-
-    Returns
-    -------
-    pandas.Categorical
-        Of dtype :data:`WATER_CLASS_DTYPE`. A value equal to a limit belongs to that class;
-        DO is a lower bound; pH outside 6–9 is 劣V.
-
-    Raises
-    ------
-    ConfigError
-        For an item not in the table or an unknown ``waterbody``.
-
-    Examples
-    --------
-    >>> list(classify_values([0.5, 0.51, 2.1], "NH3_N"))
-    ['II', 'III', '劣V']
-    """
-    _check_waterbody(waterbody)
-    limits = _numeric_limits(waterbody)
-    if item not in limits:
-        raise ConfigError(
-            "no GB 3838-2002 limit for this item",
-            field="parameter",
-            expected=", ".join(limits),
-            found=repr(item),
-            fix="use an item code of GB 3838-2002 Table 1",
-        )
-    return pd.Categorical.from_codes(
-        _class_codes(np.asarray(values, dtype=float), item, limits), dtype=WATER_CLASS_DTYPE
-    )
-
-
-def _class_codes(v: np.ndarray, item: str, limits: dict[str, tuple[str, np.ndarray]]) -> np.ndarray:
-    """Class index 0..5 (I..劣V), -1 for NaN."""
-    bound, lim = limits[item]
-    if bound == "range":
-        codes = np.where((v >= lim[0]) & (v <= lim[1]), 0, 5)
-    elif bound == "min":
-        # First class whose lower bound the value reaches; limits fall from I to V.
-        codes = np.searchsorted(-lim, -v, side="left")
-    else:
-        # First class whose upper bound is >= the value; equal limits (COD I = II) give the better class.
-        codes = np.searchsorted(lim, v, side="left")
-    return np.where(np.isnan(v), -1, codes).astype(np.int8)
+_TZ = LOCAL_TZ  # one home: schemas.LOCAL_TZ
 
 
 def _severity(v: np.ndarray, item: str, limits: dict[str, tuple[str, np.ndarray]]) -> np.ndarray:
@@ -222,13 +104,13 @@ def _exceedance(v: np.ndarray, item: str, limits: dict[str, tuple[str, np.ndarra
 
 def _classify_wide(wide: pd.DataFrame, waterbody: str, *, with_pollutants: bool) -> pd.DataFrame:
     """Add class_<item>, water_class, determining (and main pollutants, exceedances)."""
-    limits = _numeric_limits(waterbody)
-    assessed = [i for i in _assessed_items(waterbody) if i in wide.columns]
+    limits = numeric_limits(waterbody)
+    assessed = [i for i in assessed_items(waterbody) if i in wide.columns]
     classified = [i for i in limits if i in wide.columns]
     out = wide.copy()
     codes = {}
     for item in classified:
-        codes[item] = _class_codes(wide[item].to_numpy(dtype=float), item, limits)
+        codes[item] = class_codes(wide[item].to_numpy(dtype=float), item, limits)
         out[f"class_{item}"] = pd.Categorical.from_codes(codes[item], dtype=WATER_CLASS_DTYPE)
     n = len(wide)
     if assessed:
@@ -300,12 +182,9 @@ def _check_measurements(measurements: pd.DataFrame) -> None:
 
 
 def _effective_values(measurements: pd.DataFrame) -> pd.Series:
-    """Values with below-detection results at half the detection limit (环办监测函〔2020〕82号)."""
-    value = pd.to_numeric(measurements["value"], errors="coerce").astype(float)
-    if "qualifier" in measurements.columns:
-        below = measurements["qualifier"].fillna("").astype(str).str.strip().eq("<").to_numpy()
-        value = value.where(~below, value / 2.0)
-    return value
+    """Values with below-detection results at half the detection limit (see :mod:`.gb3838`)."""
+    qualifier = measurements["qualifier"] if "qualifier" in measurements.columns else None
+    return effective_values(measurements["value"], qualifier)
 
 
 def _local_naive(ts: pd.Series) -> pd.Series:
@@ -326,7 +205,7 @@ def _to_wide(measurements: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 def _column_order(columns: list[str]) -> list[str]:
     """Item columns in the table's order, unknown items (water temperature …) last."""
-    table_order = [i for i in _limits_table().index if i != "TP_lake"]
+    table_order = item_order()
     known = [c for c in table_order if c in columns]
     return known + sorted(c for c in columns if c not in known)
 
@@ -373,7 +252,7 @@ def classify_samples(
     >>> classify_samples(m)[["water_class", "determining"]].iloc[0].tolist()
     ['IV', 'NH3_N']
     """
-    _check_waterbody(waterbody)
+    check_waterbody(waterbody)
     _check_measurements(measurements)
     wide = _to_wide(measurements, ["section_id", "sampled_at"])
     wide = wide[_column_order(list(wide.columns))].reset_index()
@@ -489,29 +368,11 @@ def assess_sections(
     >>> row["period"], float(row["NH3_N"]), row["water_class"], bool(row["meets_target"])
     ('2022Q1', 1.2, 'IV', False)
     """
-    _check_waterbody(waterbody)
+    check_waterbody(waterbody)
     _check_measurements(measurements)
     lookup = _section_lookup(sections)
+    check_section_ids(measurements, lookup)
     sid = measurements["section_id"].astype(str)
-    unknown = ~sid.isin(lookup["section_id"]).to_numpy()
-    if unknown.any():
-        pos = int(np.flatnonzero(unknown)[0])
-        row = measurements.index[pos]
-        where = f"row {row}" if measurements.index.name == "row" else f"row index {row}"
-        raise MeasurementError(
-            f"{int(unknown.sum())} measurement(s) name a section absent from the sections layer",
-            layer="measurements",
-            feature_id=where,
-            field="section_id",
-            expected="a section_id of the sections layer",
-            found=repr(sid.iloc[pos])
-            + (
-                f" (and {sorted(set(sid[unknown]) - {sid.iloc[pos]})[:5]})"
-                if len(set(sid[unknown])) > 1
-                else ""
-            ),
-            fix="correct the section code, or add the section to the sections layer",
-        )
     table = measurements.assign(
         section_id=sid.to_numpy(),
         period=_period_labels(measurements["sampled_at"], period).to_numpy(),
@@ -528,15 +389,7 @@ def assess_sections(
     result = _classify_wide(wide, waterbody, with_pollutants=True)
     result = lookup.merge(result, on="section_id", how="right")
     if "target_class" in result.columns:
-        has = result["water_class"].notna() & result["target_class"].notna()
-        meets = pd.array(
-            np.where(
-                has, result["water_class"].cat.codes <= result["target_class"].cat.codes, False
-            ),
-            dtype="boolean",
-        )
-        meets[~has.to_numpy()] = pd.NA
-        result["meets_target"] = meets
+        result["meets_target"] = _meets_target(result)
     else:
         result["target_class"] = pd.Categorical([None] * len(result), dtype=WATER_CLASS_DTYPE)
         result["meets_target"] = pd.array([pd.NA] * len(result), dtype="boolean")
@@ -639,34 +492,15 @@ def assess_rivers(
     >>> river["method"], float(river["NH3_N"]), river["water_class"]
     ('mean', 1.1, 'IV')
     """
-    _check_waterbody(waterbody)
+    check_waterbody(waterbody)
     _require_assessment(assessment, ("river_id", "water_class", "period"))
-    limits = _numeric_limits(waterbody)
+    limits = numeric_limits(waterbody)
     items = _column_order([c for c in assessment.columns if c in limits])
     extra = [c for c in EXTRA_ITEMS if c in assessment.columns]
     valid = assessment[assessment["river_id"].notna() & assessment["water_class"].notna()].copy()
     valid["river_id"] = valid["river_id"].astype(str)
     keys = ["river_id", "period"]
-    codes = valid["water_class"].cat.codes
-    grouped = valid.assign(
-        _good=(codes <= 2).to_numpy(),
-        _worse=(codes == 5).to_numpy(),
-        _meet=valid["meets_target"].fillna(False).astype(bool).to_numpy()
-        if "meets_target" in valid.columns
-        else False,
-    )
-    g = grouped.groupby(keys, sort=True)
-    base = pd.DataFrame(
-        {
-            "n_sections": g["section_id"].nunique(),
-            "share_I_III": g["_good"].mean(),
-            "share_worse_V": g["_worse"].mean(),
-            "n_sections_meeting_target": g["_meet"].sum().astype(int),
-        }
-    )
-    means = g[items + extra].mean()
-    means = means.apply(lambda col: _round_sig(col.to_numpy(dtype=float), 10), raw=False)
-    wide = base.join(means).reset_index()
+    grouped, wide = _river_groups(valid, keys, items + extra)
     classified = _classify_wide(wide[keys + items + extra], waterbody, with_pollutants=True)
     use_share = (wide["n_sections"] >= min_sections_for_share).to_numpy()
     out = wide[keys + ["n_sections"]].copy()
@@ -690,39 +524,72 @@ def assess_rivers(
         classified["main_pollutants"].to_numpy(),
     )
     out["n_sections_meeting_target"] = wide["n_sections_meeting_target"].to_numpy()
-    out.insert(1, "name", pd.NA)
-    out["target_class"] = pd.Categorical([None] * len(out), dtype=WATER_CLASS_DTYPE)
-    if rivers is not None and "river_id" in rivers.columns:
-        info = pd.DataFrame(
-            rivers[[c for c in ("river_id", "name", "target_class") if c in rivers.columns]]
-        ).copy()
-        info["river_id"] = info["river_id"].astype(str)
-        info = info.drop_duplicates("river_id").set_index("river_id")
-        if "name" in info.columns:
-            out["name"] = out["river_id"].map(info["name"])
-        if "target_class" in info.columns:
-            target = {
-                rid: None
-                if _is_missing(v)
-                else normalize_water_class(v, layer="rivers", feature_id=rid)
-                for rid, v in info["target_class"].items()
-            }
-            out["target_class"] = pd.Categorical(
-                out["river_id"].map(target), dtype=WATER_CLASS_DTYPE
-            )
-    has = out["water_class"].notna() & out["target_class"].notna()
-    meets = pd.array(
-        np.where(has, out["water_class"].cat.codes <= out["target_class"].cat.codes, False),
-        dtype="boolean",
-    )
-    meets[~has.to_numpy()] = pd.NA
-    out["meets_target"] = meets
+    _add_river_info(out, rivers)
+    out["meets_target"] = _meets_target(out)
     front = [
         "river_id", "name", "period", "n_sections", "method", "water_class", "target_class",
         "meets_target", "grade", "share_I_III", "share_worse_V", "n_sections_meeting_target",
         "main_pollutants",
     ]  # fmt: skip
     return out[front + [c for c in out.columns if c not in front]].reset_index(drop=True)
+
+
+def _meets_target(table: pd.DataFrame) -> pd.arrays.BooleanArray:
+    """``water_class <= target_class``; NA where either is missing."""
+    has = (table["water_class"].notna() & table["target_class"].notna()).to_numpy()
+    meets = pd.array(
+        np.where(has, table["water_class"].cat.codes <= table["target_class"].cat.codes, False),
+        dtype="boolean",
+    )
+    meets[~has] = pd.NA
+    return meets
+
+
+def _river_groups(
+    valid: pd.DataFrame, keys: list[str], items: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(sections with class flags, per river and period: counts, shares and item means)."""
+    codes = valid["water_class"].cat.codes
+    grouped = valid.assign(
+        _good=(codes <= 2).to_numpy(),
+        _worse=(codes == 5).to_numpy(),
+        _meet=valid["meets_target"].fillna(False).astype(bool).to_numpy()
+        if "meets_target" in valid.columns
+        else False,
+    )
+    g = grouped.groupby(keys, sort=True)
+    base = pd.DataFrame(
+        {
+            "n_sections": g["section_id"].nunique(),
+            "share_I_III": g["_good"].mean(),
+            "share_worse_V": g["_worse"].mean(),
+            "n_sections_meeting_target": g["_meet"].sum().astype(int),
+        }
+    )
+    means = g[items].mean()
+    means = means.apply(lambda col: _round_sig(col.to_numpy(dtype=float), 10), raw=False)
+    return grouped, base.join(means).reset_index()
+
+
+def _add_river_info(out: pd.DataFrame, rivers: pd.DataFrame | None) -> None:
+    """Add ``name`` and ``target_class`` from the rivers layer (in place; missing: NA)."""
+    out.insert(1, "name", pd.NA)
+    out["target_class"] = pd.Categorical([None] * len(out), dtype=WATER_CLASS_DTYPE)
+    if rivers is None or "river_id" not in rivers.columns:
+        return
+    info = pd.DataFrame(
+        rivers[[c for c in ("river_id", "name", "target_class") if c in rivers.columns]]
+    ).copy()
+    info["river_id"] = info["river_id"].astype(str)
+    info = info.drop_duplicates("river_id").set_index("river_id")
+    if "name" in info.columns:
+        out["name"] = out["river_id"].map(info["name"])
+    if "target_class" in info.columns:
+        target = {
+            rid: None if _is_missing(v) else normalize_water_class(v, layer="rivers", feature_id=rid)
+            for rid, v in info["target_class"].items()
+        }
+        out["target_class"] = pd.Categorical(out["river_id"].map(target), dtype=WATER_CLASS_DTYPE)
 
 
 def _share_pollutants(

@@ -1,7 +1,7 @@
 """Tests of dongping_geo.water_quality against GB 3838-2002 Table 1 and 环办〔2011〕22号.
 
-Expected classes are derived from the CSV table read here with the csv module (not from
-the code under test) or written out by hand from the standard.
+Expected classes are derived from GB 3838-2002 Table 1 written out below from the standard
+itself (not read from the package's table, which a test compares with it).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from dongping_geo.water_quality import (
     classify_samples,
     classify_values,
     compliance_summary,
+    gb3838_limits,
     normalize_water_class,
 )
 
@@ -31,8 +32,40 @@ TABLE_CSV = REPO / "dongping_geo" / "data" / "gb3838_2002_table1.csv"
 REFERENCE_CSV = REPO.parent / "shared" / "reference" / "gb3838_2002_table1.csv"
 CLASSES = ["I", "II", "III", "IV", "V"]
 
-with TABLE_CSV.open(encoding="utf-8") as fh:
-    TABLE = {row["item"]: row for row in csv.DictReader(fh)}
+# GB 3838-2002 《地表水环境质量标准》 Table 1 (地表水环境质量标准基本项目标准限值), classes
+# I…V, in mg/L (pH dimensionless, fecal coliform 个/L); written out from the standard.
+# "yes": decides a river section's class (环办〔2011〕22号 and 环办监测函〔2020〕82号: the 21
+# items other than water temperature, total nitrogen and fecal coliform).
+STANDARD = {
+    "pH": ("range", ["6-9"] * 5, "yes"),
+    "DO": ("min", ["7.5", "6", "5", "3", "2"], "yes"),  # ≥; I is "饱和率90%(或7.5)"
+    "CODMn": ("max", ["2", "4", "6", "10", "15"], "yes"),
+    "COD": ("max", ["15", "15", "20", "30", "40"], "yes"),
+    "BOD5": ("max", ["3", "3", "4", "6", "10"], "yes"),
+    "NH3_N": ("max", ["0.15", "0.5", "1.0", "1.5", "2.0"], "yes"),
+    "TP": ("max", ["0.02", "0.1", "0.2", "0.3", "0.4"], "yes"),
+    "TP_lake": ("max", ["0.01", "0.025", "0.05", "0.1", "0.2"], "lakes only"),  # 湖、库
+    "TN": ("max", ["0.2", "0.5", "1.0", "1.5", "2.0"], "no"),  # 湖、库, 以N计
+    "Cu": ("max", ["0.01", "1.0", "1.0", "1.0", "1.0"], "yes"),
+    "Zn": ("max", ["0.05", "1.0", "1.0", "2.0", "2.0"], "yes"),
+    "F": ("max", ["1.0", "1.0", "1.0", "1.5", "1.5"], "yes"),
+    "Se": ("max", ["0.01", "0.01", "0.01", "0.02", "0.02"], "yes"),
+    "As": ("max", ["0.05", "0.05", "0.05", "0.1", "0.1"], "yes"),
+    "Hg": ("max", ["0.00005", "0.00005", "0.0001", "0.001", "0.001"], "yes"),
+    "Cd": ("max", ["0.001", "0.005", "0.005", "0.005", "0.01"], "yes"),
+    "Cr6": ("max", ["0.01", "0.05", "0.05", "0.05", "0.1"], "yes"),
+    "Pb": ("max", ["0.01", "0.01", "0.05", "0.05", "0.1"], "yes"),
+    "CN": ("max", ["0.005", "0.05", "0.2", "0.2", "0.2"], "yes"),
+    "phenol": ("max", ["0.002", "0.002", "0.005", "0.01", "0.1"], "yes"),
+    "petroleum": ("max", ["0.05", "0.05", "0.05", "0.5", "1.0"], "yes"),
+    "LAS": ("max", ["0.2", "0.2", "0.2", "0.3", "0.3"], "yes"),
+    "sulfide": ("max", ["0.05", "0.1", "0.2", "0.5", "1.0"], "yes"),
+    "fecal_coliform": ("max", ["200", "2000", "10000", "20000", "40000"], "no"),
+}
+TABLE = {
+    item: {"bound": bound, **dict(zip(CLASSES, lims, strict=True)), "river_section_assessment": use}
+    for item, (bound, lims, use) in STANDARD.items()
+}
 MAX_ITEMS = [i for i, r in TABLE.items() if r["bound"] == "max" and i != "TP_lake"]
 RIVER_ASSESSED = [i for i, r in TABLE.items() if r["river_section_assessment"] == "yes"]
 
@@ -69,6 +102,80 @@ def test_packaged_table_is_the_reference_copy():
     if not REFERENCE_CSV.exists():
         pytest.skip("shared reference not available")
     assert TABLE_CSV.read_bytes() == REFERENCE_CSV.read_bytes()
+
+
+def test_package_table_is_the_standard():
+    table = gb3838_limits()
+    assert list(table.index) == list(STANDARD)
+    for item, (bound, lims, use) in STANDARD.items():
+        row = table.loc[item]
+        assert (row["bound"], row["river_section_assessment"]) == (bound, use), item
+        for cls, lim in zip(CLASSES, lims, strict=True):
+            if bound == "range":
+                assert row[cls] == lim, (item, cls)
+            else:
+                assert float(row[cls]) == float(lim), (item, cls)
+    with TABLE_CSV.open(encoding="utf-8") as fh:  # the shipped file, read without the package
+        assert {r["item"] for r in csv.DictReader(fh)} == set(STANDARD)
+
+
+def test_water_quality_keeps_its_public_names():
+    import dongping_geo.gb3838 as gb
+    import dongping_geo.water_quality as wq
+
+    for name in ("gb3838_limits", "classify_values", "EXTRA_ITEMS", "WATER_CLASSES",
+                 "WATER_CLASS_DTYPE", "below_detection_value", "effective_values"):
+        assert getattr(wq, name) is getattr(gb, name), name
+    from dongping_geo import schemas
+
+    assert gb.WATER_CLASSES is schemas.WATER_CLASSES
+
+
+def test_half_detection_limit_rule():
+    from dongping_geo.gb3838 import below_detection_value, effective_values
+
+    assert below_detection_value(0.05) == 0.025
+    assert below_detection_value(np.array([4.0, 0.01])).tolist() == [2.0, 0.005]
+    got = effective_values(pd.Series([1.5, 1.5, 0.2], index=[7, 8, 9]), ["<", "", None])
+    assert got.tolist() == [0.75, 1.5, 0.2] and got.index.tolist() == [7, 8, 9]
+
+
+def test_method_detection_limits_table():
+    from dongping_geo.gb3838 import method_detection_limit, method_detection_limits
+
+    # Written out from the method standards' scope clauses.
+    expected = {
+        "NH3_N": (0.025, "HJ 535-2009"), "TN": (0.05, "HJ 636-2012"),
+        "TP": (0.01, "GB 11893-89"), "COD": (4.0, "HJ 828-2017"),
+        "BOD5": (0.5, "HJ 505-2009"), "CODMn": (0.5, "GB 11892-89"),
+        "Hg": (0.00004, "HJ 694-2014"), "As": (0.0003, "HJ 694-2014"),
+        "Se": (0.0004, "HJ 694-2014"),
+    }
+    for item, want in expected.items():
+        assert method_detection_limit(item) == want
+    table = method_detection_limits()
+    assert set(table.index) <= set(STANDARD) and set(expected) <= set(table.index)
+    assert (table["unit"] == "mg/L").all() and table["standard"].str.len().gt(0).all()
+    # every method limit lies below the Class III limit it is meant to assess against
+    for item, row in table.iterrows():
+        assert row["detection_limit"] < float(STANDARD[item][1][2]), item
+    for item in ("DO", "pH", "Pb", "fecal_coliform"):
+        assert method_detection_limit(item) is None
+
+
+MONOTONE_ITEMS = [i for i, r in TABLE.items() if r["bound"] != "range" and i != "TP_lake"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(item=st.sampled_from(MONOTONE_ITEMS), waterbody=st.sampled_from(["river", "lake"]),
+       a=st.floats(0, 1e5, allow_nan=False), b=st.floats(0, 1e5, allow_nan=False))
+def test_classify_values_is_monotone_in_concentration(item, waterbody, a, b):
+    lo, hi = sorted((a, b))
+    c_lo, c_hi = classify_values([lo, hi], item, waterbody=waterbody).codes  # 0 = I … 5 = 劣V
+    if item == "DO":  # higher dissolved oxygen is better
+        assert c_hi <= c_lo
+    else:
+        assert c_hi >= c_lo
 
 
 # ---------------------------------------------------------------- single item limits

@@ -1,0 +1,96 @@
+"""Draw drainage units and section catchments of the sample to docs/img/catchments.png.
+
+Usage: python scripts/plot_catchments.py [DATASET_DIR] [OUT_PNG]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+from plot_sample import _cjk_font  # noqa: E402  (scripts/ is on sys.path when run as a script)
+
+from dongping_geo import catchments as c  # noqa: E402
+from dongping_geo import network as net  # noqa: E402
+from dongping_geo.loaders import load_dataset  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+PICK = ("DP-GK01", "DP-SK02", "DP-ZK03")
+
+
+def main(folder: Path, out: Path) -> None:
+    """Two panels: drainage units with the flow network; three section catchments."""
+    cjk = _cjk_font()
+    ds = load_dataset(folder, patrols=False)
+    town = ds.extra["town"]
+    g = net.river_network(ds.rivers, boundary=town, on_problem="report")
+    table = g.graph["rivers"]
+    units = c.drainage_units(ds.rivers, town, on_problem="report")
+    sc = c.section_catchments(ds.rivers, ds.sections, town, on_problem="report").set_index("section_id")
+    fig, (a1, a2) = plt.subplots(2, 1, figsize=(14, 13), constrained_layout=True)
+
+    rng = np.random.default_rng(3)
+    units.plot(ax=a1, color=rng.uniform(0.55, 0.95, (len(units), 3)), edgecolor="white", linewidth=0.3)
+    ok = table["mouth_rule"] != "unresolved"
+    table[ok].plot(ax=a1, color="#1f5fa8", linewidth=1.2)
+    table[~ok].plot(ax=a1, color="#555555", linewidth=1.2, linestyle="--")
+    mouths = table[ok & table["downstream"].notna()]
+    pts = np.array([ln.interpolate(m).coords[0] for ln, m in zip(mouths.geometry, mouths["mouth_m"], strict=True)])
+    a1.scatter(pts[:, 0], pts[:, 1], s=10, color="#c62828", zorder=3)
+    a1.set_title("排水单元与河网 drainage units and the river network" if cjk else "Drainage units and the river network")
+    a1.legend(handles=[
+        Line2D([], [], color="#1f5fa8", label="river with one mouth" + (" 河道" if cjk else "")),
+        Line2D([], [], color="#555555", linestyle="--",
+               label="two possible mouths: needs flows_to" + (" 待定下游河道" if cjk else "")),
+        Line2D([], [], marker="o", color="#c62828", linestyle="", label="mouth (confluence)" + (" 河口" if cjk else "")),
+    ], loc="lower right")
+
+    town.boundary.plot(ax=a2, color="black", linewidth=0.8)
+    colors = ("#fdd835", "#80cbc4", "#ef9a9a")
+    handles = []
+    for sid, col in zip(PICK, colors, strict=True):
+        row = sc.loc[sid]
+        a2.add_patch(matplotlib.patches.PathPatch(_path(row.geometry), facecolor=col, edgecolor="none", alpha=0.8))
+        a2.add_patch(matplotlib.patches.PathPatch(_path(row["bank_strip"]), facecolor="none", edgecolor="#6d4c41",
+                                                  hatch="////", linewidth=0))
+        handles.append(Patch(color=col, label=f"{sid} {row['name'] if cjk else ''}: {row['area_m2'] / 1e6:.1f} km², "
+                                             f"{row['n_upstream_rivers']} rivers"))
+    ds.rivers.plot(ax=a2, color="#1f5fa8", linewidth=0.7)
+    sel = ds.sections[ds.sections["section_id"].isin(PICK)]
+    sel.plot(ax=a2, color="black", markersize=30, zorder=4)
+    handles.append(Patch(facecolor="none", edgecolor="#6d4c41", hatch="////", label="100 m bank strip" + (" 岸带" if cjk else "")))
+    a2.legend(handles=handles, loc="lower right")
+    a2.set_title("断面汇水区 section catchments" if cjk else "Section catchments")
+    for ax in (a1, a2):
+        ax.set_axis_off()
+        ax.set_aspect("equal")
+    fig.suptitle("Synthetic sample data (样例数据，非真实)", fontsize=10)
+    fig.savefig(out, dpi=110)
+    print(f"wrote {out}")
+
+
+def _path(geom):
+    from matplotlib.path import Path as MPath
+
+    verts, codes = [], []
+    for poly in getattr(geom, "geoms", [geom]):
+        if poly.geom_type != "Polygon":
+            continue
+        for ring in (poly.exterior, *poly.interiors):
+            xy = np.asarray(ring.coords)
+            verts.extend(xy.tolist())
+            codes.extend([MPath.MOVETO] + [MPath.LINETO] * (len(xy) - 2) + [MPath.CLOSEPOLY])
+    return MPath(verts or [(0, 0)], codes or [MPath.MOVETO])
+
+
+if __name__ == "__main__":
+    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "data" / "shapefiles"
+    out = Path(sys.argv[2]) if len(sys.argv) > 2 else REPO / "docs" / "img" / "catchments.png"
+    main(folder, out)
