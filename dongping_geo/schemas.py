@@ -1110,6 +1110,7 @@ CATEGORY_LABELS: dict[str, dict[Any, tuple[str, str]]] = {
     },
     "compliant": {True: ("达标", "met"), False: ("未达标", "missed")},
     "meets_target": {True: ("达标", "met"), False: ("未达标", "missed")},
+    "qualifier": {"<": ("未检出", "below detection limit"), "=": ("检出", "measured")},
     "period": {  # patrol rule periods (patrol.compliance)
         "day": ("日", "day"),
         "week": ("周", "week"),
@@ -1178,6 +1179,7 @@ CATEGORY_COLOURS: dict[str, dict[Any, str]] = {
     },
     "compliant": _MET_COLOURS,
     "meets_target": _MET_COLOURS,
+    "qualifier": {"<": "#9e9e9e", "=": "#1f78b4"},
 }
 
 #: Fields whose values are water-quality classes, besides ``water_class`` itself.
