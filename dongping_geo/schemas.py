@@ -201,7 +201,7 @@ _KINDS = {
 #: result without a number.
 QUALIFIERS = {
     "<": ("＜", "l", "nd", "n.d.", "n.d", "未检出", "<dl", "低于检出限", "below detection limit"),
-    "=": (),
+    "=": ("检出",),
 }
 #: Value cells that mean "not measured" in a measurement table (no row, neither an error
 #: nor a zero). Compared after Unicode NFKC normalisation (full-width ``－`` is ``-``).
