@@ -201,7 +201,7 @@ _KINDS = {
 #: result without a number.
 QUALIFIERS = {
     "<": ("＜", "l", "nd", "n.d.", "n.d", "未检出", "<dl", "低于检出限", "below detection limit"),
-    "=": (),
+    "=": ("检出",),
 }
 #: Value cells that mean "not measured" in a measurement table (no row, neither an error
 #: nor a zero). Compared after Unicode NFKC normalisation (full-width ``－`` is ``-``).
@@ -1144,6 +1144,7 @@ CATEGORY_LABELS: dict[str, dict[Any, tuple[str, str]]] = {
     },
     "compliant": {True: ("达标", "met"), False: ("未达标", "missed")},
     "meets_target": {True: ("达标", "met"), False: ("未达标", "missed")},
+    "qualifier": {"<": ("未检出", "below detection limit"), "=": ("检出", "measured")},
     "period": {  # patrol rule periods (patrol.compliance)
         "day": ("日", "day"),
         "week": ("周", "week"),
@@ -1212,6 +1213,7 @@ CATEGORY_COLOURS: dict[str, dict[Any, str]] = {
     },
     "compliant": _MET_COLOURS,
     "meets_target": _MET_COLOURS,
+    "qualifier": {"<": "#9e9e9e", "=": "#1f78b4"},
 }
 
 #: Fields whose values are water-quality classes, besides ``water_class`` itself.
