@@ -585,6 +585,7 @@ def land_areas(
     *,
     rtol: float = LAND_AREA_RTOL,
     atol_m2: float = LAND_AREA_ATOL_M2,
+    work_crs: Any = None,
 ) -> pd.DataFrame:
     """Compute each parcel's area on the CGCS2000 ellipsoid and compare it with TBMJ.
 
@@ -603,6 +604,9 @@ def land_areas(
         planar area at Dongping would show, above TBMJ's rounding to 0.01 m².
     atol_m2 : float, default 0.1
         Absolute tolerance in m², for small parcels.
+    work_crs : object, optional
+        Metric CRS of the computation and the result (default:
+        :func:`dongping_geo.crs.get_work_crs` at call time).
 
     Returns
     -------
@@ -633,7 +637,7 @@ def land_areas(
     if rtol < 0 or atol_m2 < 0:
         raise ConfigError("tolerances must not be negative", field="rtol/atol_m2", expected=">= 0",
                           found=f"rtol={rtol!r}, atol_m2={atol_m2!r}", fix="pass e.g. rtol=1e-4, atol_m2=0.1")
-    parcels = _require_gdf(parcels, layer="land_survey")
+    parcels = _require_gdf(parcels, layer="land_survey", work_crs=work_crs)
     _require_columns(parcels, ["parcel_id"], layer="land_survey")
     geoms = parcels.geometry.to_numpy()
     ell = geodesic_areas(geoms, parcels.crs)
@@ -765,9 +769,11 @@ class LandChanges(NamedTuple):
     cultivated_loss: gpd.GeoDataFrame
 
 
-def _prepared_parcels(parcels: gpd.GeoDataFrame, *, layer: str, repair: bool) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+def _prepared_parcels(
+    parcels: gpd.GeoDataFrame, *, layer: str, repair: bool, work_crs: Any
+) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     """Parcels in the working CRS with normalised codes, and their checked geometries."""
-    parcels = _require_gdf(parcels, layer=layer)
+    parcels = _require_gdf(parcels, layer=layer, work_crs=work_crs)
     _require_columns(parcels, ["parcel_id"], layer=layer)
     parcels = parcels.assign(land_code=_survey_codes(parcels, layer=layer).to_numpy())
     geoms = _checked_polygons(parcels.geometry.to_numpy(), parcels["parcel_id"].to_numpy(),
@@ -782,6 +788,7 @@ def land_changes(
     by: str | None = "village",
     level: str = "land_class",
     repair: bool = False,
+    work_crs: Any = None,
 ) -> LandChanges:
     """Compare two vintages of the survey: a class-to-class transition table and cultivated land lost.
 
@@ -802,6 +809,9 @@ def land_changes(
         First-level classes or second-level codes.
     repair : bool, default False
         Make invalid parcels valid instead of raising.
+    work_crs : object, optional
+        Metric CRS of the computation and the result (default:
+        :func:`dongping_geo.crs.get_work_crs` at call time).
 
     Returns
     -------
@@ -835,8 +845,8 @@ def land_changes(
     if level not in ("land_class", "land_code"):
         raise ConfigError("unknown level", field="level", expected="land_class or land_code",
                           found=repr(level), fix="pass level='land_class' or level='land_code'")
-    before, b_geoms = _prepared_parcels(before, layer="before", repair=repair)
-    after, a_geoms = _prepared_parcels(after, layer="after", repair=repair)
+    before, b_geoms = _prepared_parcels(before, layer="before", repair=repair, work_crs=work_crs)
+    after, a_geoms = _prepared_parcels(after, layer="after", repair=repair, work_crs=work_crs)
     if by is not None:
         _require_columns(after, [by], layer="after")
     bi, ai, geoms, areas = partition_pairs(b_geoms, a_geoms, twins=True)
@@ -876,6 +886,7 @@ def cropland_occupation(
     min_overlap_m2: float = 1.0,
     id_field: str | None = None,
     repair: bool = False,
+    work_crs: Any = None,
 ) -> gpd.GeoDataFrame:
     """Find buildings standing on cultivated land (乱占耕地建房) of the land survey.
 
@@ -904,6 +915,9 @@ def cropland_occupation(
         Building id column (see :func:`check_violations`).
     repair : bool, default False
         Make invalid geometries valid instead of raising.
+    work_crs : object, optional
+        Metric CRS of the computation and the result (default:
+        :func:`dongping_geo.crs.get_work_crs` at call time).
 
     Returns
     -------
@@ -939,8 +953,8 @@ def cropland_occupation(
         raise ConfigError("min_overlap_m2 must not be negative", field="min_overlap_m2", expected=">= 0",
                           found=repr(min_overlap_m2), fix="pass 0 to report every overlap of positive area")
     codes = OCCUPATION_CODES if land_codes is None else tuple(normalize_land_code(c, field="land_codes") for c in land_codes)
-    buildings = _require_gdf(buildings, layer="buildings")
-    parcels = _require_gdf(parcels, layer="land_survey")
+    buildings = _require_gdf(buildings, layer="buildings", work_crs=work_crs)
+    parcels = _require_gdf(parcels, layer="land_survey", work_crs=work_crs)
     _require_columns(parcels, ["parcel_id"], layer="land_survey")
     parcels = parcels.assign(land_code=_survey_codes(parcels, layer="land_survey").to_numpy())
     parcels = parcels[parcels["land_code"].isin(codes)]
@@ -973,13 +987,12 @@ def cropland_occupation(
     cols["overlap_share"] = areas / shapely.area(b_geoms[bi]) if bi.size else np.empty(0)
     out = gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries(geoms, crs=buildings.crs).values, crs=buildings.crs)
     if farmland is not None:
-        out = _mark_farmland(out, farmland)
+        out = _mark_farmland(out, _require_gdf(farmland, layer="farmland", work_crs=work_crs))
     return _sorted(out, [id_name, "parcel_id"])
 
 
 def _mark_farmland(hits: gpd.GeoDataFrame, farmland: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Add basic_farmland / farmland_m2: how much of each overlap lies in basic farmland."""
-    farmland = _require_gdf(farmland, layer="farmland")
     if "category" in farmland.columns:
         farmland = farmland[farmland["category"] == "basic_farmland"]
     if farmland.crs != hits.crs:  # pragma: no cover - both are in the working CRS

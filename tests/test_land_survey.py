@@ -502,3 +502,16 @@ def test_occupation_and_changes_equal_overlay_on_random_partitions(seed):
     got_t = got_t[got_t > 1e-6]
     assert got_t.index.tolist() == ref_t.index.tolist()
     np.testing.assert_allclose(got_t.to_numpy(), ref_t.to_numpy(), rtol=1e-9)
+
+
+def test_work_crs_argument_is_used(houses):
+    hits40 = cropland_occupation(houses, _parcels())
+    hits41 = cropland_occupation(houses, _parcels(), work_crs=4550)
+    assert hits41.crs.to_epsg() == 4550 and hits40.crs.to_epsg() == CRS
+    # plane areas in zone 41 differ from zone 40 by the ratio of the two scale factors
+    # (the same 1.5° from either central meridian here: nearly equal)
+    np.testing.assert_allclose(hits41["overlap_m2"], hits40["overlap_m2"], rtol=2e-4)
+    a41 = land_areas(_parcels(), work_crs=4550)
+    a40 = land_areas(_parcels())
+    np.testing.assert_allclose(a41["ellipsoidal_m2"], a40["ellipsoidal_m2"], rtol=1e-6)
+    assert not np.allclose(a41["planar_m2"], a40["planar_m2"], rtol=1e-9, atol=0)
