@@ -294,7 +294,7 @@ SCHEMAS: dict[str, LayerSchema] = {
 
 
 # --- the land survey (第三次全国国土调查 / 年度变更调查), layer 地类图斑 DLTB -----------------
-# Standard field names of the survey database (TD/T 1055-2019) are the Shapefile names, so a
+# Standard field names of the survey database (国土调查数据库标准) are the Shapefile names, so a
 # layer written back to a Shapefile carries DLBM, TBMJ …; land-class codes and their first-level
 # classes live in dongping_geo.landclass (the loader normalises and checks the codes).
 
