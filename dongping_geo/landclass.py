@@ -25,8 +25,9 @@ Sources
     0604), 08H1 机关团体新闻出版用地 (0801–0802), 08H2 科教文卫用地 (0803–0807),
     0810A 广场用地, 1104A 养殖坑塘, 1107A 干渠; 09 特殊用地 undivided.
 
-  The wetland group and the K, A and H codes were checked against Appendix A of
-  TD/T 1055-2019 as published; GB/T 21010-2017 second-level names against its Table 1.
+  Rows were spot-checked against copies of Appendix A found online (e.g. 0306 灌丛沼泽,
+  0307K 可调整其他林地, 0403K 可调整人工牧草地, the 01 耕地 definition); not every row
+  was verified against the official text, so a correction there belongs in this table.
 
 Colours are this package's own palette (one hue per first-level class, shades within
 it), not a national cartographic standard.
