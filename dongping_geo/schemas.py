@@ -25,6 +25,11 @@ from .errors import SchemaError
 __all__ = [
     "Field",
     "LayerSchema",
+    "PROBLEM_KIND_COLOURS",
+    "PROBLEM_KIND_LABELS",
+    "PROBLEM_OPEN_STATUSES",
+    "PROBLEM_STATUS_COLOURS",
+    "PROBLEM_STATUS_LABELS",
     "SCHEMAS",
     "WATER_CLASSES",
     "get_schema",
@@ -182,6 +187,64 @@ _KINDS = {
     "shack": ("窝棚彩钢棚", "窝棚", "彩钢棚"),
 }
 
+# River-chief problems (巡河问题): kinds as river-chief apps export them, and the
+# handling states. The 四乱 terms (乱占、乱采、乱堆、乱建) of the river-chief system map
+# onto encroachment and dumping.
+_PROBLEM_KINDS = {
+    "floating_debris": ("水面漂浮物", "漂浮物", "河面漂浮物", "水面垃圾"),
+    "outfall": ("排污口", "偷排", "偷排漏排", "污水直排", "排口"),
+    "encroachment": ("涉河违建", "违章搭建", "违法搭建", "乱建", "乱占"),
+    "dumping": ("乱堆乱放", "乱堆放", "乱堆", "乱倒垃圾"),
+    "bank_damage": ("护岸损坏", "河岸坍塌", "护岸坍塌"),
+    "water_anomaly": ("水体异常", "水体黑臭", "水体发黑", "水质异常"),
+    "signboard_damage": ("公示牌破损", "公示牌损坏"),
+    "other": ("其他", "其它"),
+}
+_PROBLEM_STATUSES = {
+    "reported": ("已上报", "上报", "待处理", "未处理", "待交办"),
+    "assigned": ("已交办", "交办", "处理中", "已派单", "整改中"),
+    "resolved": ("已办结", "办结", "已处理", "已整改"),
+    "closed": ("已销号", "销号", "已关闭"),
+}
+#: Problem states that are still open (not yet handled): overdue is counted on these.
+PROBLEM_OPEN_STATUSES: tuple[str, ...] = ("reported", "assigned")
+#: Bilingual labels of the problem kinds (``problems.kind``), as maps and tables show them.
+PROBLEM_KIND_LABELS: dict[str, str] = {
+    "floating_debris": "水面漂浮物 Floating debris",
+    "outfall": "排污口/偷排 Outfall or discharge",
+    "encroachment": "涉河违建 Structure on the bank",
+    "dumping": "乱堆乱放 Dumping",
+    "bank_damage": "护岸损坏 Bank damage",
+    "water_anomaly": "水体异常 Water colour or smell",
+    "signboard_damage": "公示牌破损 Signboard damage",
+    "other": "其他 Other",
+}
+#: Map colours of the problem kinds (ColorBrewer Set1 + grey for other).
+PROBLEM_KIND_COLOURS: dict[str, str] = {
+    "floating_debris": "#377eb8",
+    "outfall": "#e41a1c",
+    "encroachment": "#984ea3",
+    "dumping": "#ff7f00",
+    "bank_damage": "#a65628",
+    "water_anomaly": "#4d4d4d",
+    "signboard_damage": "#f781bf",
+    "other": "#999999",
+}
+#: Bilingual labels of the handling states (``problems.status``).
+PROBLEM_STATUS_LABELS: dict[str, str] = {
+    "reported": "已上报 Reported",
+    "assigned": "已交办 Assigned",
+    "resolved": "已办结 Resolved",
+    "closed": "已销号 Closed",
+}
+#: Map colours of the handling states: open ones warm, handled ones green.
+PROBLEM_STATUS_COLOURS: dict[str, str] = {
+    "reported": "#d7191c",
+    "assigned": "#fdae61",
+    "resolved": "#a6d96a",
+    "closed": "#1a9641",
+}
+
 _LINES = ("LineString", "MultiLineString")
 _POLYGONS = ("Polygon", "MultiPolygon")
 
@@ -259,6 +322,29 @@ SCHEMAS: dict[str, LayerSchema] = {
             (
                 Field("region", "str", "片区", unique=True, values=_REGIONS, description="Farm region"),
                 Field("name", "str", "名称", required=False, description="Region name"),
+            ),
+        ),
+        LayerSchema(
+            "problems", "巡河问题", ("Point",), "problem_id",
+            (
+                Field("problem_id", "str", "问题编号", unique=True, aliases=("事件编号", "工单编号"), description="Problem (case) id, unique"),
+                Field("river_id", "str", "河道编码", required=False, aliases=("河道代码",), description="River the problem was reported on"),
+                Field("reported_at", "datetime", "上报时间", short="report_at", aliases=("发现时间",), description="When it was reported (Asia/Shanghai)"),
+                Field("kind", "str", "问题类型", values=_PROBLEM_KINDS, aliases=("问题类别", "事件类型"), description="Kind of problem"),
+                Field("reporter", "str", "上报人", required=False, description="Who reported it (usually the river chief)"),
+                Field("status", "str", "处理状态", values=_PROBLEM_STATUSES, aliases=("状态", "办理状态"), description="Handling state"),
+                Field("resolved_at", "datetime", "办结时间", required=False, short="resolv_at", aliases=("处理时间",), description="When it was resolved (empty while open)"),
+                Field("description", "str", "问题描述", required=False, short="descr", description="Free-text description"),
+                Field("photo", "str", "照片", required=False, aliases=("图片", "照片链接"), description="Photo URL or file name"),
+            ),
+        ),
+        LayerSchema(
+            "signboards", "河长公示牌", ("Point",), "board_id",
+            (
+                Field("board_id", "str", "公示牌编号", unique=True, aliases=("编号",), description="Signboard id, unique"),
+                Field("river_id", "str", "河道编码", aliases=("河道代码",), description="River the board names"),
+                Field("chief_on_board", "str", "公示河长", short="board_chf", aliases=("河长",), description="Chief named on the board"),
+                Field("updated_on", "date", "更新日期", required=False, description="Date the board was last updated"),
             ),
         ),
     )
