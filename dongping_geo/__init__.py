@@ -52,10 +52,12 @@ from .loaders import (  # noqa: E402
     load_layer,
     load_measurements,
     load_patrols,
+    load_problems,
     load_redlines,
     load_regions,
     load_rivers,
     load_sections,
+    load_signboards,
 )
 from .patrol import clean_fixes, compliance, patrol_tracks, river_coverage, uncovered_segments  # noqa: E402
 from .raster import detect_change, zonal_stats  # noqa: E402
@@ -94,10 +96,12 @@ __all__ = [
     "load_layer",
     "load_measurements",
     "load_patrols",
+    "load_problems",
     "load_redlines",
     "load_regions",
     "load_rivers",
     "load_sections",
+    "load_signboards",
     "read_layer",
     "set_work_crs",
     "wgs84_to_gcj02",

@@ -35,6 +35,8 @@ __all__ = [
     "load_layer",
     "load_measurements",
     "load_patrols",
+    "load_problems",
+    "load_signboards",
     "load_redlines",
     "load_regions",
     "load_rivers",
@@ -403,14 +405,20 @@ def _fixes_from_gpx(path: Path) -> gpd.GeoDataFrame:
     return out
 
 
-def _fixes_from_csv(path: Path, crs: Any) -> gpd.GeoDataFrame:
-    df = read_table(path)
-    lon, lat, time = _pick(df, _LON_NAMES), _pick(df, _LAT_NAMES), _pick(df, _TIME_NAMES)
-    missing = [n for n, c in (("lon", lon), ("lat", lat), ("time", time)) if c is None]
+def _points_from_table(
+    path: Path, crs: Any, *, layer: str, time: bool = False, sheet: str | int = 0
+) -> gpd.GeoDataFrame:
+    """Points from a lon/lat CSV/XLSX export (``time``: also require a time column, as ``timestamp``)."""
+    df = read_table(path, sheet=sheet)
+    lon, lat = _pick(df, _LON_NAMES), _pick(df, _LAT_NAMES)
+    tcol = _pick(df, _TIME_NAMES) if time else None
+    needed = (("lon", lon), ("lat", lat)) + ((("time", tcol),) if time else ())
+    missing = [n for n, c in needed if c is None]
     if missing:
         raise SchemaError(
-            "patrol CSV lacks coordinate/time columns", path=path, layer="patrols",
-            field=", ".join(missing), expected="columns lon, lat, time (or 经度, 纬度, 时间)",
+            f"{layer} table lacks coordinate{'/time' if time else ''} columns", path=path, layer=layer,
+            field=", ".join(missing),
+            expected="columns lon, lat" + (", time (or 经度, 纬度, 时间)" if time else " (or 经度, 纬度)"),
             found="columns " + ", ".join(df.columns), fix="rename the columns",
         )
     x = pd.to_numeric(df[lon], errors="coerce")
@@ -419,14 +427,34 @@ def _fixes_from_csv(path: Path, crs: Any) -> gpd.GeoDataFrame:
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise SchemaError(
-            "coordinate is not a number", path=path, layer="patrols", feature_id=f"row {row + 2}",
+            "coordinate is not a number", path=path, layer=layer, feature_id=f"row {row + 2}",
             field=f"{lon}/{lat}", expected="decimal degrees",
             found=f"{df[lon].iloc[row]!r}, {df[lat].iloc[row]!r}", fix="correct or remove the row",
         )
-    rest = df.drop(columns=[lon, lat]).rename(columns={time: "timestamp"})
+    rest = df.drop(columns=[lon, lat])
+    if tcol is not None:
+        rest = rest.rename(columns={tcol: "timestamp"})
     rest.index = rest.index + 2  # messages name the CSV line (the header is line 1)
     return gpd.GeoDataFrame(rest, geometry=shapely.points(x.to_numpy(), y.to_numpy()),
                             crs=crs if crs is not None else WEB_CRS)
+
+
+def _fixes_from_csv(path: Path, crs: Any) -> gpd.GeoDataFrame:
+    return _points_from_table(path, crs, layer="patrols", time=True)
+
+
+def _shift_datum(gdf: gpd.GeoDataFrame, shift: str, *, path: Path, layer: str, crs: Any) -> gpd.GeoDataFrame:
+    """Shift GCJ-02 / BD-09 coordinates (AMap/Tencent, Baidu-based apps) back to WGS 84."""
+    from . import crs as crs_module
+
+    if shift == "wgs84":
+        return gdf
+    converters = {"gcj02": crs_module.gcj02_to_wgs84,
+                  "bd09": lambda g: crs_module.gcj02_to_wgs84(crs_module.bd09_to_gcj02(g))}
+    if shift not in converters:
+        raise CRSError("unknown datum shift", path=path, layer=layer,
+                       expected="wgs84, gcj02 or bd09", found=repr(shift))
+    return converters[shift](crs_module.to_web_crs(_assign_crs(gdf, path=path, layer=layer, crs=crs)))
 
 
 def load_patrols(
@@ -479,8 +507,6 @@ def load_patrols(
     --------
     >>> fixes = load_patrols("data/shapefiles/patrols_2022-06.gpx")  # doctest: +SKIP
     """
-    from . import crs as crs_module
-
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".gpx":
@@ -496,18 +522,76 @@ def load_patrols(
         gdf["patrol_id"] = path.stem
     if chief is not None:
         gdf["chief"] = gdf["chief"].fillna(chief) if "chief" in gdf else chief
-    if shift != "wgs84":
-        converters = {"gcj02": crs_module.gcj02_to_wgs84,
-                      "bd09": lambda g: crs_module.gcj02_to_wgs84(crs_module.bd09_to_gcj02(g))}
-        if shift not in converters:
-            raise CRSError("unknown datum shift", path=path, layer="patrols",
-                           expected="wgs84, gcj02 or bd09", found=repr(shift))
-        gdf = converters[shift](crs_module.to_web_crs(_assign_crs(gdf, path=path, layer="patrols", crs=crs)))
+    gdf = _shift_datum(gdf, shift, path=path, layer="patrols", crs=crs)
     data, problems, _ = _finish(gdf, "patrols", path=path, crs=crs, repair=False, work_crs=work_crs)
     _raise_first(problems)
     if "timestamp" in data.columns and data["timestamp"].dt.tz is not None:
         data["timestamp"] = data["timestamp"].dt.tz_convert(tz)
     return data.sort_values(["patrol_id", "timestamp"], kind="stable").reset_index(drop=True)
+
+
+
+def _point_layer_loader(layer: str):
+    """Loader of a point layer delivered as a GIS file or as a lon/lat CSV/XLSX export."""
+
+    def loader(path: str | os.PathLike, *, crs: Any = None, shift: str = "wgs84",
+               sheet: str | int = 0, encoding: str | None = None,
+               work_crs: Any = None) -> gpd.GeoDataFrame:
+        path = Path(path)
+        if path.suffix.lower() in (".csv", ".txt", ".xlsx", ".xlsm"):
+            gdf = _points_from_table(path, crs, layer=layer, sheet=sheet)
+            crs = None
+        else:
+            gdf = read_layer(path, encoding=encoding)
+        gdf = _shift_datum(gdf, shift, path=path, layer=layer, crs=crs)
+        data, problems, _ = _finish(gdf, layer, path=path, crs=crs, repair=False, work_crs=work_crs)
+        _raise_first(problems)
+        return data
+
+    schema = get_schema(layer)
+    loader.__name__ = f"load_{layer}"
+    loader.__qualname__ = loader.__name__
+    loader.__doc__ = f"""Load the {layer} layer ({schema.zh}) from a GIS file or a lon/lat CSV/XLSX export.
+
+    Fields: {", ".join(schema.field_names)} (Chinese aliases accepted, see docs/data-model.md).
+
+    Parameters
+    ----------
+    path : path-like
+        Shapefile, GeoPackage, GeoParquet or GeoJSON of points; or a CSV/XLSX table
+        with longitude/latitude columns (``lon``/``lat``, ``经度``/``纬度`` …), as
+        river-chief apps export it.
+    crs : object, optional
+        CRS of the table's coordinates (default EPSG:4326) or of a GIS file without one.
+    shift : {{"wgs84", "gcj02", "bd09"}}, default "wgs84"
+        Datum shift of the coordinates: apps built on AMap/Tencent maps record
+        GCJ-02, Baidu-based ones BD-09; those are shifted back to WGS 84.
+    sheet : str or int, default 0
+        Worksheet of an XLSX file.
+    encoding : str, optional
+        Shapefile attribute encoding (default: detected).
+    work_crs : object, optional
+        Override the working CRS.
+
+    Returns
+    -------
+    GeoDataFrame
+        The validated layer in the working CRS.
+
+    Raises
+    ------
+    DongpingGeoError
+        With file, feature id, field, expected and found, on the first problem.
+
+    Examples
+    --------
+    >>> gdf = load_{layer}("data/shapefiles/{layer}.csv")  # doctest: +SKIP
+    """
+    return loader
+
+
+load_problems = _point_layer_loader("problems")
+load_signboards = _point_layer_loader("signboards")
 
 
 # --- dataset folders ----------------------------------------------------------------
