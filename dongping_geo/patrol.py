@@ -327,6 +327,7 @@ class _Result:
     part: np.ndarray
     start: np.ndarray
     end: np.ndarray
+    tracks: Any = None  # the joined tracks (for patrol-quality flags)
 
 
 def _analyse(
@@ -417,6 +418,7 @@ def _analyse(
         part=part,
         start=u_lo,
         end=u_hi,
+        tracks=tr,
     )
 
 
