@@ -753,6 +753,26 @@ def _validate_rules(r: dict[str, Any], *, source: Any) -> None:
         raise bad("own_chief_only", "true or false", r.get("own_chief_only"))
 
 
+def _flagged_patrols(res: _Result, pm: dict[str, Any], valid_only: Any, *, max_gap_s: float) -> np.ndarray:
+    """Per patrol code: True where :func:`dongping_geo.problems.patrol_quality` flags it."""
+    from ._patrol_quality import QualityRules, quality_table
+
+    settings = {"min_minutes": pm["duration_min"], "min_km": pm["length_km"], "max_gap_s": max_gap_s}
+    if isinstance(valid_only, dict):
+        settings.update(valid_only)
+    elif valid_only is not True:
+        raise ConfigError("valid_only must be True, False or a dict of patrol_quality thresholds",
+                          field="valid_only", expected="bool or dict", found=repr(valid_only),
+                          fix="pass valid_only=True")
+    try:
+        rules = QualityRules(**settings)
+    except TypeError as exc:
+        raise ConfigError("unknown patrol-quality threshold", field="valid_only",
+                          expected=", ".join(QualityRules.__dataclass_fields__), found=str(exc),
+                          fix="see dongping_geo.problems.patrol_quality") from None
+    return quality_table(res, rules)["flagged"].to_numpy(dtype=bool)
+
+
 class Compliance(NamedTuple):
     """Result of :func:`compliance`: one table per river and one per chief."""
 
@@ -779,6 +799,7 @@ def compliance(
     tolerance_m: float = 30.0,
     max_gap_s: float = DEFAULT_MAX_GAP_S,
     max_speed_kmh: float = DEFAULT_MAX_SPEED_KMH,
+    valid_only: bool | dict[str, Any] = False,
 ) -> Compliance:
     """Check patrol frequency against the rules for each river's level.
 
@@ -801,6 +822,13 @@ def compliance(
         Overrides of the default rules, see :func:`load_rules`.
     tolerance_m, max_gap_s, max_speed_kmh : float
         As for :func:`river_coverage`.
+    valid_only : bool or dict, default False
+        Count only patrols without a quality flag of
+        :func:`dongping_geo.problems.patrol_quality` (too short, stationary, too
+        fast, far from the chief's rivers, uploaded twice). The flags' too-short rule
+        (the rules' ``patrol_minimum``, with the short-river allowance) then replaces
+        the plain patrol minimum. A dict passes thresholds to ``patrol_quality``
+        (e.g. ``{"max_kmh": 20}``). Default False: the patrol minimum alone, as before.
 
     Returns
     -------
@@ -868,6 +896,8 @@ def compliance(
     pm, cr = rules["patrol_minimum"], rules["counts_for_river"]
     p_dur = res.patrol_end_s - res.patrol_start_s
     p_ok = (p_dur >= pm["duration_min"] * 60 - 1e-9) & (res.patrol_length_m >= pm["length_km"] * 1000 - 1e-9)
+    if valid_only is not False:
+        p_ok = ~_flagged_patrols(res, pm, valid_only, max_gap_s=max_gap_s)
     length = res.river_len[res.rp_river]
     need = cr["min_share"] * length
     if cr.get("min_covered_m") is not None:

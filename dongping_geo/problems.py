@@ -38,7 +38,7 @@ from ._patrol_quality import QualityRules, quality_table
 from ._patrol_tracks import check_layer, check_rivers, to_local_time
 from .errors import ConfigError, SchemaError
 from .patrol import DEFAULT_MAX_GAP_S, DEFAULT_MAX_SPEED_KMH, _analyse
-from .schemas import PROBLEM_OPEN_STATUSES, get_schema
+from .schemas import PROBLEM_OPEN_STATUSES, get_schema, parse_datetime
 
 __all__ = [
     "check_signboards",
@@ -82,10 +82,27 @@ def _problem_table(problems: Any) -> pd.DataFrame:
                 fix="load the layer with dongping_geo.load_problems(), which maps Chinese spellings",
             )
     out = problems.copy()
-    out["reported_at"] = to_local_time(problems["reported_at"], what="reported_at").array
-    resolved = problems["resolved_at"] if "resolved_at" in problems.columns else pd.Series(pd.NaT, index=problems.index)
-    out["resolved_at"] = to_local_time(resolved, what="resolved_at").array
+    out["reported_at"] = _times(problems, "reported_at", "problems", id_field="problem_id")
+    out["resolved_at"] = _times(problems, "resolved_at", "problems", id_field="problem_id")
+    if out["reported_at"].isna().any():
+        i = int(np.flatnonzero(out["reported_at"].isna().to_numpy())[0])
+        raise SchemaError("required value is empty", layer="problems", field="reported_at",
+                          feature_id=problems["problem_id"].iloc[i], expected="a date/time",
+                          found="nothing", fix="fill in reported_at (上报时间)")
     return out
+
+
+def _times(df: pd.DataFrame, name: str, layer: str, *, id_field: str) -> Any:
+    """Parse a date/time column as the loaders do, into local tz-aware values (NaT if absent)."""
+    if name not in df.columns:
+        return pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns, Asia/Shanghai]").array
+    parsed, bad = parse_datetime(df[name].reset_index(drop=True))
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise SchemaError("cannot parse date/time", layer=layer, field=name, feature_id=df[id_field].iloc[i],
+                          expected="a date like 2024-03-05, 2024/3/5 or 2024年3月5日",
+                          found=repr(df[name].iloc[i]), fix="correct the value or its format")
+    return parsed.array
 
 
 def _river_rows(problems: gpd.GeoDataFrame, rivers: gpd.GeoDataFrame) -> np.ndarray:
@@ -478,11 +495,11 @@ def _norm_name(values: pd.Series) -> pd.Series:
 def _chief_since(rivers: gpd.GeoDataFrame, chief_since: Any) -> pd.Series:
     """Date the current chief took office, per river row (NaT where unknown)."""
     if chief_since is None:
-        raw = rivers["chief_since"] if "chief_since" in rivers.columns else pd.Series(pd.NaT, index=rivers.index)
-        return to_local_time(raw.reset_index(drop=True), what="chief_since")
+        return pd.Series(_times(rivers, "chief_since", "rivers", id_field="river_id"))
     mapping = chief_since.to_dict() if isinstance(chief_since, pd.Series) else dict(chief_since)
-    raw = rivers["river_id"].map(mapping).reset_index(drop=True)
-    return to_local_time(raw, what="chief_since")
+    table = pd.DataFrame({"river_id": rivers["river_id"].to_numpy(),
+                          "chief_since": rivers["river_id"].map(mapping).to_numpy()})
+    return pd.Series(_times(table, "chief_since", "rivers", id_field="river_id"))
 
 
 def check_signboards(
@@ -547,15 +564,13 @@ def check_signboards(
     r_chief = r_chief.reset_index(drop=True)
     since = _chief_since(rivers, chief_since)
     on_board = boards["chief_on_board"] if "chief_on_board" in boards.columns else pd.Series(None, index=boards.index)
-    updated = to_local_time(
-        boards["updated_on"] if "updated_on" in boards.columns else pd.Series(pd.NaT, index=boards.index),
-        what="updated_on").reset_index(drop=True)
+    updated = _times(boards, "updated_on", "signboards", id_field="board_id")
     t = pd.DataFrame({
         "river_id": boards["river_id"].to_numpy(), "board_id": boards["board_id"].to_numpy(),
         "chief": np.where(known, r_chief.to_numpy(dtype=object)[rr], None),
         "chief_on_board": on_board.to_numpy(dtype=object),
         "distance_m": np.where(known, shapely.distance(boards.geometry.values, rivers.geometry.values[rr]), np.nan),
-        "updated_on": updated.array, "chief_since": since.iloc[rr].array,
+        "updated_on": updated, "chief_since": since.iloc[rr].array,
     })
     t.loc[~known, "chief_since"] = pd.NaT
     wrong = known & (t["chief"].notna() & (_norm_name(t["chief"]) != _norm_name(t["chief_on_board"]))).fillna(True).to_numpy()
