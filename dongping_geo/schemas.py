@@ -25,12 +25,15 @@ from .errors import SchemaError
 __all__ = [
     "Field",
     "LayerSchema",
+    "PATROL_FLAG_LABELS",
     "PROBLEM_KIND_COLOURS",
     "PROBLEM_KIND_LABELS",
     "PROBLEM_OPEN_STATUSES",
     "PROBLEM_STATUS_COLOURS",
     "PROBLEM_STATUS_LABELS",
     "SCHEMAS",
+    "SIGNBOARD_CHECK_COLOURS",
+    "SIGNBOARD_CHECK_LABELS",
     "WATER_CLASSES",
     "get_schema",
     "normalize_water_class",
@@ -243,6 +246,30 @@ PROBLEM_STATUS_COLOURS: dict[str, str] = {
     "assigned": "#fdae61",
     "resolved": "#a6d96a",
     "closed": "#1a9641",
+}
+#: Bilingual labels of the patrol-quality flags (``problems.patrol_quality`` columns).
+PATROL_FLAG_LABELS: dict[str, str] = {
+    "too_short_time": "时长不足 Too short in time",
+    "too_short_distance": "里程不足 Too short in distance",
+    "stationary": "原地不动 Stationary",
+    "too_fast": "速度过快 Too fast for walking or cycling",
+    "far_from_own_rivers": "偏离责任河道 Far from own rivers",
+    "duplicate": "重复上传 Same track uploaded twice",
+}
+#: Bilingual labels and map colours of the signboard checks (``problems.check_signboards``).
+SIGNBOARD_CHECK_LABELS: dict[str, str] = {
+    "no_board": "未设公示牌 No signboard",
+    "unknown_river": "河道不存在 Unknown river",
+    "wrong_chief": "河长不符 Wrong chief on board",
+    "too_far": "距河道过远 Too far from the river",
+    "stale": "未及时更新 Not updated since the chief changed",
+}
+SIGNBOARD_CHECK_COLOURS: dict[str, str] = {
+    "no_board": "#e41a1c",
+    "unknown_river": "#999999",
+    "wrong_chief": "#984ea3",
+    "too_far": "#ff7f00",
+    "stale": "#377eb8",
 }
 
 _LINES = ("LineString", "MultiLineString")

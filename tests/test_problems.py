@@ -15,9 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import dongping_geo as dg
+from dongping_geo._patrol_quality import FLAGS
 from dongping_geo.errors import ConfigError, SchemaError
 from dongping_geo.patrol import compliance
 from dongping_geo.problems import (
+    _BOARD_CHECKS,
     check_signboards,
     overdue_problems,
     patrol_quality,
@@ -26,10 +28,13 @@ from dongping_geo.problems import (
     recurring_problems,
 )
 from dongping_geo.schemas import (
+    PATROL_FLAG_LABELS,
     PROBLEM_KIND_COLOURS,
     PROBLEM_KIND_LABELS,
     PROBLEM_STATUS_COLOURS,
     PROBLEM_STATUS_LABELS,
+    SIGNBOARD_CHECK_COLOURS,
+    SIGNBOARD_CHECK_LABELS,
     get_schema,
 )
 
@@ -79,7 +84,9 @@ def test_every_problem_category_has_a_label_and_a_colour():
     statuses = get_schema("problems").field("status").values
     assert set(kinds) == set(PROBLEM_KIND_LABELS) == set(PROBLEM_KIND_COLOURS)
     assert set(statuses) == set(PROBLEM_STATUS_LABELS) == set(PROBLEM_STATUS_COLOURS)
-    for table in (PROBLEM_KIND_LABELS, PROBLEM_STATUS_LABELS):
+    assert set(FLAGS) == set(PATROL_FLAG_LABELS)
+    assert set(_BOARD_CHECKS) == set(SIGNBOARD_CHECK_LABELS) == set(SIGNBOARD_CHECK_COLOURS)
+    for table in (PROBLEM_KIND_LABELS, PROBLEM_STATUS_LABELS, PATROL_FLAG_LABELS, SIGNBOARD_CHECK_LABELS):
         for label in table.values():  # Chinese first, then English
             zh, en = label.split(" ", 1)
             assert any("\u4e00" <= c <= "\u9fff" for c in zh) and en.isascii()
