@@ -35,8 +35,9 @@ import shapely
 
 from . import _patrol_core as core
 from ._patrol_quality import QualityRules, quality_table
+from ._point_pairs import near_pairs
 from ._patrol_tracks import check_layer, check_rivers, to_local_time
-from .errors import ConfigError, SchemaError
+from .errors import ConfigError, GeometryError, SchemaError
 from .patrol import DEFAULT_MAX_GAP_S, DEFAULT_MAX_SPEED_KMH, _analyse
 from .schemas import PROBLEM_OPEN_STATUSES, get_schema, parse_datetime
 
@@ -310,7 +311,8 @@ def recurring_problems(
 
     Problem B recurs problem A when A is resolved or closed, B has A's kind, B lies
     within ``radius_m`` of A, and B was reported between 0 and ``within_days`` days
-    after A was resolved. The pairs come from one STRtree ``dwithin`` query.
+    after A was resolved. The pairs come from a grid hash of the resolved problems by
+    kind and ``radius_m`` cells (vectorised, exact distances).
 
     Parameters
     ----------
@@ -351,25 +353,27 @@ def recurring_problems(
     within_days = _positive(within_days, "within_days", "90")
     gdf = check_layer(problems, layer="problems", required=("problem_id",))
     df = _problem_table(gdf)
-    geoms = gdf.geometry.values
+    xy = shapely.get_coordinates(gdf.geometry.values)
+    if len(xy) != len(gdf):
+        raise GeometryError("problems must be points", layer="problems", expected="one Point per problem",
+                            found=f"{len(xy)} coordinates for {len(gdf)} problems",
+                            fix="load the layer with dongping_geo.load_problems()")
     handled = np.flatnonzero(df["status"].isin(_HANDLED).to_numpy() & df["resolved_at"].notna().to_numpy())
-    tree = shapely.STRtree(geoms[handled])
-    b, a = tree.query(geoms, predicate="dwithin", distance=radius_m + 1e-9)
-    a = handled[a]
     kind = pd.factorize(df["kind"])[0]
+    b, a, dist = near_pairs(xy[:, 0], xy[:, 1], xy[handled, 0], xy[handled, 1], radius_m,
+                            q_group=kind, t_group=kind[handled])
+    a = handled[a]
     rep_s = (df["reported_at"] - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy()
     res_s = (df["resolved_at"] - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy()
     days = (rep_s[b] - res_s[a]) / _DAY_S
-    keep = (a != b) & (kind[a] == kind[b]) & (days >= -1e-9) & (days <= within_days + 1e-9)
-    a, b, days = a[keep], b[keep], days[keep]
-    pairs = pd.DataFrame({"b": b, "a": a, "days": days, "dist": shapely.distance(geoms[a], geoms[b]),
-                          "res": res_s[a]})
+    keep = (a != b) & (days >= -1e-9) & (days <= within_days + 1e-9)
+    pairs = pd.DataFrame({"b": b[keep], "a": a[keep], "days": days[keep], "dist": dist[keep], "res": res_s[a[keep]]})
     pairs["matches"] = pairs.groupby("b")["a"].transform("size")
     best = pairs.sort_values(["b", "res", "dist"], ascending=[True, False, True]).drop_duplicates("b")
     cols = [c for c in ("problem_id", "kind", "river_id", "reported_at") if c in df.columns]
     out = df.iloc[best["b"].to_numpy()][cols].reset_index(drop=True)
     out["earlier_id"] = df["problem_id"].to_numpy()[best["a"].to_numpy()]
-    out["earlier_resolved_at"] = df["resolved_at"].to_numpy()[best["a"].to_numpy()]
+    out["earlier_resolved_at"] = df["resolved_at"].iloc[best["a"].to_numpy()].reset_index(drop=True)
     out["days_after"] = best["days"].to_numpy()
     out["distance_m"] = best["dist"].to_numpy()
     out["matches"] = best["matches"].to_numpy()
