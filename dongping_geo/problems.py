@@ -35,8 +35,8 @@ import shapely
 
 from . import _patrol_core as core
 from ._patrol_quality import QualityRules, quality_table
-from ._point_pairs import near_pairs
 from ._patrol_tracks import check_layer, check_rivers, to_local_time
+from ._point_pairs import near_pairs
 from .errors import ConfigError, GeometryError, SchemaError
 from .patrol import DEFAULT_MAX_GAP_S, DEFAULT_MAX_SPEED_KMH, _analyse
 from .schemas import PROBLEM_OPEN_STATUSES, get_schema, parse_datetime
