@@ -512,14 +512,17 @@ def check_signboards(
     *,
     max_distance_m: float = 50,
     chief_since: Mapping[str, Any] | pd.Series | None = None,
+    grace_days: float = 15,
+    as_of: Any = None,
 ) -> pd.DataFrame:
     """Check the river-chief signboards (河长公示牌) against the rivers layer.
 
     Findings: ``no_board`` (a river no board names), ``unknown_river`` (a board
     naming a river the layer lacks), ``wrong_chief`` (the board's chief is not the
     river's chief; white space ignored), ``too_far`` (the board is more than
-    ``max_distance_m`` from its river), ``stale`` (the board was last updated before
-    the river's current chief took office, or has no update date when that is known).
+    ``max_distance_m`` from its river), ``stale`` (more than ``grace_days`` after the
+    river's current chief took office, the board was last updated before that day or
+    has no update date).
 
     Parameters
     ----------
@@ -533,6 +536,11 @@ def check_signboards(
         Farthest a board may stand from its river (chosen default, see docs/problems.md).
     chief_since : mapping or Series, optional
         river_id → date the current chief took office (overrides ``chief_since``).
+    grace_days : float, default 15
+        Days allowed to update a board after the chief changed (hebei-2022: within 15
+        days of the change; see docs/problems.md).
+    as_of : date, str or Timestamp, optional
+        The day assessed; default the latest ``updated_on``/``chief_since`` date.
 
     Returns
     -------
@@ -578,7 +586,9 @@ def check_signboards(
     })
     t.loc[~known, "chief_since"] = pd.NaT
     wrong = known & (t["chief"].notna() & (_norm_name(t["chief"]) != _norm_name(t["chief_on_board"]))).fillna(True).to_numpy()
-    stale = t["chief_since"].notna() & ~(t["updated_on"] >= t["chief_since"])
+    when = _as_of(t.rename(columns={"updated_on": "reported_at", "chief_since": "resolved_at"}), as_of)
+    late = (when - t["chief_since"]).dt.total_seconds() > _positive(grace_days, "grace_days", "15") * _DAY_S + 1e-6
+    stale = t["chief_since"].notna() & ~(t["updated_on"] >= t["chief_since"]) & late
     parts = [t[~known].assign(check="unknown_river"), t[wrong].assign(check="wrong_chief"),
              t[t["distance_m"] > max_distance_m + 1e-9].assign(check="too_far"), t[stale].assign(check="stale")]
     missing = ~rivers["river_id"].isin(boards["river_id"]).to_numpy()

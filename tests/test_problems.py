@@ -423,3 +423,13 @@ def test_check_signboards_each_rule():
     assert check_signboards(boards, rivers, max_distance_m=51)["check"].tolist().count("too_far") == 0
     later = check_signboards(boards, rivers, chief_since={"R0": "2024-01-02"})
     assert later.loc[later["check"] == "stale", "board_id"].tolist() == ["B1"]
+
+
+@pytest.mark.parametrize(("as_of", "stale"), [("2024-01-16", False), ("2024-01-17", True)])
+def test_signboard_update_grace_period(as_of, stale):
+    # Chief changed on 1 Jan; hebei-2022 allows 15 days to update the board.
+    rivers = rivers_gdf([shapely.LineString([(0, 0), (1000, 0)])], chief=["王"], chief_since=["2024-01-01"])
+    boards = gpd.GeoDataFrame({"board_id": ["B1"], "river_id": ["R0"], "chief_on_board": ["王"],
+                               "updated_on": ["2023-06-01"]}, geometry=shapely.points([[X0, Y0 + 5]]), crs=CRS)
+    out = check_signboards(boards, rivers, as_of=as_of)
+    assert out["check"].tolist() == (["stale"] if stale else [])
