@@ -222,6 +222,19 @@ def test_duplicate_upload(shift_m, flag):
     assert q.loc["b", "duplicate_of"] == ("a" if flag else None)
 
 
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.floats(-30, 30), st.floats(-30, 30)), min_size=3, max_size=40),
+       st.integers(1, 400), st.floats(5, 120))
+def test_a_reupload_is_a_duplicate_and_keeps_the_other_flags(steps, days_later, every_s):
+    xy = np.cumsum(np.asarray(steps), axis=0) + [0.0, 10.0]
+    fixes = concat(walk(xy, patrol="a", every_s=every_s),
+                   walk(xy, patrol="b", every_s=every_s, t0=T0 + pd.Timedelta(days=days_later)))
+    q = quality(fixes)
+    assert q.loc["b", "duplicate"] and q.loc["b", "duplicate_of"] == "a" and not q.loc["a", "duplicate"]
+    others = ["too_short_time", "too_short_distance", "stationary", "too_fast", "far_from_own_rivers"]
+    assert q.loc["a", others].tolist() == q.loc["b", others].tolist()
+
+
 def test_duplicate_needs_the_same_fixes():
     xy = line_xy(0, 1500, 100)
     q = quality(concat(walk(xy, patrol="a"), walk(xy[:-1], patrol="b")))
