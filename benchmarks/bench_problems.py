@@ -63,10 +63,7 @@ def planted_fixes(rivers: gpd.GeoDataFrame, n_fixes: int, seed: int = 7) -> tupl
     xy = shapely.get_coordinates(fixes.geometry.values).copy()
     t = fixes["timestamp"].copy()
     rows = lambda p: np.arange(p * FIXES_PER_PATROL, (p + 1) * FIXES_PER_PATROL)  # noqa: E731
-    for p in dup:  # the next patrol's track uploaded again a day later
-        q = (p + 1) % n_pat
-        xy[rows(p)] = xy[rows(q)]
-        t.iloc[rows(p)] = t.iloc[rows(q)].to_numpy() + pd.Timedelta(days=1)
+    chief = fixes["chief"].to_numpy().copy()
     for p in fast:  # the same walk, 8 times faster (a car on the embankment road)
         r = rows(p)
         t.iloc[r] = t.iloc[r[0]] + (t.iloc[r] - t.iloc[r[0]]) / 8
@@ -75,7 +72,12 @@ def planted_fixes(rivers: gpd.GeoDataFrame, n_fixes: int, seed: int = 7) -> tupl
         xy[r] = xy[r[0]] + rng.normal(0, 5, (len(r), 2))
     for p in far:  # walked 500 m away from the chief's river
         xy[rows(p)] += [500.0, 500.0]
-    out = gpd.GeoDataFrame({"patrol_id": fixes["patrol_id"], "chief": fixes["chief"], "timestamp": t},
+    for p in dup:  # the next patrol uploaded again by its chief a day later (planted last: an exact copy)
+        q = (p + 1) % n_pat
+        xy[rows(p)] = xy[rows(q)]
+        chief[rows(p)] = chief[rows(q)]
+        t.iloc[rows(p)] = t.iloc[rows(q)].to_numpy() + pd.Timedelta(days=1)
+    out = gpd.GeoDataFrame({"patrol_id": fixes["patrol_id"], "chief": chief, "timestamp": t},
                            geometry=shapely.points(xy), crs=fixes.crs)
     names = fixes["patrol_id"].to_numpy()[::FIXES_PER_PATROL]
     return out, {k: set(names[v]) for k, v in (("dup", dup), ("fast", fast), ("still", still), ("far", far))}
@@ -118,13 +120,21 @@ def baseline_quality(fixes: gpd.GeoDataFrame, rivers: gpd.GeoDataFrame) -> pd.Da
     return pd.DataFrame(rows).set_index("patrol_id")
 
 
-def bench_quality(n_fixes: int) -> None:
+def bench_quality(n_fixes: int, *, with_baseline: bool = True) -> None:
     rivers, source = load_rivers()
     rivers = rivers.assign(chief=rivers["river_id"])  # synthetic patrols walk their chief's river
     fixes, planted = planted_fixes(rivers, n_fixes)
     print(f"\n[patrol_quality] {len(fixes):,} fixes, {fixes['patrol_id'].nunique():,} patrols on {source}")
     q, w, c, peak = best_of(3, patrol_quality, fixes, rivers)
     print(f"  ours: wall {w:.2f} s, CPU {c:.2f} s (best of 3); peak traced memory {peak / 2**20:.0f} MiB")
+    flagged = q.set_index("patrol_id")
+    for kind, col in (("dup", "duplicate"), ("fast", "too_fast"), ("still", "stationary"),
+                      ("far", "far_from_own_rivers")):
+        found = set(flagged.index[flagged[col].fillna(False).astype(bool)])
+        print(f"  planted {kind:5s}: {len(planted[kind])}, flagged by ours {len(found)}, "
+              f"of them planted {len(planted[kind] & found)}")
+    if not with_baseline:
+        return
     base, wb, cb = clock(baseline_quality, fixes, rivers)
     print(f"  baseline (sjoin + loop over patrols): wall {wb:.2f} s, CPU {cb:.2f} s")
     print(f"  ratio baseline/ours: wall {wb / w:.1f}x, CPU {cb / c:.1f}x")
@@ -133,10 +143,6 @@ def bench_quality(n_fixes: int) -> None:
         ours_f = q[flag].fillna(False).astype(bool)
         diff = int((ours_f != base[flag].astype(bool)).sum())
         print(f"  {flag:20s} ours {int(ours_f.sum()):5d}  baseline {int(base[flag].sum()):5d}  differ {diff}")
-    for kind, col in (("dup", "duplicate"), ("fast", "too_fast"), ("still", "stationary"),
-                      ("far", "far_from_own_rivers")):
-        found = set(q.index[q[col].fillna(False).astype(bool)])
-        print(f"  planted {kind:5s}: {len(planted[kind])}, found by ours {len(planted[kind] & found)}")
 
 
 # --- problems -----------------------------------------------------------------------
@@ -201,10 +207,10 @@ def bench_problems(n: int) -> None:
     print(f"  recurring_problems: ours wall {w:.2f} s, CPU {c:.2f} s (best of 3), peak traced {peak / 2**20:.0f} MiB; "
           f"baseline (buffer + sjoin + pandas) wall {wb:.2f} s, CPU {cb:.2f} s; ratio wall {wb / w:.1f}x, CPU {cb / c:.1f}x")
     only = r[~r["problem_id"].isin(rb["problem_id_left"])]
+    extra = (f" (distances {only['distance_m'].min():.2f}-{only['distance_m'].max():.2f} m: inside the circle, "
+             "outside the buffer polygon)") if len(only) else ""
     print(f"    recurring found: ours {len(r):,}, baseline {len(rb):,}, "
-          f"in both {len(set(r['problem_id']) & set(rb['problem_id_left'])):,}; found by ours only: {len(only)} "
-          f"(distances {only['distance_m'].min():.2f}-{only['distance_m'].max():.2f} m: inside the circle, "
-          f"outside the buffer polygon)" if len(only) else "")
+          f"in both {len(set(r['problem_id']) & set(rb['problem_id_left'])):,}; by ours only {len(only)}{extra}")
     s, w, c, peak = best_of(3, problem_summary, p, rivers)
     sb, wb, cb = clock(baseline_summary, p, rivers)
     print(f"  problem_summary: ours wall {w:.2f} s, CPU {c:.2f} s (best of 3), peak traced {peak / 2**20:.0f} MiB; "
@@ -219,12 +225,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--fixes", type=int, default=1_000_000)
     ap.add_argument("--problems", type=int, default=100_000)
+    ap.add_argument("--no-patrol-baseline", action="store_true",
+                    help="time patrol_quality without its (slow) baseline")
     args = ap.parse_args()
     print(f"machine: {os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {cpu_model()}, "
           f"Python {platform.python_version()}, shapely {shapely.__version__}, GEOS {shapely.geos_version_string}, "
           f"geopandas {gpd.__version__}")
     print(f"load average at start (1/5/15 min): {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
-    bench_quality(args.fixes)
+    bench_quality(args.fixes, with_baseline=not args.no_patrol_baseline)
     bench_problems(args.problems)
     print(f"\nload average at end: {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
     print(f"peak RSS of the whole run: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
