@@ -167,6 +167,14 @@ def _open_state(df: pd.DataFrame, as_of: pd.Timestamp, overdue_days: float) -> p
     return out
 
 
+def _assessed(problems: Any, rivers: Any, *, overdue_days: Any, as_of: Any) -> pd.DataFrame:
+    """Check the problems, add their rivers and their state as of ``as_of`` (later reports left out)."""
+    overdue_days = _positive(overdue_days, "overdue_days", "7")
+    df = _attach_rivers(_problem_table(problems), rivers)
+    when = _as_of(df, as_of)
+    return _open_state(df[df["reported_at"] <= when], when, overdue_days)
+
+
 # --------------------------------------------------------------------------------------
 # Summary and overdue list
 # --------------------------------------------------------------------------------------
@@ -227,10 +235,7 @@ def problem_summary(
     >>> s[["river_id", "problems", "open", "overdue", "median_days_to_resolve"]].values.tolist()
     [['R1', 2, 1, 1, 3.0]]
     """
-    overdue_days = _positive(overdue_days, "overdue_days", "7")
-    df = _attach_rivers(_problem_table(problems), rivers)
-    when = _as_of(df, as_of)
-    df = _open_state(df[df["reported_at"] <= when], when, overdue_days)
+    df = _assessed(problems, rivers, overdue_days=overdue_days, as_of=as_of)
     df["month"] = df["reported_at"].dt.strftime("%Y-%m")
     keys = list(by)
     unknown = [k for k in keys if k not in df.columns]
@@ -293,10 +298,7 @@ def overdue_problems(
     >>> overdue_problems(df, as_of="2024-03-10")[["problem_id", "days_open"]].values.tolist()
     [['Q1', 9.0]]
     """
-    overdue_days = _positive(overdue_days, "overdue_days", "7")
-    df = _attach_rivers(_problem_table(problems), rivers)
-    when = _as_of(df, as_of)
-    df = _open_state(df[df["reported_at"] <= when], when, overdue_days)
+    df = _assessed(problems, rivers, overdue_days=overdue_days, as_of=as_of)
     out = df[df["overdue"]].drop(columns=["open", "overdue", "days_to_resolve"])
     return out.sort_values(["days_open", "problem_id"], ascending=[False, True]).reset_index(drop=True)
 
