@@ -60,6 +60,7 @@ def planted_fixes(rivers: gpd.GeoDataFrame, n_fixes: int, seed: int = 7) -> tupl
     n_pat = len(fixes) // FIXES_PER_PATROL
     picks = rng.choice(n_pat, size=4 * max(1, n_pat // 100), replace=False)
     dup, fast, still, far = np.array_split(picks, 4)
+    originals = rng.choice(np.setdiff1d(np.arange(n_pat), picks), size=len(dup), replace=False)
     xy = shapely.get_coordinates(fixes.geometry.values).copy()
     t = fixes["timestamp"].copy()
     rows = lambda p: np.arange(p * FIXES_PER_PATROL, (p + 1) * FIXES_PER_PATROL)  # noqa: E731
@@ -72,8 +73,7 @@ def planted_fixes(rivers: gpd.GeoDataFrame, n_fixes: int, seed: int = 7) -> tupl
         xy[r] = xy[r[0]] + rng.normal(0, 5, (len(r), 2))
     for p in far:  # walked 500 m away from the chief's river
         xy[rows(p)] += [500.0, 500.0]
-    for p in dup:  # the next patrol uploaded again by its chief a day later (planted last: an exact copy)
-        q = (p + 1) % n_pat
+    for p, q in zip(dup, originals, strict=True):  # an untouched patrol uploaded again a day later
         xy[rows(p)] = xy[rows(q)]
         chief[rows(p)] = chief[rows(q)]
         t.iloc[rows(p)] = t.iloc[rows(q)].to_numpy() + pd.Timedelta(days=1)

@@ -153,7 +153,7 @@ def far_flags(
         step[:-1] = (np.diff(ask) == 1) & (lf.code[ask][1:] == lf.code[ask][:-1])
         nx = np.where(step, np.roll(px, -1), px)
         ny = np.where(step, np.roll(py, -1), py)
-        f_idx, s_idx = core.candidate_pairs(rs, px, py, nx, ny, rules.far_m)
+        f_idx, s_idx = core.candidate_pairs(rs, px, py, nx, ny, rules.far_m, chunk=16)
         own = r_code[rs.part_river[rs.seg_part[s_idx]]] == fix_chief[ask[f_idx]]
         f_idx, s_idx = f_idx[own], s_idx[own]
         wx, wy = px[f_idx] - rs.ax[s_idx], py[f_idx] - rs.ay[s_idx]
