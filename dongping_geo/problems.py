@@ -156,7 +156,7 @@ def _positive(value: Any, name: str, example: str) -> float:
 
 
 def _open_state(df: pd.DataFrame, as_of: pd.Timestamp, overdue_days: float) -> pd.DataFrame:
-    """Add ``open``, ``days_open``, ``overdue`` and ``days_to_resolve`` as of ``as_of``."""
+    """Add ``open``, ``days_open``, ``overdue``, ``days_to_resolve``, ``resolved_late`` as of ``as_of``."""
     handled_by_then = df["status"].isin(_HANDLED) & ~(df["resolved_at"] > as_of)
     out = df.assign(open=~handled_by_then.to_numpy())
     age = (as_of - out["reported_at"]).dt.total_seconds() / _DAY_S
@@ -164,6 +164,7 @@ def _open_state(df: pd.DataFrame, as_of: pd.Timestamp, overdue_days: float) -> p
     out["overdue"] = out["open"] & (age >= overdue_days - 1e-9)
     took = (out["resolved_at"] - out["reported_at"]).dt.total_seconds() / _DAY_S
     out["days_to_resolve"] = took.where(handled_by_then)
+    out["resolved_late"] = (out["days_to_resolve"] >= overdue_days - 1e-9).to_numpy()
     return out
 
 
@@ -215,6 +216,7 @@ def problem_summary(
     -------
     DataFrame
         One row per group: the keys, ``problems``, ``open``, ``overdue``,
+        ``resolved_late`` (resolved, but ``overdue_days`` or more after the report),
         ``median_days_to_resolve``, ``p90_days_to_resolve`` (linear interpolation;
         NaN when nothing was resolved), ``kind_<kind>`` and ``status_<status>``
         counts for every kind and status of the schema.
@@ -250,6 +252,7 @@ def problem_summary(
         "problems": g.size(),
         "open": g["open"].sum().astype(int),
         "overdue": g["overdue"].sum().astype(int),
+        "resolved_late": g["resolved_late"].sum().astype(int),
         "median_days_to_resolve": g["days_to_resolve"].median(),
         "p90_days_to_resolve": g["days_to_resolve"].quantile(0.9),
     })
@@ -299,7 +302,7 @@ def overdue_problems(
     [['Q1', 9.0]]
     """
     df = _assessed(problems, rivers, overdue_days=overdue_days, as_of=as_of)
-    out = df[df["overdue"]].drop(columns=["open", "overdue", "days_to_resolve"])
+    out = df[df["overdue"]].drop(columns=["open", "overdue", "days_to_resolve", "resolved_late"])
     return out.sort_values(["days_open", "problem_id"], ascending=[False, True]).reset_index(drop=True)
 
 

@@ -295,6 +295,10 @@ def test_summary_open_overdue_as_of():
     assert s.loc["R0", ["status_resolved", "status_closed", "status_reported"]].tolist() == [1, 1, 1]
     late = problem_summary(PROBLEMS, RIVERS).set_index("river_id")  # as of the latest date, 03-12
     assert late.loc["R0", "open"] == 1 and late.loc["R0", "median_days_to_resolve"] == 6.5
+    # Q2 took 10 days (≥ 7: late), Q1 3 days.
+    assert late.loc["R0", "resolved_late"] == 1 and s.loc["R0", "resolved_late"] == 0
+    assert problem_summary(PROBLEMS, RIVERS, overdue_days=10).set_index("river_id").loc["R0", "resolved_late"] == 1
+    assert problem_summary(PROBLEMS, RIVERS, overdue_days=10.5).set_index("river_id").loc["R0", "resolved_late"] == 0
 
 
 def test_summary_groupings_and_percentile():
