@@ -1,6 +1,6 @@
 """NumPy kernels behind :func:`dongping_geo.problems.patrol_quality`: flags of doubtful patrols.
 
-Works on the tracks and river segments :func:`dongping_geo.patrol._analyse` builds (live
+Works on the tracks and river segments :func:`dongping_geo.patrol.analyse` builds (live
 fixes sorted by patrol and time, GPS jumps already dropped), so the flags describe exactly
 the patrols the coverage and compliance analyses count. Every flag is one vectorised pass
 over the fixes; the thresholds and where each comes from are in :class:`QualityRules`.
@@ -18,7 +18,7 @@ import shapely
 from . import _patrol_core as core
 from .errors import ConfigError
 
-#: The flag columns of a patrol-quality table, in order (labels in ``schemas.PATROL_FLAG_LABELS``).
+#: The flag columns of a patrol-quality table, in order (Chinese names in ``schemas.OUTPUT_FIELD_LABELS``).
 FLAGS: tuple[str, ...] = (
     "too_short_time", "too_short_distance", "stationary", "too_fast", "far_from_own_rivers", "duplicate",
 )
@@ -208,7 +208,7 @@ def duplicate_flags(lf: LiveFixes, start_s: np.ndarray, names: np.ndarray, rules
 
 
 def quality_table(res: Any, rules: QualityRules) -> pd.DataFrame:
-    """One row per patrol of an ``patrol._analyse`` result: measures and flags."""
+    """One row per patrol of a ``patrol.analyse`` result (a PatrolAnalysis): measures and flags."""
     n = len(res.patrol_names)
     lf = live_fixes(res.tracks, n)
     short = short_patrol_flags(res, rules)

@@ -14,6 +14,13 @@ import shapely
 from .errors import CRSError, GeometryError, SchemaError
 
 LOCAL_TZ = "Asia/Shanghai"
+
+#: Fixes further apart in time are not joined (chosen default: a phone app logging
+#: every 5–60 s that stays silent for 5 minutes has lost the track).
+DEFAULT_MAX_GAP_S = 300.0
+#: Faster apparent movement is a GPS jump (chosen default: above e-bike and rural
+#: car speed on embankment roads, far below the km-per-second of a jump).
+DEFAULT_MAX_SPEED_KMH = 60.0
 # A run of at most this many fixes cut off by speed jumps is treated as a GPS jump.
 MAX_JUMP_FIXES = 5
 

@@ -14,15 +14,17 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+import shapely
 
-from .errors import EncodingError, InputFileError, OutputError, SchemaError
+from .errors import ConfigError, EncodingError, InputFileError, OutputError, SchemaError
 from .schemas import get_schema
 
 __all__ = [
@@ -31,7 +33,12 @@ __all__ = [
     "write_layer",
     "write_layers",
     "write_table",
+    "write_tables",
     "atomic_path",
+    "check_output_path",
+    "input_paths",
+    "neutralize_formulas",
+    "register_input",
     "detect_shapefile_encoding",
 ]
 
@@ -51,8 +58,18 @@ _CPG_CODECS = {
 # DBF language driver ids (byte 29) -> codec; 0x4D (77) is cp936/GBK.
 _LDID_CODECS = {0x4D: "gbk", 0x7A: "gbk", 0x78: "big5", 0x57: "cp1252", 0x03: "cp1252", 0x01: "cp437"}
 
-# Paths this process has read: write_layer refuses to overwrite them.
+# Paths this process has read: the writers refuse to overwrite them when not given
+# inputs= explicitly (kept for callers that do not pass inputs yet; see check_output_path).
 _READ_PATHS: set[Path] = set()
+
+
+# What a damaged vector file raises from GDAL (via pyogrio), GEOS (decoding WKB) and Arrow.
+_READ_ERRORS = (
+    pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FeatureError,
+    pyogrio.errors.FieldError, pyogrio.errors.GeometryError, pyogrio.errors.CRSError,
+    shapely.errors.ShapelyError, OSError, ValueError,
+    TypeError, KeyError, IndexError, RuntimeError,
+)
 
 
 def _sidecar(path: Path, suffix: str) -> Path | None:
@@ -144,6 +161,8 @@ def read_layer(
     path: str | os.PathLike,
     layer: str | int | None = None,
     encoding: str | None = None,
+    *,
+    fid_as_index: bool = False,
 ) -> gpd.GeoDataFrame:
     """Read a vector layer from a Shapefile, GeoPackage, GeoParquet, GeoJSON or GPX file.
 
@@ -159,6 +178,9 @@ def read_layer(
     encoding : str, optional
         Attribute encoding of a Shapefile; by default the ``.cpg``, the DBF
         language driver id, or UTF-8 then GB18030.
+    fid_as_index : bool, default False
+        Index the result by the features' FIDs (as GIS programs show them) instead of
+        0…n-1 (GeoParquet has no FIDs: 0…n-1).
 
     Returns
     -------
@@ -197,7 +219,7 @@ def read_layer(
         elif suffix == ".shp":
             _check_shapefile(path)
             codec, source = (encoding, "argument") if encoding else detect_shapefile_encoding(path)
-            raw = pyogrio.read_dataframe(path, encoding="ISO-8859-1")
+            raw = pyogrio.read_dataframe(path, encoding="ISO-8859-1", fid_as_index=fid_as_index)
             gdf = None
             for cand in [codec] if codec else ["utf-8", "gb18030"]:
                 try:
@@ -217,8 +239,8 @@ def read_layer(
                 source = "guessed (no .cpg, no language driver id)"
             attrs.update(encoding=codec, encoding_source=source)
         else:
-            kwargs = {"layer": layer} if layer is not None else {}
-            gdf = pyogrio.read_dataframe(path, **kwargs)
+            kwargs: dict[str, Any] = {"layer": layer} if layer is not None else {}
+            gdf = pyogrio.read_dataframe(path, fid_as_index=fid_as_index, **kwargs)
     except (EncodingError, InputFileError):
         raise
     except UnicodeDecodeError as exc:
@@ -226,7 +248,7 @@ def read_layer(
             "cannot decode attribute text", path=path, found=str(exc),
             fix="pass encoding= with the file's encoding",
         ) from None
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError, ValueError) as exc:
+    except _READ_ERRORS as exc:
         raise InputFileError(
             "cannot read the file", path=path, layer=None if layer is None else str(layer),
             found=str(exc).splitlines()[0][:200], fix="check that the file is complete and of the type its name says",
@@ -236,8 +258,132 @@ def read_layer(
     return gdf
 
 
+def register_input(path: str | os.PathLike) -> None:
+    """Record that this process read ``path`` (a file, or a dataset folder).
+
+    The writers refuse to write over a recorded input when they are not given
+    ``inputs=`` explicitly. :func:`read_layer`, :func:`dongping_geo.loaders.read_table`
+    and :func:`dongping_geo.loaders.load_dataset` record what they read. Prefer passing
+    ``inputs=`` (see :func:`check_output_path`): this record is process-wide.
+
+    Parameters
+    ----------
+    path : path-like
+        The file or folder read.
+
+    Examples
+    --------
+    >>> register_input("data/shapefiles")  # doctest: +SKIP
+    """
+    _READ_PATHS.add(Path(path).resolve())
+
+
+def input_paths(*paths: str | os.PathLike) -> frozenset[Path]:
+    """Expand input paths into every path an output must not touch.
+
+    A Shapefile brings its sidecars (``.dbf``, ``.shx``, ``.prj``, ``.cpg`` …); a
+    folder (a dataset folder) stands for everything inside it.
+
+    Parameters
+    ----------
+    *paths : path-like
+        The inputs of a command (files or folders).
+
+    Returns
+    -------
+    frozenset of Path
+        Resolved paths.
+
+    Examples
+    --------
+    >>> sorted(p.suffix for p in input_paths("rivers.shp"))[:3]
+    ['.cpg', '.dbf', '.prj']
+    """
+    out: set[Path] = set()
+    for p in paths:
+        resolved = Path(p).resolve()
+        out.add(resolved)
+        if resolved.suffix.lower() == ".shp":
+            out.update(resolved.with_suffix(s) for s in _SHP_SIDECARS)
+            out.update(resolved.with_suffix(s.upper()) for s in _SHP_SIDECARS)
+    return frozenset(out)
+
+
+def check_output_path(
+    path: str | os.PathLike,
+    *,
+    inputs: Iterable[str | os.PathLike] | None = None,
+    sidecars: tuple[str, ...] = (),
+) -> Path:
+    """Refuse an output path that is an input, lies in an input folder, or cannot be written.
+
+    Parameters
+    ----------
+    path : path-like
+        The output file.
+    inputs : iterable of path-like, optional
+        The command's inputs: files (a Shapefile with its sidecars) and folders (a
+        dataset folder: nothing may be written inside it). Default: every path this
+        process has read (:func:`register_input`).
+    sidecars : tuple of str
+        Suffixes of companion files the output will have (Shapefile ``.dbf`` …).
+
+    Returns
+    -------
+    Path
+        The output path.
+
+    Raises
+    ------
+    OutputError
+        If the output (or a sidecar) is an input, lies inside an input folder, its
+        folder is read-only, or a parent is a regular file — never a raw
+        ``PermissionError``/``NotADirectoryError``.
+
+    Examples
+    --------
+    >>> check_output_path("out/rivers.gpkg", inputs=["data/shapefiles"])  # doctest: +SKIP
+    PosixPath('out/rivers.gpkg')
+    """
+    final = Path(path)
+    protected = input_paths(*inputs) if inputs is not None else frozenset(_READ_PATHS)
+    targets = [final.resolve(), *(final.resolve().with_suffix(s) for s in sidecars)]
+    for target in targets:
+        hit = next((p for p in protected if target == p or (p in target.parents and p.is_dir())), None)
+        if hit is not None:
+            inside = target != hit
+            raise OutputError(
+                "refusing to write inside an input folder" if inside else "refusing to overwrite an input file",
+                path=final, expected="an output path different from every input and outside the dataset folder",
+                found=f"{'inside ' if inside else ''}{hit}", fix="write to another folder or file name",
+            )
+    _check_writable(final)
+    return final
+
+
+def _check_writable(final: Path) -> None:
+    """Raise OutputError when ``final`` cannot be created (read-only folder, file in the path)."""
+    if final.is_dir():
+        raise OutputError("the output is a folder", path=final, expected="a file name", found="a folder",
+                          fix="add a file name to the path")
+    parent = final.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise OutputError("cannot create the output", path=final, expected="a folder above the output",
+                          found=f"{parent} is a file", fix="choose an output path that is not under a file")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError("cannot write to the output folder", path=final, expected="a writable folder",
+                          found=f"{parent} is read-only", fix="choose a folder you can write to")
+
+
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike, *, sidecars: tuple[str, ...] = ()) -> Iterator[Path]:
+def atomic_path(
+    path: str | os.PathLike,
+    *,
+    sidecars: tuple[str, ...] = (),
+    inputs: Iterable[str | os.PathLike] | None = None,
+) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success move it into place.
 
     The temporary file lives in the same folder (so the final ``os.replace`` is
@@ -250,6 +396,8 @@ def atomic_path(path: str | os.PathLike, *, sidecars: tuple[str, ...] = ()) -> I
         The final output path.
     sidecars : tuple of str
         Suffixes of companion files to move as well (e.g. Shapefile ``.dbf``).
+    inputs : iterable of path-like, optional
+        Inputs the output must not touch (see :func:`check_output_path`).
 
     Yields
     ------
@@ -259,22 +407,20 @@ def atomic_path(path: str | os.PathLike, *, sidecars: tuple[str, ...] = ()) -> I
     Raises
     ------
     OutputError
-        If ``path`` is a file this process read as input.
+        If ``path`` is an input, lies in an input folder, or cannot be written.
 
     Examples
     --------
     >>> with atomic_path("out.txt") as tmp:  # doctest: +SKIP
     ...     tmp.write_text("hello")
     """
-    final = Path(path)
-    if final.resolve() in _READ_PATHS:
-        raise OutputError(
-            "refusing to overwrite an input file", path=final,
-            expected="an output path different from every input", found="the file that was read",
-            fix="write to another folder or file name",
-        )
-    final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=final.suffix, dir=final.parent)
+    final = check_output_path(path, inputs=inputs, sidecars=sidecars)
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=final.suffix, dir=final.parent)
+    except OSError as exc:
+        raise OutputError("cannot write the output", path=final, found=exc.strerror or str(exc),
+                          fix="choose a folder you can write to") from None
     os.close(fd)
     tmp = Path(tmp_name)
     tmp.unlink()  # let the writer create it (GDAL refuses some existing empty files)
@@ -288,6 +434,8 @@ def atomic_path(path: str | os.PathLike, *, sidecars: tuple[str, ...] = ()) -> I
                 final.with_suffix(suffix).unlink()  # stale sidecar of an older output
         if tmp.exists():
             os.replace(tmp, final)
+    except OSError as exc:
+        raise OutputError("cannot write the output", path=final, found=exc.strerror or str(exc)) from None
     finally:
         for suffix in (final.suffix, *sidecars):
             leftover = tmp.with_suffix(suffix)
@@ -295,19 +443,66 @@ def atomic_path(path: str | os.PathLike, *, sidecars: tuple[str, ...] = ()) -> I
                 leftover.unlink()
 
 
-def _prepare_columns(
-    gdf: gpd.GeoDataFrame, *, layer: str | None, field_names: str, shapefile: bool, encoding: str
+_FIELD_NAMES = ("canonical", "zh")
+
+
+def _date_field_names() -> frozenset[str]:
+    """Names (canonical and Chinese) of every field a schema declares as a date."""
+    from .schemas import SCHEMAS
+
+    return frozenset(n for s in SCHEMAS.values() for f in s.fields if f.dtype == "date" for n in (f.name, f.zh, f.short))
+
+
+def _is_date_column(name: Any, values: pd.Series) -> bool:
+    if name in _date_field_names():
+        return True
+    present = values.dropna()
+    return len(present) > 0 and bool((present.dt.normalize() == present).all())
+
+
+def _dates_for_shapefile(out: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Dates/timestamps as ISO text: a DBF date field holds no time and no zone."""
+    for col in out.columns:
+        if col != out.geometry.name and pd.api.types.is_datetime64_any_dtype(out[col]):
+            values = out[col]
+            fmt = "%Y-%m-%d" if _is_date_column(col, values) else "%Y-%m-%dT%H:%M:%S%z"
+            out[col] = values.dt.strftime(fmt).where(values.notna(), None)
+    return out
+
+
+def _dates_for_gpkg(out: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, bool]:
+    """Date columns as GeoPackage DATE, timestamps as DATETIME in UTC (the form GDAL reads silently).
+
+    Returns the frame and whether it needs the Arrow writer (DATE columns).
+    """
+    import pyarrow as pa
+
+    arrow = False
+    for col in out.columns:
+        if col == out.geometry.name or not pd.api.types.is_datetime64_any_dtype(out[col]):
+            continue
+        values = out[col]
+        if _is_date_column(col, values):
+            local = values.dt.tz_localize(None) if values.dt.tz is not None else values
+            out[col] = pd.array([d.date() if pd.notna(d) else None for d in local], dtype=pd.ArrowDtype(pa.date32()))
+            arrow = True
+        elif values.dt.tz is not None:
+            out[col] = values.dt.tz_convert("UTC")
+    return out, arrow
+
+
+def _rename_fields(
+    out: gpd.GeoDataFrame, *, layer: str | None, field_names: str, shapefile: bool, encoding: str
 ) -> gpd.GeoDataFrame:
-    """Rename canonical fields for writing and turn dates into ISO strings for Shapefiles."""
-    out = gdf.copy()
-    geom = out.geometry.name
-    if shapefile:
-        for col in out.columns:
-            if col != geom and pd.api.types.is_datetime64_any_dtype(out[col]):
-                values = out[col]
-                is_date = (values.dropna().dt.normalize() == values.dropna()).all()
-                out[col] = values.dt.strftime("%Y-%m-%d" if is_date else "%Y-%m-%dT%H:%M:%S%z").where(values.notna(), None)
+    """Rename canonical fields for writing (Chinese names, Shapefile short names)."""
+    if field_names not in _FIELD_NAMES:
+        raise ConfigError("unknown field_names", field="field_names", expected="'canonical' or 'zh'",
+                          found=repr(field_names), fix="pass field_names='canonical' or 'zh'")
     if layer is None:
+        if field_names == "zh":
+            raise ConfigError("field_names='zh' needs the layer", field="field_names",
+                              expected="layer= naming the schema layer (rivers, sections …)", found="no layer",
+                              fix="pass layer= so the Chinese names are known, or field_names='canonical'")
         return out
     schema = get_schema(layer)
     mapping = {}
@@ -317,16 +512,37 @@ def _prepare_columns(
                 mapping[f.name] = f.zh
             elif shapefile:
                 mapping[f.name] = f.short
-    if shapefile:
-        for name in mapping.values():
-            size = len(name.encode(encoding))
-            if size > 10:
-                raise SchemaError(
-                    "field name too long for a Shapefile", layer=layer, field=name,
-                    expected="at most 10 bytes", found=f"{size} bytes in {encoding}",
-                    fix="write a GeoPackage, or use field_names='canonical'",
-                )
     return out.rename(columns=mapping)
+
+
+def _check_dbf_names(out: gpd.GeoDataFrame, *, layer: str | None, encoding: str) -> None:
+    """Refuse a column whose name GDAL would truncate in a DBF (10 bytes)."""
+    for name in out.columns:
+        if name == out.geometry.name:
+            continue
+        try:
+            size = len(str(name).encode(encoding))
+        except (UnicodeEncodeError, LookupError):
+            raise SchemaError("field name cannot be written in this encoding", layer=layer, field=str(name),
+                              expected=f"text {encoding} can encode", found=repr(name),
+                              fix="write a GeoPackage, or choose encoding='utf-8'") from None
+        if size > 10:
+            raise SchemaError(
+                "field name too long for a Shapefile", layer=layer, field=str(name),
+                expected="at most 10 bytes", found=f"{size} bytes in {encoding}",
+                fix="write a GeoPackage, rename the column, or use field_names='canonical'",
+            )
+
+
+def _prepare_columns(
+    gdf: gpd.GeoDataFrame, *, layer: str | None, field_names: str, shapefile: bool, encoding: str
+) -> gpd.GeoDataFrame:
+    """Rename canonical fields for writing and turn dates into ISO strings for Shapefiles."""
+    out = _rename_fields(gdf.copy(), layer=layer, field_names=field_names, shapefile=shapefile, encoding=encoding)
+    if shapefile:
+        _check_dbf_names(out, layer=layer, encoding=encoding)
+        out = _dates_for_shapefile(out)
+    return out
 
 
 def write_layer(
@@ -337,25 +553,31 @@ def write_layer(
     layer_name: str | None = None,
     encoding: str = "utf-8",
     field_names: str = "canonical",
+    inputs: Iterable[str | os.PathLike] | None = None,
 ) -> Path:
     """Write a layer atomically to Shapefile, GeoPackage, GeoParquet or GeoJSON.
+
+    Dates go to a GeoPackage as DATE, timestamps as DATETIME in UTC (GDAL reads both
+    without warnings); to a Shapefile as ISO text.
 
     Parameters
     ----------
     gdf : GeoDataFrame
         The data.
     path : path-like
-        Output file; the format follows the suffix. Never an input of this process.
+        Output file; the format follows the suffix. Never an input.
     layer : str, optional
         Schema layer name (``rivers`` …): long canonical field names get their
         Shapefile short names (``target_class`` → ``tgt_class``) so the loaders
-        map them back.
+        map them back. Required for ``field_names="zh"``.
     layer_name : str, optional
         Layer name inside a GeoPackage (default: the file stem).
     encoding : str, default "utf-8"
         Attribute encoding of a Shapefile (written to its ``.cpg``), e.g. ``"GBK"``.
     field_names : {"canonical", "zh"}
         Write canonical (English) or Chinese field names.
+    inputs : iterable of path-like, optional
+        The command's inputs (see :func:`check_output_path`).
 
     Returns
     -------
@@ -365,9 +587,11 @@ def write_layer(
     Raises
     ------
     OutputError
-        If ``path`` is an input file or cannot be written.
+        If ``path`` is an input, in an input folder, or cannot be written.
     SchemaError
-        If a field name does not fit a Shapefile.
+        If a field name does not fit a Shapefile (it would be truncated).
+    ConfigError
+        On an unknown ``field_names``, or ``field_names="zh"`` without ``layer``.
 
     Examples
     --------
@@ -377,29 +601,35 @@ def write_layer(
     path = Path(path)
     suffix = path.suffix.lower()
     shapefile = suffix == ".shp"
+    if suffix not in (".parquet", ".geoparquet", ".shp", ".gpkg", ".geojson", ".json"):
+        raise OutputError("unsupported output type", path=path, expected=".shp .gpkg .parquet .geojson",
+                          found=repr(path.suffix), fix="choose one of those suffixes")
     data = _prepare_columns(gdf, layer=layer, field_names=field_names, shapefile=shapefile, encoding=encoding)
-    with atomic_path(path, sidecars=_SHP_SIDECARS[1:] if shapefile else ()) as tmp:
+    with atomic_path(path, sidecars=_SHP_SIDECARS[1:] if shapefile else (), inputs=inputs) as tmp:
         try:
             if suffix in (".parquet", ".geoparquet"):
                 data.to_parquet(tmp, compression="zstd")
             elif shapefile:
                 pyogrio.write_dataframe(data, tmp, encoding=encoding)
             elif suffix == ".gpkg":
-                pyogrio.write_dataframe(data, tmp, layer=layer_name or path.stem, driver="GPKG")
-            elif suffix in (".geojson", ".json"):
-                pyogrio.write_dataframe(data, tmp, driver="GeoJSON")
+                data, arrow = _dates_for_gpkg(data)
+                pyogrio.write_dataframe(data, tmp, layer=layer_name or path.stem, driver="GPKG", use_arrow=arrow)
             else:
-                raise OutputError(
-                    "unsupported output type", path=path, expected=".shp .gpkg .parquet .geojson",
-                    found=repr(path.suffix), fix="choose one of those suffixes",
-                )
+                pyogrio.write_dataframe(data, tmp, driver="GeoJSON")
         except (pyogrio.errors.DataSourceError, pyogrio.errors.FieldError, OSError) as exc:
             raise OutputError("cannot write the file", path=path, found=str(exc)[:200]) from None
     return path
 
 
-def write_layers(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike) -> Path:
+def write_layers(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    path: str | os.PathLike,
+    *,
+    inputs: Iterable[str | os.PathLike] | None = None,
+) -> Path:
     """Write several layers into one GeoPackage, atomically (all or nothing).
+
+    Dates are written as GeoPackage DATE, timestamps as DATETIME (UTC).
 
     Parameters
     ----------
@@ -407,6 +637,8 @@ def write_layers(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike
         Layer name → data. Empty layers are written with their columns.
     path : path-like
         The ``.gpkg`` output.
+    inputs : iterable of path-like, optional
+        The command's inputs (see :func:`check_output_path`).
 
     Returns
     -------
@@ -416,7 +648,7 @@ def write_layers(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike
     Raises
     ------
     OutputError
-        If ``path`` is an input file or cannot be written.
+        If ``path`` is an input, in an input folder, or cannot be written.
 
     Examples
     --------
@@ -424,17 +656,70 @@ def write_layers(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike
     PosixPath('out/violations.gpkg')
     """
     path = Path(path)
-    with atomic_path(path) as tmp:
+    with atomic_path(path, inputs=inputs) as tmp:
         for name, gdf in layers.items():
+            data, arrow = _dates_for_gpkg(gdf.copy())
             try:
-                pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG", append=tmp.exists())
+                pyogrio.write_dataframe(data, tmp, layer=name, driver="GPKG", append=tmp.exists(), use_arrow=arrow)
             except (pyogrio.errors.DataSourceError, pyogrio.errors.FieldError, OSError) as exc:
                 raise OutputError("cannot write the layer", path=path, layer=name, found=str(exc)[:200]) from None
     return path
 
 
-def write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
+#: First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize_formulas(table: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells that a spreadsheet would run as a formula with a single quote.
+
+    OWASP's advice for CSV injection: a text cell starting with ``=``, ``+``, ``-``,
+    ``@``, a tab or a carriage return gets a leading ``'``, so Excel/WPS show it as
+    text. Number columns are left alone (``-5`` stays the number -5). A text cell that
+    looks like a negative number (``"-5"``) is text in the table, so it is neutralised
+    too, as OWASP recommends (it reads back as ``'-5``): number values belong in number
+    columns.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The table to write.
+
+    Returns
+    -------
+    DataFrame
+        A copy with text cells neutralised (column names too).
+
+    Examples
+    --------
+    >>> neutralize_formulas(pd.DataFrame({"河长": ["=HYPERLINK(1)", "王伟"], "n": [-5, 2]})).iloc[0].tolist()
+    ["'=HYPERLINK(1)", -5]
+    """
+    out = table.copy()
+    for col in out.columns:
+        values = out[col]
+        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
+            continue
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            values = values.astype(object)
+        out[col] = values.map(_neutral_cell)
+    out.columns = [_neutral_cell(c) for c in out.columns]
+    return out
+
+
+def _neutral_cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def write_table(
+    df: pd.DataFrame, path: str | os.PathLike, *, inputs: Iterable[str | os.PathLike] | None = None
+) -> Path:
     """Write a table for people: CSV as UTF-8 with BOM (Excel-safe), or XLSX; atomically.
+
+    Text cells that a spreadsheet would run as a formula are neutralised
+    (:func:`neutralize_formulas`). An XLSX gets a bold, frozen header and column widths.
 
     Parameters
     ----------
@@ -442,6 +727,8 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
         The table (a geometry column is dropped).
     path : path-like
         ``.csv`` or ``.xlsx`` output.
+    inputs : iterable of path-like, optional
+        The command's inputs (see :func:`check_output_path`).
 
     Returns
     -------
@@ -451,7 +738,7 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
     Raises
     ------
     OutputError
-        If ``path`` is an input file or has another suffix.
+        If ``path`` is an input, has another suffix, or cannot be written.
 
     Examples
     --------
@@ -459,15 +746,122 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
     PosixPath('out/report.csv')
     """
     path = Path(path)
-    table = pd.DataFrame(df.drop(columns="geometry", errors="ignore"))
-    for col in table.columns:
-        if isinstance(table[col].dtype, pd.DatetimeTZDtype) and path.suffix.lower() == ".xlsx":
-            table[col] = table[col].dt.tz_localize(None)
-    with atomic_path(path) as tmp:
-        if path.suffix.lower() == ".csv":
-            table.to_csv(tmp, index=False, encoding="utf-8-sig")
-        elif path.suffix.lower() == ".xlsx":
-            table.to_excel(tmp, index=False)
-        else:
-            raise OutputError("unsupported table type", path=path, expected=".csv or .xlsx", found=repr(path.suffix))
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        return write_tables({"Sheet1": df}, path, inputs=inputs)
+    if suffix != ".csv":
+        raise OutputError("unsupported table type", path=path, expected=".csv or .xlsx", found=repr(path.suffix),
+                          fix="name the output .csv or .xlsx")
+    table = neutralize_formulas(pd.DataFrame(df.drop(columns="geometry", errors="ignore")))
+    with atomic_path(path, inputs=inputs) as tmp:
+        # CRLF rows (RFC 4180, what Excel writes): cells holding a bare CR or LF get quoted.
+        table.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
     return path
+
+
+def write_tables(
+    tables: Mapping[str, pd.DataFrame],
+    path: str | os.PathLike,
+    *,
+    inputs: Iterable[str | os.PathLike] | None = None,
+) -> Path:
+    """Write tables into one XLSX workbook, one sheet per table, atomically.
+
+    Every sheet has a bold, frozen header row and column widths fitted to the
+    content (CJK characters count double); text cells that would run as formulas are
+    neutralised; time zones are dropped from timestamps (Excel has none) after
+    converting to the values' own zone.
+
+    Parameters
+    ----------
+    tables : mapping of str to DataFrame
+        Sheet name → table (a geometry column is dropped). Sheet names are cut to
+        Excel's 31 characters.
+    path : path-like
+        The ``.xlsx`` output.
+    inputs : iterable of path-like, optional
+        The command's inputs (see :func:`check_output_path`).
+
+    Returns
+    -------
+    Path
+        The written path.
+
+    Raises
+    ------
+    OutputError
+        If ``path`` is an input, not ``.xlsx``, or cannot be written.
+    ConfigError
+        If two sheet names clash or a name holds characters Excel forbids.
+
+    Examples
+    --------
+    >>> write_tables({"河道": rivers_table, "断面": sections_table}, "out/report.xlsx")  # doctest: +SKIP
+    PosixPath('out/report.xlsx')
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        raise OutputError("unsupported workbook type", path=path, expected=".xlsx", found=repr(path.suffix),
+                          fix="name the output .xlsx")
+    sheets = _sheet_names(tables)
+    with atomic_path(path, inputs=inputs) as tmp:
+        _write_workbook({sheets[k]: v for k, v in tables.items()}, tmp)
+    return path
+
+
+_BAD_SHEET_CHARS = set("[]:*?/\\")
+
+
+def _sheet_names(tables: Mapping[str, pd.DataFrame]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for key in tables:
+        name = str(key)[:31]
+        if not name or set(name) & _BAD_SHEET_CHARS or name in names.values():
+            raise ConfigError("bad sheet name", field="sheet", expected="unique names of 1–31 characters without []:*?/\\",
+                              found=repr(key), fix="rename the table")
+        names[key] = name
+    return names
+
+
+def _xlsx_frame(df: pd.DataFrame) -> pd.DataFrame:
+    table = neutralize_formulas(pd.DataFrame(df.drop(columns="geometry", errors="ignore")))
+    for col in table.columns:
+        if isinstance(table[col].dtype, pd.DatetimeTZDtype):
+            table[col] = table[col].dt.tz_localize(None)
+    return table
+
+
+def _display_width(value: Any) -> int:
+    text = str(value)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _write_workbook(tables: Mapping[str, pd.DataFrame], tmp: Path) -> None:
+    """One sheet per table: bold frozen header, fitted column widths (openpyxl)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    book.remove(book.active)
+    for name, df in tables.items():
+        table = _xlsx_frame(df)
+        sheet = book.create_sheet(title=name)
+        sheet.append([str(c) for c in table.columns])
+        for row in table.itertuples(index=False):
+            sheet.append([None if _missing(v) else v for v in row])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.freeze_panes = "A2"
+        for k, col in enumerate(table.columns, start=1):
+            sample = [col, *table[col].head(1000).tolist()]
+            width = max(_display_width(v) for v in sample if not _missing(v)) if len(sample) else 8
+            sheet.column_dimensions[get_column_letter(k)].width = min(max(width + 2, 6), 60)
+    book.save(tmp)
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False

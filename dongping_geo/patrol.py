@@ -35,8 +35,15 @@ import pandas as pd
 import shapely
 import yaml
 
+from . import _dispatch
 from . import _patrol_core as core
+from ._engine import use_dask
+from ._patrol_tables import coverage_table as _coverage_table
+from ._patrol_tables import river_info as _river_info
+from ._patrol_tables import to_time as _to_time
 from ._patrol_tracks import (
+    DEFAULT_MAX_GAP_S,
+    DEFAULT_MAX_SPEED_KMH,
     LOCAL_TZ,
     build_tracks,
     check_fixes,
@@ -55,6 +62,8 @@ __all__ = [
     "DEFAULT_MAX_GAP_S",
     "DEFAULT_MAX_SPEED_KMH",
     "Compliance",
+    "PatrolAnalysis",
+    "analyse",
     "clean_fixes",
     "compliance",
     "load_rules",
@@ -63,14 +72,7 @@ __all__ = [
     "uncovered_segments",
 ]
 
-#: Fixes further apart in time are not joined (chosen default: a phone app logging
-#: every 5–60 s that stays silent for 5 minutes has lost the track).
-DEFAULT_MAX_GAP_S = 300.0
-#: Faster apparent movement is a GPS jump (chosen default: above e-bike and rural
-#: car speed on embankment roads, far below the km-per-second of a jump).
-DEFAULT_MAX_SPEED_KMH = 60.0
 
-_RIVER_INFO = ("river_id", "name", "level", "region", "chief")
 
 
 # --------------------------------------------------------------------------------------
@@ -309,7 +311,15 @@ def patrol_tracks(
 # The shared computation
 # --------------------------------------------------------------------------------------
 @dataclass
-class _Result:
+class PatrolAnalysis:
+    """Patrol tracks intersected with the rivers once, for every patrol table.
+
+    Made by :func:`analyse`. :meth:`coverage`, :meth:`uncovered` and
+    :meth:`compliance` derive their tables from the same covered intervals, so a
+    report that needs all three intersects tracks and rivers once. The attributes
+    are arrays indexed by river row, patrol code or covered interval.
+    """
+
     rivers: gpd.GeoDataFrame
     rs: core.RiverSegments
     river_len: np.ndarray  # per river row
@@ -327,19 +337,124 @@ class _Result:
     part: np.ndarray
     start: np.ndarray
     end: np.ndarray
-    tracks: Any = None  # the joined tracks (for patrol-quality flags)
+    # The period analysed: [lo, hi), None when open.
+    lo: pd.Timestamp | None = None
+    hi: pd.Timestamp | None = None
+    # The joined tracks and their gap setting (for patrol-quality flags).
+    tracks: Any = None
+    max_gap_s: float = DEFAULT_MAX_GAP_S
+
+    def coverage(self, *, min_share: float = 0.5) -> pd.DataFrame:
+        """Coverage table, as :func:`river_coverage` returns it.
+
+        Parameters
+        ----------
+        min_share : float, default 0.5
+            A patrol is counted in ``patrols`` when it covered this share of the river.
+
+        Returns
+        -------
+        DataFrame
+            One row per river, see :func:`river_coverage`.
+        """
+        return _coverage_table(
+            self.rivers, interval_river=self.rs.part_river[self.part],
+            interval_m=self.end - self.start, river_len=self.river_len, rp_river=self.rp_river,
+            rp_covered=self.rp_covered, rp_last_s=self.rp_last_s, min_share=min_share,
+        )
+
+    def uncovered(self, *, min_length_m: float = 0.0) -> gpd.GeoDataFrame:
+        """Uncovered stretches, as :func:`uncovered_segments` returns them.
+
+        Parameters
+        ----------
+        min_length_m : float, default 0
+            Leave out uncovered stretches shorter than this.
+
+        Returns
+        -------
+        GeoDataFrame
+            One line per uncovered stretch, see :func:`uncovered_segments`.
+        """
+        return _uncovered_table(self, min_length_m)
+
+    def compliance(
+        self, *, rules: dict[str, Any] | str | Path | None = None, valid_only: bool | dict[str, Any] = False
+    ) -> Compliance:
+        """Patrol frequency against the rules, as :func:`compliance` returns it.
+
+        Parameters
+        ----------
+        rules : dict, str or Path, optional
+            Overrides of the default rules, see :func:`load_rules`.
+        valid_only : bool or dict, default False
+            Count only patrols without a quality flag, see :func:`compliance`.
+
+        Returns
+        -------
+        Compliance
+            Tables per river and per chief, see :func:`compliance`.
+
+        Raises
+        ------
+        SchemaError
+            If the analysis was made without a start and an end.
+        """
+        if self.lo is None or self.hi is None:
+            raise SchemaError(
+                "compliance needs a period", field="start/end",
+                expected="both start and end dates", found=f"start={self.lo!r}, end={self.hi!r}",
+                fix="pass start= and end= to analyse()",
+            )
+        return _compliance_table(self, load_rules(rules), self.lo, self.hi, valid_only=valid_only)
 
 
-def _analyse(
+def analyse(
     rivers: gpd.GeoDataFrame,
     fixes: gpd.GeoDataFrame,
     *,
-    tolerance_m: float,
-    start: Any,
-    end: Any,
-    max_gap_s: float,
-    max_speed_kmh: float,
-) -> _Result:
+    tolerance_m: float = 30.0,
+    start: Any = None,
+    end: Any = None,
+    max_gap_s: float = DEFAULT_MAX_GAP_S,
+    max_speed_kmh: float = DEFAULT_MAX_SPEED_KMH,
+) -> PatrolAnalysis:
+    """Intersect the patrol tracks with the rivers once, for every patrol table.
+
+    :func:`river_coverage`, :func:`uncovered_segments` and :func:`compliance` are
+    each this analysis followed by one table; call it directly when you need more
+    than one of them (the patrol report does).
+
+    Parameters
+    ----------
+    rivers, fixes : GeoDataFrame
+        As for :func:`river_coverage`.
+    tolerance_m, start, end, max_gap_s, max_speed_kmh
+        As for :func:`river_coverage`. :meth:`PatrolAnalysis.compliance` needs
+        ``start`` and ``end``.
+
+    Returns
+    -------
+    PatrolAnalysis
+        Covered intervals per river part and per (river, patrol), patrol statistics.
+
+    Raises
+    ------
+    SchemaError, CRSError, GeometryError
+        As for :func:`river_coverage`.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, pandas as pd, shapely
+    >>> rivers = gpd.GeoDataFrame({"river_id": ["R1"]},
+    ...     geometry=[shapely.LineString([(0, 0), (1000, 0)])], crs=4549)
+    >>> fixes = gpd.GeoDataFrame({"patrol_id": ["p1", "p1"],
+    ...     "timestamp": pd.to_datetime(["2024-03-05 09:00", "2024-03-05 09:05"]).tz_localize("Asia/Shanghai")},
+    ...     geometry=shapely.points([(0, 0), (470, 0)]), crs=4549)
+    >>> a = analyse(rivers, fixes)
+    >>> round(float(a.coverage()["covered_m"].iloc[0]), 1), len(a.uncovered())
+    (500.0, 1)
+    """
     if not tolerance_m > 0:
         raise SchemaError(
             "tolerance must be positive",
@@ -402,7 +517,8 @@ def _analyse(
     else:
         p_chief = np.full(n_patrols, None, dtype=object)
     river_len = np.bincount(rs.part_river, weights=rs.part_len, minlength=rs.n_rivers)
-    return _Result(
+    lo, hi = period_bounds(start, end)
+    return PatrolAnalysis(
         rivers=rivers,
         rs=rs,
         river_len=river_len,
@@ -418,21 +534,11 @@ def _analyse(
         part=part,
         start=u_lo,
         end=u_hi,
+        lo=lo,
+        hi=hi,
         tracks=tr,
+        max_gap_s=max_gap_s,
     )
-
-
-def _to_time(seconds: np.ndarray) -> pd.Series:
-    return pd.Series(pd.to_datetime(seconds * 1e9, utc=True)).dt.tz_convert(LOCAL_TZ)
-
-
-def _river_info(rivers: gpd.GeoDataFrame) -> pd.DataFrame:
-    cols = [c for c in _RIVER_INFO if c in rivers.columns]
-    info = pd.DataFrame(rivers[cols]).reset_index(drop=True)
-    for c in ("name", "level", "chief"):
-        if c not in info.columns:
-            info[c] = None
-    return info[["river_id", "name", "level"] + (["region"] if "region" in cols else []) + ["chief"]]
 
 
 # --------------------------------------------------------------------------------------
@@ -512,55 +618,15 @@ def river_coverage(
     >>> round(float(row.covered_m), 1), int(row.patrols)
     (529.6, 1)
     """
-    from .scale import river_coverage_dask, use_dask
-
     if use_dask(fixes, engine):
-        return river_coverage_dask(
+        return _dispatch.scale().river_coverage_dask(
             rivers, fixes, tolerance_m=tolerance_m, start=start, end=end, min_share=min_share,
             max_gap_s=max_gap_s, max_speed_kmh=max_speed_kmh,
         )
-    res = _analyse(
+    return analyse(
         rivers, fixes, tolerance_m=tolerance_m, start=start, end=end,
         max_gap_s=max_gap_s, max_speed_kmh=max_speed_kmh,
-    )
-    return _coverage_table(
-        res.rivers, interval_river=res.rs.part_river[res.part], interval_m=res.end - res.start,
-        river_len=res.river_len, rp_river=res.rp_river, rp_covered=res.rp_covered,
-        rp_last_s=res.rp_last_s, min_share=min_share,
-    )
-
-
-def _coverage_table(
-    rivers: gpd.GeoDataFrame,
-    *,
-    interval_river: np.ndarray,
-    interval_m: np.ndarray,
-    river_len: np.ndarray,
-    rp_river: np.ndarray,
-    rp_covered: np.ndarray,
-    rp_last_s: np.ndarray,
-    min_share: float,
-) -> pd.DataFrame:
-    """Build the river_coverage table from merged intervals (shared with the dask engine).
-
-    ``interval_*``: disjoint covered intervals (river row, length); ``rp_*``: per
-    (river row, patrol) covered length and last time on the river, in seconds.
-    """
-    out = _river_info(rivers)
-    n = len(out)
-    covered = np.bincount(interval_river, weights=interval_m, minlength=n)
-    out["length_m"] = river_len
-    out["covered_m"] = np.minimum(covered, river_len)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["coverage"] = np.where(river_len > 0, out["covered_m"] / river_len, 0.0)
-    share = rp_covered / np.where(river_len[rp_river] > 0, river_len[rp_river], np.inf)
-    ok = share >= min_share - 1e-12
-    out["patrols"] = np.bincount(rp_river[ok], minlength=n).astype(int)
-    last = np.full(n, np.nan)
-    if ok.any():
-        np.fmax.at(last, rp_river[ok], rp_last_s[ok])
-    out["last_patrolled"] = _to_time(last)
-    return out
+    ).coverage(min_share=min_share)
 
 
 def uncovered_segments(
@@ -610,10 +676,13 @@ def uncovered_segments(
     >>> gaps[["river_id", "from_m", "to_m", "length_m"]].round(1).values.tolist()
     [['R1', 500.0, 1000.0, 500.0]]
     """
-    res = _analyse(
+    return analyse(
         rivers, fixes, tolerance_m=tolerance_m, start=start, end=end,
         max_gap_s=max_gap_s, max_speed_kmh=max_speed_kmh,
-    )
+    ).uncovered(min_length_m=min_length_m)
+
+
+def _uncovered_table(res: PatrolAnalysis, min_length_m: float) -> gpd.GeoDataFrame:
     rs = res.rs
     g_part, g_lo, g_hi = core.complement_intervals(rs, res.part, res.start, res.end, min_length_m)
     lines = core.cut_lines(rs, g_part, g_lo, g_hi)
@@ -753,11 +822,11 @@ def _validate_rules(r: dict[str, Any], *, source: Any) -> None:
         raise bad("own_chief_only", "true or false", r.get("own_chief_only"))
 
 
-def _flagged_patrols(res: _Result, pm: dict[str, Any], valid_only: Any, *, max_gap_s: float) -> np.ndarray:
+def _flagged_patrols(res: PatrolAnalysis, pm: dict[str, Any], valid_only: Any) -> np.ndarray:
     """Per patrol code: True where :func:`dongping_geo.problems.patrol_quality` flags it."""
     from ._patrol_quality import QualityRules, quality_table
 
-    settings = {"min_minutes": pm["duration_min"], "min_km": pm["length_km"], "max_gap_s": max_gap_s}
+    settings = {"min_minutes": pm["duration_min"], "min_km": pm["length_km"], "max_gap_s": res.max_gap_s}
     if isinstance(valid_only, dict):
         settings.update(valid_only)
     elif valid_only is not True:
@@ -865,6 +934,24 @@ def compliance(
     ['2024-04']
     """
     rules = load_rules(rules)
+    rivers = _check_compliance_rivers(rivers, rules)
+    if start is None or end is None:
+        raise SchemaError(
+            "compliance needs a period", field="start/end",
+            expected="both start and end dates", found=f"start={start!r}, end={end!r}",
+            fix="pass start= and end=",
+        )
+    lo, hi = period_bounds(start, end)
+    assert lo is not None and hi is not None  # both were checked above
+    res = analyse(
+        rivers, fixes, tolerance_m=tolerance_m, start=lo, end=hi - pd.Timedelta(microseconds=1),
+        max_gap_s=max_gap_s, max_speed_kmh=max_speed_kmh,
+    )
+    return _compliance_table(res, rules, lo, hi, valid_only=valid_only)
+
+
+def _check_compliance_rivers(rivers: gpd.GeoDataFrame, rules: dict[str, Any]) -> gpd.GeoDataFrame:
+    """Rivers with ``level`` and ``chief``, every level covered by a frequency rule."""
     rivers = check_layer(rivers, layer="rivers", required=("river_id", "level", "chief"))
     freq = rules["frequency"]
     unknown = ~rivers["level"].isin(list(freq))
@@ -879,25 +966,18 @@ def compliance(
             found=repr(rivers["level"].iloc[i]),
             fix="add the level under 'frequency' in the rules or correct the river's level",
         )
-    if start is None or end is None:
-        raise SchemaError(
-            "compliance needs a period", field="start/end",
-            expected="both start and end dates", found=f"start={start!r}, end={end!r}",
-            fix="pass start= and end=",
-        )
-    lo, hi = period_bounds(start, end)
-    assert lo is not None and hi is not None  # both were checked above
-    res = _analyse(
-        rivers, fixes, tolerance_m=tolerance_m, start=lo, end=hi - pd.Timedelta(microseconds=1),
-        max_gap_s=max_gap_s, max_speed_kmh=max_speed_kmh,
-    )
-    info = _river_info(res.rivers)
-    # Which (river, patrol) pairs count.
+    return rivers
+
+
+def _counted_pairs(
+    res: PatrolAnalysis, rules: dict[str, Any], info: pd.DataFrame, valid_only: bool | dict[str, Any] = False
+) -> np.ndarray:
+    """Which (river, patrol) pairs count: patrol minimum (or no quality flag), share of the river, own chief."""
     pm, cr = rules["patrol_minimum"], rules["counts_for_river"]
     p_dur = res.patrol_end_s - res.patrol_start_s
     p_ok = (p_dur >= pm["duration_min"] * 60 - 1e-9) & (res.patrol_length_m >= pm["length_km"] * 1000 - 1e-9)
     if valid_only is not False:
-        p_ok = ~_flagged_patrols(res, pm, valid_only, max_gap_s=max_gap_s)
+        p_ok = ~_flagged_patrols(res, pm, valid_only)
     length = res.river_len[res.rp_river]
     need = cr["min_share"] * length
     if cr.get("min_covered_m") is not None:
@@ -906,48 +986,48 @@ def compliance(
     if rules["own_chief_only"]:
         river_chief = info["chief"].to_numpy(dtype=object)[res.rp_river]
         counts &= res.patrol_chief[res.rp_patrol] == river_chief
-    c_river = res.rp_river[counts]
-    local = _to_time(res.patrol_start_s[res.rp_patrol[counts]]).dt.tz_localize(None)
-    lo_naive, hi_naive = lo.tz_localize(None), hi.tz_localize(None)
+    return counts
+
+
+def _level_rows(
+    on: np.ndarray, rule: dict[str, Any], c_river: np.ndarray, local: pd.Series,
+    lo_naive: pd.Timestamp, hi_naive: pd.Timestamp,
+) -> list[dict[str, Any]]:
+    """One row per river of one level: periods assessed, patrols counted, periods missed."""
+    period = rule["period"]
+    pr = pd.period_range(lo_naive, hi_naive, freq=_PERIODS[period])
+    full = [p for p in pr if p.start_time >= lo_naive and p.end_time < hi_naive]
+    labels = [_label(p, period) for p in full]
+    sel = np.isin(c_river, on)
+    done = pd.DataFrame({"river": c_river[sel], "p": local[sel].dt.to_period(_PERIODS[period]).to_numpy()})
+    done = done[done["p"].isin(full)]
+    count = done.groupby(["river", "p"]).size()
     rows = []
-    levels = info["level"].to_numpy()
-    for level, f in freq.items():  # a handful of levels: the per-river work is vectorised
-        on = np.flatnonzero(levels == level)
-        if len(on) == 0:
-            continue
-        period = f["period"]
-        pr = pd.period_range(lo_naive, hi_naive, freq=_PERIODS[period])
-        full = [p for p in pr if p.start_time >= lo_naive and p.end_time < hi_naive]
-        labels = [_label(p, period) for p in full]
-        sel = np.isin(c_river, on)
-        done = pd.DataFrame({"river": c_river[sel], "p": local[sel].dt.to_period(_PERIODS[period]).to_numpy()})
-        done = done[done["p"].isin(full)]
-        count = done.groupby(["river", "p"]).size()
-        for r in on:
-            got = [int(count.get((r, p), 0)) for p in full]
-            missed = [lab for lab, g in zip(labels, got, strict=True) if g < f["min_patrols"]]
-            rows.append(
-                {
-                    "_row": r,
-                    "period": period,
-                    "periods": len(full),
-                    "patrols_required": f["min_patrols"] * len(full),
-                    "patrols_done": int(sum(got)),
-                    # Nothing to assess (no whole period in the range): unknown, not compliant.
-                    "compliant": (not missed) if full else None,
-                    "missed_periods": missed,
-                }
-            )
-    table = pd.DataFrame(rows).set_index("_row").sort_index()
-    by_river = pd.concat([info, table.reset_index(drop=True)], axis=1)
-    by_river["compliant"] = by_river["compliant"].astype("boolean")
-    by_river["missed_periods"] = by_river["missed_periods"].apply(list)
+    for r in on:
+        got = [int(count.get((r, p), 0)) for p in full]
+        missed = [lab for lab, g in zip(labels, got, strict=True) if g < rule["min_patrols"]]
+        rows.append(
+            {
+                "_row": r,
+                "period": period,
+                "periods": len(full),
+                "patrols_required": rule["min_patrols"] * len(full),
+                "patrols_done": int(sum(got)),
+                # Nothing to assess (no whole period in the range): unknown, not compliant.
+                "compliant": (not missed) if full else None,
+                "missed_periods": missed,
+            }
+        )
+    return rows
+
+
+def _by_chief(by_river: pd.DataFrame) -> pd.DataFrame:
+    """Compliance per chief from the per-river table."""
     missed_tagged = [
         [f"{rid} {m}" for m in ms] for rid, ms in zip(by_river["river_id"], by_river["missed_periods"], strict=True)
     ]
-    tmp = by_river.assign(_missed=missed_tagged)
-    g = tmp.groupby("chief", sort=True, dropna=False)
-    by_chief = pd.DataFrame(
+    g = by_river.assign(_missed=missed_tagged).groupby("chief", sort=True, dropna=False)
+    return pd.DataFrame(
         {
             "rivers": g.size(),
             "rivers_compliant": g["compliant"].agg(lambda s: int(s.eq(True).sum())),
@@ -957,4 +1037,26 @@ def compliance(
             "missed_periods": g["_missed"].agg(lambda s: [m for ms in s for m in ms]),
         }
     ).reset_index()
-    return Compliance(by_river=by_river, by_chief=by_chief)
+
+
+def _compliance_table(
+    res: PatrolAnalysis, rules: dict[str, Any], lo: pd.Timestamp, hi: pd.Timestamp,
+    *, valid_only: bool | dict[str, Any] = False,
+) -> Compliance:
+    _check_compliance_rivers(res.rivers, rules)
+    info = _river_info(res.rivers)
+    counts = _counted_pairs(res, rules, info, valid_only)
+    c_river = res.rp_river[counts]
+    local = _to_time(res.patrol_start_s[res.rp_patrol[counts]]).dt.tz_localize(None)
+    lo_naive, hi_naive = lo.tz_localize(None), hi.tz_localize(None)
+    levels = info["level"].to_numpy()
+    rows: list[dict[str, Any]] = []
+    for level, rule in rules["frequency"].items():  # a handful of levels; per-river work is vectorised
+        on = np.flatnonzero(levels == level)
+        if len(on):
+            rows += _level_rows(on, rule, c_river, local, lo_naive, hi_naive)
+    table = pd.DataFrame(rows).set_index("_row").sort_index()
+    by_river = pd.concat([info, table.reset_index(drop=True)], axis=1)
+    by_river["compliant"] = by_river["compliant"].astype("boolean")
+    by_river["missed_periods"] = by_river["missed_periods"].apply(list)
+    return Compliance(by_river=by_river, by_chief=_by_chief(by_river))

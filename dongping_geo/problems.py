@@ -38,7 +38,7 @@ from ._patrol_quality import QualityRules, quality_table
 from ._patrol_tracks import check_layer, check_rivers, to_local_time
 from ._point_pairs import near_pairs
 from .errors import ConfigError, GeometryError, SchemaError
-from .patrol import DEFAULT_MAX_GAP_S, DEFAULT_MAX_SPEED_KMH, _analyse
+from .patrol import DEFAULT_MAX_GAP_S, DEFAULT_MAX_SPEED_KMH, analyse
 from .schemas import PROBLEM_OPEN_STATUSES, get_schema, parse_datetime
 
 __all__ = [
@@ -550,7 +550,7 @@ def check_signboards(
     Returns
     -------
     DataFrame
-        One row per finding: ``check``, ``river_id``, ``board_id``, ``chief``
+        One row per finding: ``board_check`` (labels in ``schemas.CATEGORY_LABELS``), ``river_id``, ``board_id``, ``chief``
         (the river's), ``chief_on_board``, ``distance_m``, ``updated_on``,
         ``chief_since``; ordered by check then river and board. Empty when all is well.
 
@@ -568,7 +568,7 @@ def check_signboards(
     ...     crs=4549)
     >>> boards = gpd.GeoDataFrame({"board_id": ["B1"], "river_id": ["R1"], "chief_on_board": ["张"]},
     ...     geometry=shapely.points([(10, 80)]), crs=4549)
-    >>> check_signboards(boards, rivers)[["check", "river_id", "board_id"]].values.tolist()
+    >>> check_signboards(boards, rivers)[["board_check", "river_id", "board_id"]].values.tolist()
     [['no_board', 'R2', None], ['wrong_chief', 'R1', 'B1'], ['too_far', 'R1', 'B1']]
     """
     max_distance_m = _positive(max_distance_m, "max_distance_m", "50")
@@ -594,16 +594,17 @@ def check_signboards(
     when = _as_of(t.rename(columns={"updated_on": "reported_at", "chief_since": "resolved_at"}), as_of)
     late = (when - t["chief_since"]).dt.total_seconds() > _positive(grace_days, "grace_days", "15") * _DAY_S + 1e-6
     stale = t["chief_since"].notna() & ~(t["updated_on"] >= t["chief_since"]) & late
-    parts = [t[~known].assign(check="unknown_river"), t[wrong].assign(check="wrong_chief"),
-             t[t["distance_m"] > max_distance_m + 1e-9].assign(check="too_far"), t[stale].assign(check="stale")]
+    parts = [t[~known].assign(board_check="unknown_river"), t[wrong].assign(board_check="wrong_chief"),
+             t[t["distance_m"] > max_distance_m + 1e-9].assign(board_check="too_far"),
+             t[stale].assign(board_check="stale")]
     missing = ~rivers["river_id"].isin(boards["river_id"]).to_numpy()
     parts.insert(0, pd.DataFrame({"river_id": rivers["river_id"].to_numpy()[missing], "board_id": None,
                                   "chief": r_chief.to_numpy(dtype=object)[missing],
-                                  "chief_since": since[missing].array, "check": "no_board"}))
-    out = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else t.iloc[:0].assign(check=None)
-    out["_c"] = out["check"].map({c: i for i, c in enumerate(_BOARD_CHECKS)})
+                                  "chief_since": since[missing].array, "board_check": "no_board"}))
+    out = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else t.iloc[:0].assign(board_check=None)
+    out["_c"] = out["board_check"].map({c: i for i, c in enumerate(_BOARD_CHECKS)})
     out = out.sort_values(["_c", "river_id", "board_id"], na_position="first", kind="stable")
-    cols = ["check", "river_id", "board_id", "chief", "chief_on_board", "distance_m", "updated_on", "chief_since"]
+    cols = ["board_check", "river_id", "board_id", "chief", "chief_on_board", "distance_m", "updated_on", "chief_since"]
     return out.reindex(columns=cols).reset_index(drop=True)
 
 
@@ -702,6 +703,6 @@ def patrol_quality(
         stationary_radius_m=stationary_radius_m, stationary_share=stationary_share, max_kmh=max_kmh,
         far_m=far_m, far_share=far_share, duplicate_m=duplicate_m, max_gap_s=max_gap_s,
     )
-    res = _analyse(rivers, fixes, tolerance_m=tolerance_m, start=start, end=end,
+    res = analyse(rivers, fixes, tolerance_m=tolerance_m, start=start, end=end,
                    max_gap_s=max_gap_s, max_speed_kmh=max_speed_kmh)
     return quality_table(res, rules)

@@ -39,7 +39,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import sys
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -51,7 +50,17 @@ import pandas as pd
 
 from . import _patrol_core as core
 from . import _scale_coverage as sc
-from ._patrol_tracks import check_fixes, check_rivers, period_bounds
+from ._engine import is_dask, use_dask
+from ._landuse_check import check_violations_memory, sorted_rows
+from ._patrol_tables import coverage_table
+from ._patrol_tracks import (
+    DEFAULT_MAX_GAP_S,
+    DEFAULT_MAX_SPEED_KMH,
+    check_fixes,
+    check_rivers,
+    period_bounds,
+)
+from .crs import get_work_crs, to_work_crs
 from .errors import ConfigError, InputFileError, OutputError, SchemaError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -84,65 +93,6 @@ def _dask_modules() -> tuple[Any, Any]:
             fix=_INSTALL,
         ) from None
     return dd, dask_geopandas
-
-
-def use_dask(data: Any, engine: str = "auto") -> bool:
-    """Decide whether an analysis runs on dask (the ``engine=`` argument of the analyses).
-
-    Parameters
-    ----------
-    data : Any
-        The large input (fixes, features).
-    engine : {"auto", "memory", "dask"}, default "auto"
-        ``"auto"`` picks dask for a dask frame or a path to partitioned GeoParquet.
-
-    Returns
-    -------
-    bool
-        True to run on dask.
-
-    Raises
-    ------
-    ConfigError
-        If ``engine`` is not one of the three values.
-
-    Examples
-    --------
-    >>> use_dask(gpd.GeoDataFrame()), use_dask("fixes_parquet/"), use_dask(None, "dask")
-    (False, True, True)
-    """
-    if engine not in ("auto", "memory", "dask"):
-        raise ConfigError("unknown engine", field="engine", expected="auto, memory or dask",
-                          found=repr(engine), fix="pass engine='memory' or engine='dask'")
-    if engine == "auto":
-        return is_dask(data) or isinstance(data, str | os.PathLike)
-    return engine == "dask"
-
-
-def is_dask(obj: Any) -> bool:
-    """Whether ``obj`` is a dask DataFrame (including a dask-geopandas GeoDataFrame).
-
-    Does not import dask: an object can only be a dask collection when dask is
-    already loaded.
-
-    Parameters
-    ----------
-    obj : Any
-        Anything passed as a layer.
-
-    Returns
-    -------
-    bool
-        True for ``dask.dataframe.DataFrame`` and ``dask_geopandas.GeoDataFrame``.
-
-    Examples
-    --------
-    >>> import geopandas as gpd
-    >>> is_dask(gpd.GeoDataFrame())
-    False
-    """
-    dd = sys.modules.get("dask.dataframe")
-    return dd is not None and isinstance(obj, dd.DataFrame)
 
 
 @contextlib.contextmanager
@@ -350,10 +300,8 @@ def river_coverage_dask(
     >>> with client_for(n_workers=2) as client:  # doctest: +SKIP
     ...     table = river_coverage_dask(rivers, "district/fixes", start="2024-03-01", end="2024-03-31")
     """
-    from . import patrol
-
-    max_gap_s = patrol.DEFAULT_MAX_GAP_S if max_gap_s is None else max_gap_s
-    max_speed_kmh = patrol.DEFAULT_MAX_SPEED_KMH if max_speed_kmh is None else max_speed_kmh
+    max_gap_s = DEFAULT_MAX_GAP_S if max_gap_s is None else max_gap_s
+    max_speed_kmh = DEFAULT_MAX_SPEED_KMH if max_speed_kmh is None else max_speed_kmh
     if not tolerance_m > 0:
         raise SchemaError(
             "tolerance must be positive", field="tolerance_m", expected="a distance in metres > 0",
@@ -396,10 +344,8 @@ def river_coverage_dask(
 def _coverage_table(
     rivers: gpd.GeoDataFrame, rs: core.RiverSegments, m: sc.Merged, min_share: float
 ) -> pd.DataFrame:
-    from .patrol import _coverage_table as table
-
     length = np.bincount(rs.part_river, weights=rs.part_len, minlength=rs.n_rivers)
-    return table(
+    return coverage_table(
         rivers, interval_river=rs.part_river[m.part], interval_m=m.end - m.start, river_len=length,
         rp_river=m.rp_river, rp_covered=m.rp_covered, rp_last_s=m.rp_last_s, min_share=min_share,
     )
@@ -411,15 +357,13 @@ def _coverage_table(
 def _violations_partition(
     features: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, options: dict[str, Any]
 ) -> gpd.GeoDataFrame:
-    from .landuse import check_violations
-
     if len(features):
         # Only the zones near this partition are validated and intersected.
         fx0, fy0, fx1, fy1 = features.total_bounds
         b = zones.geometry.bounds.to_numpy()
         near = (b[:, 0] <= fx1) & (b[:, 2] >= fx0) & (b[:, 1] <= fy1) & (b[:, 3] >= fy0)
         zones = zones[near]
-    return check_violations(features, zones, **options)
+    return check_violations_memory(features, zones, **options)
 
 
 def check_violations_dask(
@@ -432,6 +376,7 @@ def check_violations_dask(
     repair: bool = False,
     spatial_shuffle: bool | None = None,
     lazy: bool = False,
+    work_crs: Any = None,
 ) -> Any:
     """:func:`dongping_geo.landuse.check_violations` for surveys that do not fit in memory.
 
@@ -455,6 +400,10 @@ def check_violations_dask(
     lazy : bool, default False
         Return the lazy dask GeoDataFrame (sorted within partitions only), e.g. to
         pass to :func:`write_partitioned`, instead of the sorted GeoDataFrame.
+    work_crs : object, optional
+        Metric CRS of the check (default: :func:`dongping_geo.crs.get_work_crs` on the
+        client at call time). It travels into every task as an argument: worker
+        processes do not share the client's :func:`~dongping_geo.crs.set_work_crs`.
 
     Returns
     -------
@@ -472,14 +421,13 @@ def check_violations_dask(
     >>> with client_for() as client:  # doctest: +SKIP
     ...     found = check_violations_dask("city/buildings", redlines)
     """
-    from .landuse import _sorted, check_violations
-
     ddf = _as_dask(features, layer="features")
     zones = _as_pandas(zones, layer="zones")
+    work_crs = get_work_crs() if work_crs is None else work_crs
     options: dict[str, Any] = {"categories": categories, "min_overlap_m2": min_overlap_m2,
-               "id_field": id_field, "repair": repair}
+                               "id_field": id_field, "repair": repair, "work_crs": work_crs}
     # Validates the zones and options once, on the client, and gives the meta.
-    meta = check_violations(ddf._meta, zones, **options)
+    meta = check_violations_memory(ddf._meta, zones, **options)
     id_name = meta.columns[0]
     # Empty arrays lose their dtype (object); give the meta the source dtypes, which
     # the computed partitions have (an object meta cannot be written to Parquet).
@@ -502,16 +450,14 @@ def check_violations_dask(
         spatial_shuffle = getattr(ddf, "spatial_partitions", None) is None and ddf.npartitions > 1
     if spatial_shuffle:
         ddf = ddf.spatial_shuffle()
-    from .crs import to_work_crs
-
-    zones_w = to_work_crs(zones)
+    zones_w = to_work_crs(zones, work_crs=work_crs)
     if ddf.crs is not None and zones_w.crs != ddf.crs:
         ddf = ddf.to_crs(zones_w.crs)
     out = ddf.map_partitions(_violations_partition, zones_w, options, meta=meta)
     if lazy:
         return out
     result = out.compute()
-    return _sorted(gpd.GeoDataFrame(result, geometry="geometry", crs=meta.crs), [id_name, "zone_id"])
+    return sorted_rows(gpd.GeoDataFrame(result, geometry="geometry", crs=meta.crs), [id_name, "zone_id"])
 
 
 # --------------------------------------------------------------------------------------

@@ -23,21 +23,21 @@ import pandas as pd
 from .errors import SchemaError
 
 __all__ = [
+    "DATE_FORMS",
+    "DATE_YEARS",
+    "LOCAL_TZ",
     "Field",
     "LayerSchema",
-    "PATROL_FLAG_LABELS",
-    "PROBLEM_KIND_COLOURS",
-    "PROBLEM_KIND_LABELS",
     "PROBLEM_OPEN_STATUSES",
-    "PROBLEM_STATUS_COLOURS",
-    "PROBLEM_STATUS_LABELS",
     "SCHEMAS",
-    "SIGNBOARD_CHECK_COLOURS",
-    "SIGNBOARD_CHECK_LABELS",
     "WATER_CLASSES",
+    "date_problems",
     "get_schema",
+    "normalize_ids",
     "normalize_water_class",
+    "parse_datetime",
     "rename_aliases",
+    "standardize",
 ]
 
 #: Water-quality classes of GB 3838-2002, best to worst.
@@ -68,6 +68,8 @@ class Field:
         Further accepted field names (besides ``zh`` and ``short``).
     description : str
         What the field holds.
+    minimum : float, optional
+        Smallest allowed value of a number field (``area_m2``: 0).
     """
 
     name: str
@@ -79,6 +81,7 @@ class Field:
     short: str = ""
     aliases: tuple[str, ...] = ()
     description: str = ""
+    minimum: float | None = None
 
     def __post_init__(self) -> None:
         short = self.short or self.name
@@ -211,67 +214,6 @@ _PROBLEM_STATUSES = {
 }
 #: Problem states that are still open (not yet handled): overdue is counted on these.
 PROBLEM_OPEN_STATUSES: tuple[str, ...] = ("reported", "assigned")
-#: Bilingual labels of the problem kinds (``problems.kind``), as maps and tables show them.
-PROBLEM_KIND_LABELS: dict[str, str] = {
-    "floating_debris": "水面漂浮物 Floating debris",
-    "outfall": "排污口/偷排 Outfall or discharge",
-    "encroachment": "涉河违建 Structure on the bank",
-    "dumping": "乱堆乱放 Dumping",
-    "bank_damage": "护岸损坏 Bank damage",
-    "water_anomaly": "水体异常 Water colour or smell",
-    "signboard_damage": "公示牌破损 Signboard damage",
-    "other": "其他 Other",
-}
-#: Map colours of the problem kinds (ColorBrewer Set1 + grey for other).
-PROBLEM_KIND_COLOURS: dict[str, str] = {
-    "floating_debris": "#377eb8",
-    "outfall": "#e41a1c",
-    "encroachment": "#984ea3",
-    "dumping": "#ff7f00",
-    "bank_damage": "#a65628",
-    "water_anomaly": "#4d4d4d",
-    "signboard_damage": "#f781bf",
-    "other": "#999999",
-}
-#: Bilingual labels of the handling states (``problems.status``).
-PROBLEM_STATUS_LABELS: dict[str, str] = {
-    "reported": "已上报 Reported",
-    "assigned": "已交办 Assigned",
-    "resolved": "已办结 Resolved",
-    "closed": "已销号 Closed",
-}
-#: Map colours of the handling states: open ones warm, handled ones green.
-PROBLEM_STATUS_COLOURS: dict[str, str] = {
-    "reported": "#d7191c",
-    "assigned": "#fdae61",
-    "resolved": "#a6d96a",
-    "closed": "#1a9641",
-}
-#: Bilingual labels of the patrol-quality flags (``problems.patrol_quality`` columns).
-PATROL_FLAG_LABELS: dict[str, str] = {
-    "too_short_time": "时长不足 Too short in time",
-    "too_short_distance": "里程不足 Too short in distance",
-    "stationary": "原地不动 Stationary",
-    "too_fast": "速度过快 Too fast for walking or cycling",
-    "far_from_own_rivers": "偏离责任河道 Far from own rivers",
-    "duplicate": "重复上传 Same track uploaded twice",
-}
-#: Bilingual labels and map colours of the signboard checks (``problems.check_signboards``).
-SIGNBOARD_CHECK_LABELS: dict[str, str] = {
-    "no_board": "未设公示牌 No signboard",
-    "unknown_river": "河道不存在 Unknown river",
-    "wrong_chief": "河长不符 Wrong chief on board",
-    "too_far": "距河道过远 Too far from the river",
-    "stale": "未及时更新 Not updated since the chief changed",
-}
-SIGNBOARD_CHECK_COLOURS: dict[str, str] = {
-    "no_board": "#e41a1c",
-    "unknown_river": "#999999",
-    "wrong_chief": "#984ea3",
-    "too_far": "#ff7f00",
-    "stale": "#377eb8",
-}
-
 _LINES = ("LineString", "MultiLineString")
 _POLYGONS = ("Polygon", "MultiPolygon")
 
@@ -324,7 +266,8 @@ SCHEMAS: dict[str, LayerSchema] = {
                 Field("case_id", "str", "案件编号", unique=True, description="Demolition case id, unique"),
                 Field("kind", "str", "类型", values=_KINDS, aliases=("违建类型",), description="Kind of illegal structure"),
                 Field("demolished_on", "date", "拆除日期", short="demol_on", description="Date demolished"),
-                Field("area_m2", "float", "面积", aliases=("拆除面积", "面积m2"), description="Demolished area in m²"),
+                Field("area_m2", "float", "面积", aliases=("拆除面积", "面积m2"), description="Demolished area in m²",
+                      minimum=0.0),
                 Field("region", "str", "片区", required=False, values=_REGIONS, description="Farm region"),
                 Field("status", "str", "状态", required=False, description="Case status"),
             ),
@@ -546,17 +489,40 @@ def _parse_class(value: Any) -> str | None:
 
 # --- values, dates and validation ---------------------------------------------------
 
-_TZ_SUFFIX = re.compile(r"(?:Z|[+-]\d\d:?\d\d)$")
+#: The local time zone of the town's data (naive times are taken as local time).
+LOCAL_TZ = "Asia/Shanghai"
+#: Years a date may fall in; outside them a value is refused (a typo such as 0022 or a
+#: sentinel such as 9999-12-31), never turned into an overflow deep in pandas or GDAL.
+DATE_YEARS: tuple[int, int] = (1900, 2100)
+#: The date forms read without ``date_format=`` (listed in every date error message).
+DATE_FORMS = (
+    "2022-03-05, 2022/3/5 or 2022年3月5日, optionally with a time (2022-03-05 10:30[:15]) "
+    "and an offset (2022-03-05T10:30:00+08:00 or Z); Unix seconds/milliseconds for a whole "
+    "column of 10/13-digit numbers"
+)
+
+_DATE_RE = re.compile(
+    r"^(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})"
+    r"(?:[ T]+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.(?P<frac>\d{1,9}))?)?)?"
+    r"\s*(?P<tz>Z|[+-]\d{2}:?\d{2})?$"
+)
+_TIME_ONLY = re.compile(r"^\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$")
 _DATE_CLEAN = [(re.compile(r"\s*年\s*"), "-"), (re.compile(r"\s*月\s*"), "-"), (re.compile(r"\s*日\s*"), " ")]
 
 
-def parse_datetime(values: pd.Series, *, tz: str = "Asia/Shanghai") -> tuple[pd.Series, pd.Series]:
+def parse_datetime(
+    values: pd.Series, *, tz: str = LOCAL_TZ, date_format: str | None = None
+) -> tuple[pd.Series, pd.Series]:
     """Parse dates/times as Chinese data writes them into tz-aware timestamps.
 
     Accepts ``2022-03-05``, ``2022/3/5``, ``2022年3月5日``, with an optional time,
     ISO 8601 with an offset, Unix time in seconds or milliseconds (a column of 10-
     or 13-digit numbers, UTC), and datetime objects. Naive values are taken as local
-    time in ``tz``; aware ones are converted to it.
+    time in ``tz``; aware ones are converted to it. Everything else is refused rather
+    than guessed: ``19-3-5`` and ``02/06/2022`` are ambiguous, a bare ``10:30`` has no
+    date, and years outside :data:`DATE_YEARS` are typos or sentinels. A file using
+    another form says so with ``date_format`` (a :func:`~datetime.datetime.strptime`
+    format such as ``"%d/%m/%Y"``). :func:`date_problems` tells why each value failed.
 
     Parameters
     ----------
@@ -564,47 +530,216 @@ def parse_datetime(values: pd.Series, *, tz: str = "Asia/Shanghai") -> tuple[pd.
         Raw values.
     tz : str, default "Asia/Shanghai"
         Time zone of naive values and of the result.
+    date_format : str, optional
+        The strptime format every non-empty value uses (instead of the accepted forms).
 
     Returns
     -------
     parsed : Series
-        ``datetime64[ns, tz]`` values (NaT where missing or unparseable).
+        ``datetime64[ns, tz]`` values (NaT where missing or refused).
     bad : Series of bool
         True where a non-empty value could not be parsed.
 
     Examples
     --------
-    >>> parsed, bad = parse_datetime(pd.Series(["2022年3月5日", "2022/3/5", "x"]))
+    >>> parsed, bad = parse_datetime(pd.Series(["2022年3月5日", "2022/3/5", "02/06/2022"]))
     >>> parsed.dt.strftime("%Y-%m-%d").tolist()[:2], bad.tolist()
     (['2022-03-05', '2022-03-05'], [False, False, True])
     """
+    parsed, reason = date_problems(values, tz=tz, date_format=date_format)
+    return parsed, reason != ""
+
+
+def date_problems(
+    values: pd.Series, *, tz: str = LOCAL_TZ, date_format: str | None = None
+) -> tuple[pd.Series, pd.Series]:
+    """Parse like :func:`parse_datetime`, returning why each refused value failed.
+
+    Parameters
+    ----------
+    values : Series
+        Raw values.
+    tz : str, default "Asia/Shanghai"
+        Time zone of naive values and of the result.
+    date_format : str, optional
+        The strptime format of the values.
+
+    Returns
+    -------
+    parsed : Series
+        ``datetime64[ns, tz]`` values.
+    reason : Series of str
+        ``""`` where the value parsed or is empty, else the reason it was refused.
+
+    Examples
+    --------
+    >>> date_problems(pd.Series(["10:30", "0022-03-05"]))[1].tolist()
+    ['a time without a date', 'year outside 1900–2100']
+    """
     if pd.api.types.is_datetime64_any_dtype(values):
-        missing = values.isna()
         parsed = pd.Series(pd.to_datetime(values), index=values.index)
+        missing = values.isna()
+        parsed = (parsed.dt.tz_localize(tz) if parsed.dt.tz is None else parsed.dt.tz_convert(tz))
+        reason = pd.Series("", index=values.index, dtype=object)
     else:
-        missing = values.isna() | (values.astype(str).str.strip() == "")
-        text = values.astype(str).str.strip()
-        for pattern, repl in _DATE_CLEAN:
-            text = text.str.replace(pattern, repl, regex=True)
-        text = text.str.replace("/", "-", regex=False).str.strip().where(~missing)
-        aware = text.str.contains(_TZ_SUFFIX, na=False)
-        epoch = text.str.fullmatch(r"\d{10}(?:\d{3})?", na=False)
-        if epoch.any() and (epoch | missing).all():
-            # Unix time as patrol apps export it: seconds (10 digits) or milliseconds (13), UTC.
-            unit = "ms" if text[epoch].str.len().max() == 13 else "s"
-            parsed = pd.to_datetime(pd.to_numeric(text.where(epoch)), unit=unit, utc=True)
-        elif aware.any():
-            parsed = pd.to_datetime(text, format="mixed", utc=True, errors="coerce")
-            naive = pd.to_datetime(text.where(~aware), format="mixed", errors="coerce")
-            local = naive.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
-            parsed = parsed.where(aware, local)
-        else:
-            parsed = pd.to_datetime(text, format="mixed", errors="coerce")
-    if parsed.dt.tz is None:
-        parsed = parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
-    else:
-        parsed = parsed.dt.tz_convert(tz)
-    return parsed, parsed.isna() & ~missing
+        text = values.map(_as_text) if values.dtype == object else values.astype("string")
+        text = text.astype("string").str.strip()
+        missing = text.isna() | (text == "")
+        uniq = pd.Series(text[~missing].unique(), dtype="string")
+        u_parsed, u_reason = _parse_unique(uniq, tz=tz, date_format=date_format)
+        pos = pd.Index(uniq).get_indexer(text.where(~missing))
+        has = pos >= 0
+        stamps = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[ns]")
+        stamps[has] = u_parsed.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")[pos[has]]
+        parsed = pd.Series(stamps, index=values.index).dt.tz_localize("UTC").dt.tz_convert(tz)
+        reasons = np.full(len(text), "", dtype=object)
+        reasons[has] = u_reason.to_numpy(dtype=object)[pos[has]]
+        reason = pd.Series(reasons, index=values.index, dtype=object)
+    years = parsed.dt.year
+    out_of_range = parsed.notna() & ((years < DATE_YEARS[0]) | (years > DATE_YEARS[1]))
+    reason = reason.where(~out_of_range, f"year outside {DATE_YEARS[0]}–{DATE_YEARS[1]}")
+    parsed = parsed.where(~out_of_range)
+    return parsed.astype(f"datetime64[ns, {tz}]"), reason.where(~missing, "")
+
+
+def _as_text(value: Any) -> Any:
+    """Datetime objects of an object column as ISO text; everything else unchanged."""
+    import datetime as _dt
+
+    if isinstance(value, _dt.datetime | _dt.date):
+        return value.isoformat()
+    return value
+
+
+def _parse_unique(text: pd.Series, *, tz: str, date_format: str | None) -> tuple[pd.Series, pd.Series]:
+    """Parse distinct non-empty strings; return UTC timestamps and refusal reasons."""
+    if date_format is not None:
+        return _parse_with_format(text, tz=tz, date_format=date_format)
+    epoch = text.str.fullmatch(r"\d{10}(?:\d{3})?")
+    if len(text) and epoch.all():
+        # Unix time as patrol apps export it: seconds (10 digits) or milliseconds (13), UTC.
+        unit = "ms" if text.str.len().max() == 13 else "s"
+        parsed = pd.Series(pd.to_datetime(pd.to_numeric(text), unit=unit, utc=True))
+        return parsed, pd.Series("", index=text.index, dtype=object)
+    clean = text.map(lambda v: unicodedata.normalize("NFKC", v))
+    for pattern, repl in _DATE_CLEAN:
+        clean = clean.str.replace(pattern, repl, regex=True)
+    clean = clean.str.replace("/", "-", regex=False).str.strip()
+    parts = clean.str.extract(_DATE_RE)
+    matched = parts["year"].notna()
+    nums = parts[["year", "month", "day", "hour", "minute", "second"]].astype("Float64").fillna(0)
+    years = nums["year"]
+    in_range = (years >= DATE_YEARS[0]) & (years <= DATE_YEARS[1])
+    ok = matched & in_range
+    local = pd.to_datetime(nums.where(ok, 2000).astype("int64").assign(
+        month=lambda d: d["month"].where(ok, 1), day=lambda d: d["day"].where(ok, 1)), errors="coerce")
+    frac = parts["frac"].fillna("0").str.ljust(9, "0").astype("int64")
+    local = local + pd.to_timedelta(frac, unit="ns")
+    offset = pd.Series([_offset_minutes(z) if isinstance(z, str) else np.nan for z in parts["tz"]],
+                       index=text.index, dtype=float)
+    aware = offset.notna()
+    utc = (local - pd.to_timedelta(offset.fillna(0), unit="min")).dt.tz_localize("UTC")
+    naive = local.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
+    parsed = utc.where(aware, naive).where(ok)
+    reason = pd.Series("", index=text.index, dtype=object)
+    reason[~matched] = "not one of the accepted date forms"
+    reason[~matched & clean.str.fullmatch(_TIME_ONLY)] = "a time without a date"
+    reason[matched & ~in_range] = f"year outside {DATE_YEARS[0]}–{DATE_YEARS[1]}"
+    reason[ok & parsed.isna()] = "not a calendar date/time"
+    return parsed, reason
+
+
+def _offset_minutes(zone: str) -> float:
+    if zone == "Z":
+        return 0.0
+    sign = -1 if zone[0] == "-" else 1
+    digits = zone[1:].replace(":", "")
+    return sign * (int(digits[:2]) * 60 + int(digits[2:]))
+
+
+def _parse_with_format(text: pd.Series, *, tz: str, date_format: str) -> tuple[pd.Series, pd.Series]:
+    """Parse with an explicit strptime format (values outside DATE_YEARS refused later)."""
+    import datetime as _dt
+
+    def one(value: str) -> Any:
+        try:
+            stamp = _dt.datetime.strptime(value, date_format)
+        except ValueError:
+            return None
+        if not DATE_YEARS[0] <= stamp.year <= DATE_YEARS[1]:
+            return "range"
+        ts = pd.Timestamp(stamp)
+        return ts.tz_localize(tz) if ts.tzinfo is None else ts
+
+    results = text.map(one)
+    reason = pd.Series("", index=text.index, dtype=object)
+    reason[results.isna()] = f"does not match date_format {date_format!r}"
+    reason[results.astype(object).eq("range")] = f"year outside {DATE_YEARS[0]}–{DATE_YEARS[1]}"
+    stamps = results.where(reason == "", None)
+    parsed = pd.Series(pd.to_datetime(stamps.tolist(), utc=True), index=text.index) if len(text) else \
+        pd.Series([], dtype="datetime64[ns, UTC]")
+    return parsed, reason
+
+
+_INTEGRAL_TEXT = re.compile(r"^[+-]?\d+\.0+$")
+
+
+def normalize_ids(values: Any) -> tuple[pd.Series, pd.Series]:
+    """Normalise feature ids so that every layer writes the same id the same way.
+
+    A DBF numeric (N) field or a GeoPackage REAL column delivers the id ``101`` as the
+    float ``101.0``, a CSV as the text ``"101"``: both become ``"101"`` so that sections
+    and measurements join. Text is stripped; text like ``"101.0"`` (a float exported as
+    text) also becomes ``"101"``. A number with a fractional part (``101.5``) or an
+    infinite one is refused: it is not an id.
+
+    Parameters
+    ----------
+    values : array-like
+        Raw ids.
+
+    Returns
+    -------
+    ids : Series of object
+        Ids as strings (``None`` where missing or refused).
+    bad : Series of bool
+        True where a present value was refused.
+
+    Examples
+    --------
+    >>> ids, bad = normalize_ids(pd.Series([101.0, "101", " 102.0 ", 101.5, None], dtype=object))
+    >>> ids.tolist(), bad.tolist()
+    (['101', '101', '102', None, None], [False, False, False, True, False])
+    """
+    series = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
+    raw = series.to_numpy(dtype=object)
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)  # ids repeat: normalise each once
+    done = [_one_id(v) for v in uniques]
+    texts = np.array([t for t, _ in done] + [None], dtype=object)
+    refused = np.array([r for _, r in done] + [False], dtype=bool)
+    return (pd.Series(texts[codes], index=series.index, dtype=object),
+            pd.Series(refused[codes], index=series.index))
+
+
+def _one_id(value: Any) -> tuple[str | None, bool]:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None, False
+    if isinstance(value, bool | np.bool_):
+        return str(value), False
+    if isinstance(value, int | np.integer):
+        return str(int(value)), False
+    if isinstance(value, float | np.floating):
+        if np.isnan(value):
+            return None, False
+        if not np.isfinite(value) or not float(value).is_integer():
+            return None, True
+        return str(int(value)), False
+    text = str(value).strip()
+    if text == "":
+        return None, False
+    if _INTEGRAL_TEXT.match(text):
+        return text.split(".")[0].lstrip("+"), False
+    return text, False
 
 
 @dataclass
@@ -619,16 +754,34 @@ class ValidationResult:
         Every problem found (empty when the layer is clean).
     repairs : list of str
         What ``repair=True`` changed, one line per feature.
+    issues : list of RowIssue
+        The problems with the rows at fault (``mask``) and each row's value and reason,
+        so that a loader can set bad rows aside (``on_error="report"``).
     """
 
     data: Any
     problems: list = field(default_factory=list)
     repairs: list[str] = field(default_factory=list)
+    issues: list = field(default_factory=list)
+
+    @property
+    def table_problems(self) -> list:
+        """Problems of the whole layer (no row can be set aside for them)."""
+        return [i.error for i in self.issues if i.mask is None]
+
+    @property
+    def rejected_mask(self) -> np.ndarray:
+        """Positional mask of the rows with at least one row-level problem."""
+        mask = np.zeros(len(self.data), dtype=bool)
+        for issue in self.issues:
+            if issue.mask is not None:
+                mask |= issue.mask
+        return mask
 
 
 def _ids(df: pd.DataFrame, schema: LayerSchema, mask: Any) -> list[str]:
-    """Feature ids (or row numbers) where mask is True, for messages."""
-    rows = df.index[mask]
+    """Feature ids (or row labels) where mask is True, for messages."""
+    rows = df.index[np.asarray(mask, dtype=bool)]
     if schema.id_field and schema.id_field in df.columns:
         return [str(v) for v in df.loc[rows, schema.id_field].tolist()]
     return [f"row {r}" for r in rows]
@@ -639,19 +792,196 @@ def _id_list(ids: list[str], limit: int = 5) -> str:
     return shown + (f" (and {len(ids) - limit} more)" if len(ids) > limit else "")
 
 
+class _Checker:
+    """Builds row-level issues for one layer (ids, context) while its fields are checked."""
+
+    def __init__(self, data: pd.DataFrame, schema: LayerSchema, path: Any) -> None:
+        self.data = data
+        self.schema = schema
+        self.ctx = {"path": path, "layer": schema.name}
+
+    def issue(
+        self, problem: str, f: Field, mask: Any, raw: pd.Series, *, expected: str, fix: str,
+        reasons: Any = None, error: type = SchemaError,
+    ) -> Any:
+        from ._validation import RowIssue
+
+        mask = np.asarray(mask, dtype=bool)
+        values = [str(v) for v in raw.to_numpy(dtype=object)[mask]]
+        why = list(reasons) if reasons is not None else [problem] * len(values)
+        found = ", ".join(repr(v) for v in values[:5])
+        if reasons is not None and len(set(why)) > 0:
+            found += f" ({why[0]})"
+        return RowIssue(error(
+            problem, **self.ctx, field=f.name, feature_id=_id_list(_ids(self.data, self.schema, mask)),
+            expected=expected, found=found, fix=fix,
+        ), mask, f.name, values, why, fix)
+
+
+def _present(col: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(col) or pd.api.types.is_numeric_dtype(col):
+        return col.notna()  # no blank strings possible; skip the costly str conversion
+    return col.notna() & (col.astype(str).str.strip() != "")
+
+
+def _norm_str(chk: _Checker, f: Field, col: pd.Series, present: pd.Series, opts: dict) -> tuple[pd.Series, list]:
+    issues = []
+    if f.name.endswith("_id") or f.unique:
+        text, bad = normalize_ids(col)
+        if bad.any():
+            issues.append(chk.issue("id is not a whole number", f, bad, col, expected="a text or whole-number id",
+                                    fix="correct the id (a number id must be whole: 101, not 101.5)"))
+    else:
+        text = col.where(~present, col.astype(str).str.strip()).where(present, None)
+    if f.values:
+        mapped = text.astype(object).where(text.notna(), None).map(
+            lambda v: f.value_aliases.get(v.lower()) if isinstance(v, str) else None)
+        unknown = present & mapped.isna()
+        if unknown.any():
+            allowed = ", ".join(f"{k} ({'/'.join(v)})" for k, v in f.values.items())
+            issues.append(chk.issue("unknown value", f, unknown, col, expected=f"one of {allowed}",
+                                    fix=f"correct the value or map it to an allowed {f.name}"))
+        text = mapped.where(present & mapped.notna(), text)
+    return text.astype(object), issues
+
+
+def _norm_class(chk: _Checker, f: Field, col: pd.Series, present: pd.Series, opts: dict) -> tuple[pd.Series, list]:
+    values = [(_parse_class(v) if ok else None) for v, ok in zip(col.to_numpy(dtype=object), present, strict=True)]
+    out = pd.Series(values, index=col.index, dtype=object)
+    bad = present & out.isna()
+    issues = []
+    if bad.any():
+        issues.append(chk.issue("not a water-quality class", f, bad, col,
+                                expected="I, II, III, IV, V or 劣V (Ⅲ, Ⅲ类, 3, 三类 accepted)",
+                                fix="write the class as I…V"))
+    return out, issues
+
+
+def _norm_number(chk: _Checker, f: Field, col: pd.Series, present: pd.Series, opts: dict) -> tuple[pd.Series, list]:
+    num = pd.to_numeric(col.where(present), errors="coerce").astype(float)
+    issues = []
+    bad = present & num.isna()
+    if bad.any():
+        issues.append(chk.issue("value is not a number", f, bad, col, expected="a number", fix="correct the value"))
+    infinite = present & np.isinf(num)
+    if infinite.any():
+        issues.append(chk.issue("value is not finite", f, infinite, col, expected="a finite number",
+                                fix="correct the value (inf, 1e400 and the like are not measurements)"))
+    if f.minimum is not None:
+        low = present & np.isfinite(num) & (num < f.minimum)
+        if low.any():
+            issues.append(chk.issue("value below the allowed minimum", f, low, col,
+                                    expected=f"at least {f.minimum:g}", fix=f"correct {f.name} ({f.zh})"))
+    num = num.where(~(bad | infinite))
+    if f.dtype == "int" and num.dropna().apply(float.is_integer).all():
+        return num.astype("Int64"), issues
+    return num, issues
+
+
+def _norm_date(chk: _Checker, f: Field, col: pd.Series, present: pd.Series, opts: dict) -> tuple[pd.Series, list]:
+    parsed, reason = date_problems(col, tz=opts.get("tz", LOCAL_TZ), date_format=opts.get("date_format"))
+    bad = reason != ""
+    issues = []
+    if bad.any():
+        fmt = opts.get("date_format")
+        expected = f"a date/time in the form {fmt!r}" if fmt else f"one of the accepted forms: {DATE_FORMS}"
+        issues.append(chk.issue("cannot parse date/time", f, bad, col, expected=expected, reasons=reason[bad],
+                                fix="correct the value, or say which form the file uses with date_format= "
+                                    "(--date-format), e.g. '%d/%m/%Y'"))
+    return (parsed.dt.normalize() if f.dtype == "date" else parsed), issues
+
+
+_NORMALISERS = {"str": _norm_str, "water_class": _norm_class, "int": _norm_number, "float": _norm_number,
+                "date": _norm_date, "datetime": _norm_date}
+
+
+def _table_issues(out: pd.DataFrame, raw: pd.DataFrame, schema: LayerSchema, ctx: dict) -> list:
+    """Problems of the whole layer: required fields missing, no rows."""
+    from ._validation import RowIssue
+
+    issues = []
+    for f in schema.fields:
+        if f.required and f.name not in out.columns:
+            issues.append(RowIssue(SchemaError(
+                "required field is missing", **ctx, field=f.name,
+                expected=f"a column named {f.name} or {f.zh}" + (f" (Shapefile: {f.short})" if f.short != f.name else ""),
+                found="columns " + ", ".join(map(str, [c for c in raw.columns if c != "geometry"])),
+                fix=f"add or rename the column to {f.name}",
+            ), None))
+    if len(out) == 0:
+        issues.append(RowIssue(SchemaError(
+            "the layer is empty", **ctx, expected="at least one feature", found="0 features",
+            fix="check that the right file/layer was given",
+        ), None))
+    return issues
+
+
+def _field_issues(out: pd.DataFrame, chk: _Checker, opts: dict) -> list:
+    """Normalise every field in place; return the row-level problems."""
+    issues: list = []
+    for f in chk.schema.fields:
+        if f.name not in out.columns:
+            continue
+        col = out[f.name]
+        present = _present(col)
+        if f.required and (~present).any():
+            issues.append(chk.issue("required value is empty", f, ~present, col, expected="a value in every feature",
+                                    fix=f"fill in {f.name} ({f.zh})"))
+        out[f.name], found = _NORMALISERS[f.dtype](chk, f, col, present, opts)
+        issues += found
+    return issues
+
+
+def _unique_issues(out: pd.DataFrame, chk: _Checker) -> list:
+    issues = []
+    for f in chk.schema.fields:
+        if f.unique and f.name in out.columns:
+            dup = out[f.name].duplicated(keep=False) & out[f.name].notna()
+            if dup.any():
+                issues.append(chk.issue("duplicate id", f, dup, out[f.name], expected=f"unique {f.name} values",
+                                        fix="give every feature its own id"))
+    return issues
+
+
+def _geometry_issues(out: pd.DataFrame, chk: _Checker, repair: bool) -> tuple[pd.DataFrame, list, list[str]]:
+    """Check the layer's geometries with the one policy of :mod:`dongping_geo._validation`."""
+    import geopandas as gpd
+
+    from ._validation import RowIssue, check_geometries
+
+    schema = chk.schema
+    if schema.geometry is None:
+        return out, [], []
+    if not isinstance(out, gpd.GeoDataFrame):
+        return out, [RowIssue(SchemaError(
+            "the layer has no geometry", **chk.ctx,
+            expected=" or ".join(schema.geometry), found="a table without geometry",
+            fix="give a spatial file (Shapefile, GeoPackage, GeoJSON, GeoParquet)",
+        ), None)], []
+    ids = np.array(_ids(out, schema, np.ones(len(out), dtype=bool)), dtype=object)
+    geoms, issues, repairs = check_geometries(out.geometry.values, allowed=schema.geometry, ids=ids,
+                                              layer=schema.name, path=chk.ctx["path"], repair=repair)
+    if repairs:
+        out[out.geometry.name] = gpd.GeoSeries(geoms, index=out.index, crs=out.crs)
+    return out, issues, repairs
+
+
 def standardize(
     df: pd.DataFrame,
     layer: str | LayerSchema,
     *,
     path: Any = None,
     repair: bool = False,
+    date_format: str | None = None,
+    tz: str = LOCAL_TZ,
 ) -> ValidationResult:
     """Rename aliases, normalise values and check a layer against its schema.
 
     Checks: required fields present; at least one feature; geometry type allowed,
-    no missing/empty geometry, valid geometry (or repaired with
-    :func:`shapely.make_valid` when ``repair=True``); allowed values (Chinese
-    aliases mapped to canonical values); dates and numbers parseable; ids unique.
+    no missing/empty geometry, valid geometry (or repaired when ``repair=True``, see
+    :mod:`dongping_geo._validation` for the policy); allowed values (Chinese aliases
+    mapped to canonical values); ids normalised (:func:`normalize_ids`); dates
+    (:func:`parse_datetime`) and finite numbers within their field's minimum; ids unique.
 
     Parameters
     ----------
@@ -663,16 +993,21 @@ def standardize(
         Source file, named in messages.
     repair : bool, default False
         Make invalid geometries valid and report what changed instead of failing.
+    date_format : str, optional
+        strptime format of the date fields (default: the accepted forms).
+    tz : str, default "Asia/Shanghai"
+        Time zone of naive times.
 
     Returns
     -------
     ValidationResult
-        Clean data, the list of problems (exceptions, not raised) and repairs.
+        Clean data, the list of problems (exceptions, not raised), repairs and the
+        row-level issues.
 
     Raises
     ------
     SchemaError
-        If ``layer`` is not a known layer.
+        If ``layer`` is not a known layer, or two columns hold the same field.
 
     Examples
     --------
@@ -683,176 +1018,323 @@ def standardize(
     >>> res.data["level"].tolist(), res.problems
     (['town'], [])
     """
-    import geopandas as gpd
-    import shapely
-
-    from .errors import GeometryError
-
     schema = layer if isinstance(layer, LayerSchema) else get_schema(layer)
-    ctx = {"path": path, "layer": schema.name}
     out = rename_aliases(df, schema, path=path).copy()
-    problems: list = []
+    chk = _Checker(out, schema, path)
+    issues = _table_issues(out, df, schema, chk.ctx)
     repairs: list[str] = []
-
-    missing = [f.name for f in schema.fields if f.required and f.name not in out.columns]
-    for name in missing:
-        f = schema.field(name)
-        problems.append(SchemaError(
-            "required field is missing", **ctx, field=name,
-            expected=f"a column named {name} or {f.zh}" + (f" (Shapefile: {f.short})" if f.short != name else ""),
-            found="columns " + ", ".join(map(str, [c for c in df.columns if c != "geometry"])),
-            fix=f"add or rename the column to {name}",
-        ))
-    if len(out) == 0:
-        problems.append(SchemaError(
-            "the layer is empty", **ctx, expected="at least one feature", found="0 features",
-            fix="check that the right file/layer was given",
-        ))
-        return ValidationResult(out, problems, repairs)
-
-    for f in schema.fields:
-        if f.name not in out.columns:
-            continue
-        col = out[f.name]
-        if pd.api.types.is_datetime64_any_dtype(col) or pd.api.types.is_numeric_dtype(col):
-            present = col.notna()  # no blank strings possible; skip the costly str conversion
-        else:
-            present = col.notna() & (col.astype(str).str.strip() != "")
-        if f.required:
-            blank = ~present
-            if blank.any():
-                problems.append(SchemaError(
-                    "required value is empty", **ctx, field=f.name,
-                    feature_id=_id_list(_ids(out, schema, blank)),
-                    expected="a value in every feature", found=f"{int(blank.sum())} empty",
-                    fix=f"fill in {f.name} ({f.zh})",
-                ))
-        if f.dtype == "str":
-            text = col.where(~present, col.astype(str).str.strip()).where(present, None)
-            if f.values:
-                lookup = f.value_aliases
-                mapped = text.str.lower().map(lookup)
-                unknown = present & mapped.isna()
-                if unknown.any():
-                    bad_values = sorted(set(text[unknown].astype(str)))
-                    allowed = ", ".join(f"{k} ({'/'.join(v)})" for k, v in f.values.items())
-                    problems.append(SchemaError(
-                        "unknown value", **ctx, field=f.name,
-                        feature_id=_id_list(_ids(out, schema, unknown)),
-                        expected=f"one of {allowed}", found=", ".join(map(repr, bad_values[:5])),
-                        fix=f"correct the value or map it to an allowed {f.name}",
-                    ))
-                text = mapped.where(present & mapped.notna(), text)
-            out[f.name] = text.astype(object)
-        elif f.dtype == "water_class":
-            normalized: list[str | None] = []
-            bad = []
-            for idx, v in col.items():
-                if not present.loc[idx]:
-                    normalized.append(None)
-                    continue
-                try:
-                    normalized.append(normalize_water_class(v))
-                except SchemaError:
-                    normalized.append(None)
-                    bad.append(idx)
-            if bad:
-                mask = out.index.isin(bad)
-                problems.append(SchemaError(
-                    "not a water-quality class", **ctx, field=f.name,
-                    feature_id=_id_list(_ids(out, schema, mask)),
-                    expected="I, II, III, IV, V or 劣V (Ⅲ, Ⅲ类, 3, 三类 accepted)",
-                    found=", ".join(repr(col.loc[i]) for i in bad[:5]),
-                    fix="write the class as I…V",
-                ))
-            out[f.name] = pd.Series(normalized, index=out.index, dtype=object)
-        elif f.dtype in ("int", "float"):
-            num = pd.to_numeric(col.where(present), errors="coerce")
-            bad = present & num.isna()
-            if bad.any():
-                problems.append(SchemaError(
-                    "value is not a number", **ctx, field=f.name,
-                    feature_id=_id_list(_ids(out, schema, bad)),
-                    expected="a number", found=", ".join(map(repr, col[bad].astype(str).tolist()[:5])),
-                    fix="correct the value",
-                ))
-            out[f.name] = num
-        elif f.dtype in ("date", "datetime"):
-            parsed, bad = parse_datetime(col)
-            if bad.any():
-                problems.append(SchemaError(
-                    "cannot parse date/time", **ctx, field=f.name,
-                    feature_id=_id_list(_ids(out, schema, bad)),
-                    expected="a date like 2022-03-05, 2022/3/5 or 2022年3月5日",
-                    found=", ".join(map(repr, col[bad].astype(str).tolist()[:5])),
-                    fix="correct the value or its format",
-                ))
-            out[f.name] = parsed.dt.normalize() if f.dtype == "date" else parsed
-
-    for f in schema.fields:
-        if f.unique and f.name in out.columns:
-            dup = out[f.name].duplicated(keep=False) & out[f.name].notna()
-            if dup.any():
-                values = sorted(set(out.loc[dup, f.name].astype(str)))
-                problems.append(SchemaError(
-                    "duplicate id", **ctx, field=f.name, feature_id=_id_list(values),
-                    expected=f"unique {f.name} values", found=f"{len(values)} ids used more than once",
-                    fix="give every feature its own id",
-                ))
-
-    if schema.geometry is not None:
-        if not isinstance(out, gpd.GeoDataFrame):
-            problems.append(SchemaError(
-                "the layer has no geometry", **ctx,
-                expected=" or ".join(schema.geometry), found="a table without geometry",
-                fix="give a spatial file (Shapefile, GeoPackage, GeoJSON, GeoParquet)",
-            ))
-            return ValidationResult(out, problems, repairs)
-        geoms = out.geometry.values
-        empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-        if empty.any():
-            problems.append(GeometryError(
-                "missing or empty geometry", **ctx, feature_id=_id_list(_ids(out, schema, empty)),
-                expected="a geometry for every feature", found=f"{int(empty.sum())} empty",
-                fix="digitise the features or drop them",
-            ))
-        names = pd.Series(out.geometry.geom_type, index=out.index)
-        wrong = ~names.isin(schema.geometry) & ~empty
-        if wrong.any():
-            problems.append(GeometryError(
-                "wrong geometry type", **ctx, feature_id=_id_list(_ids(out, schema, wrong)),
-                expected=" or ".join(schema.geometry),
-                found=", ".join(sorted(set(names[wrong].astype(str)))),
-                fix=f"check that this is the {schema.name} ({schema.zh}) layer",
-            ))
-        invalid = ~shapely.is_valid(geoms) & ~empty
-        if invalid.any():
-            ids = _ids(out, schema, invalid)
-            reasons = shapely.is_valid_reason(geoms[invalid])
-            if repair:
-                fixed = shapely.make_valid(geoms[invalid])
-                if schema.geometry and "Polygon" in schema.geometry[0]:
-                    fixed = _keep_polygonal(fixed)
-                out.loc[invalid, out.geometry.name] = fixed
-                repairs.extend(f"{schema.name} {i}: {r} -> made valid" for i, r in zip(ids, reasons, strict=True))
-            else:
-                problems.append(GeometryError(
-                    "invalid geometry", **ctx, feature_id=_id_list(ids),
-                    expected="valid (OGC simple features) geometry",
-                    found="; ".join(f"{i}: {r}" for i, r in list(zip(ids, reasons, strict=True))[:3]),
-                    fix="pass repair=True to make it valid with shapely.make_valid, or fix it in a GIS",
-                ))
-    return ValidationResult(out, problems, repairs)
+    if len(out):
+        issues += _field_issues(out, chk, {"date_format": date_format, "tz": tz})
+        issues += _unique_issues(out, chk)
+        out, geo_issues, repairs = _geometry_issues(out, chk, repair)
+        issues += geo_issues
+    return ValidationResult(out, [i.error for i in issues], repairs, issues)
 
 
-def _keep_polygonal(geoms: Any) -> Any:
-    """From make_valid output keep only the polygonal parts (drop stray lines/points)."""
-    import shapely
 
-    parts, index = shapely.get_parts(geoms, return_index=True)
-    poly = shapely.get_type_id(parts) == 3
-    result = []
-    for i in range(len(geoms)):
-        pieces = parts[(index == i) & poly]
-        result.append(shapely.multipolygons(pieces) if len(pieces) > 1 else (pieces[0] if len(pieces) else shapely.Polygon()))
-    return result
+# --- labels and colours of outputs (tables, charts, maps, QGIS styles) --------------
+# One table per category: the Chinese and English label of every value, and its colour.
+# Tables (dongping_geo.tables), charts, HTML maps and QGIS styles all read these.
+
+#: Chinese and English label of every category value, per canonical field:
+#: ``{field: {value: (zh, en)}}``. ``target_class`` and ``class_<item>`` columns use
+#: the ``water_class`` table (see :func:`category_field`).
+CATEGORY_LABELS: dict[str, dict[Any, tuple[str, str]]] = {
+    "level": {"district": ("区管", "District"), "town": ("镇管", "Town"), "village": ("村管", "Village")},
+    "region": {
+        "dongfeng": ("东风片区", "Dongfeng"),
+        "changjiang": ("长江片区", "Changjiang"),
+        "qianjin": ("前进片区", "Qianjin"),
+        "qianshao": ("前哨片区", "Qianshao"),
+    },
+    "tier": {
+        "national": ("国考", "National"),
+        "municipal": ("市考", "Municipal"),
+        "district": ("区考", "District"),
+        "town": ("镇考", "Town"),
+        "all": ("全部", "All"),  # the total rows of water_quality.compliance_summary
+    },
+    "category": {
+        "eco_redline": ("生态保护红线", "Ecological red line"),
+        "eco_space_1": ("一类生态空间", "Eco-space I"),
+        "eco_space_2": ("二类生态空间", "Eco-space II"),
+        "eco_space_3": ("三类生态空间", "Eco-space III"),
+        "eco_space_4": ("四类生态空间", "Eco-space IV"),
+        "basic_farmland": ("永久基本农田", "Basic farmland"),
+    },
+    "kind": {
+        "illegal_building": ("违法建筑", "Illegal building"),
+        "concrete_plant": ("混凝土搅拌站", "Concrete plant"),
+        "plastic_recycling": ("废塑料加工点", "Plastic recycling"),
+        "gravel_yard": ("碎石加工场", "Gravel yard"),
+        "greenhouse_housing": ("大棚房", "Greenhouse housing"),
+        "villa": ("违建别墅", "Illegal villa"),
+        "shack": ("窝棚彩钢棚", "Shack"),
+        # problems.kind (巡河问题类型); the values differ from the demolition kinds above
+        "floating_debris": ("水面漂浮物", "Floating debris"),
+        "outfall": ("排污口", "Outfall or discharge"),
+        "encroachment": ("涉河违建", "Structure on the bank"),
+        "dumping": ("乱堆乱放", "Dumping"),
+        "bank_damage": ("护岸损坏", "Bank damage"),
+        "water_anomaly": ("水体异常", "Water colour or smell"),
+        "signboard_damage": ("公示牌破损", "Signboard damage"),
+        "other": ("其他", "Other"),
+    },
+    "status": {  # problems.status (处理状态); demolitions.status is free text and passes through
+        "reported": ("已上报", "Reported"),
+        "assigned": ("已交办", "Assigned"),
+        "resolved": ("已办结", "Resolved"),
+        "closed": ("已销号", "Closed"),
+    },
+    "board_check": {  # problems.check_signboards findings
+        "no_board": ("未设公示牌", "No signboard"),
+        "unknown_river": ("河道不存在", "Unknown river"),
+        "wrong_chief": ("河长不符", "Wrong chief on board"),
+        "too_far": ("距河道过远", "Too far from the river"),
+        "stale": ("未及时更新", "Not updated since the chief changed"),
+    },
+    "water_class": {
+        "I": ("Ⅰ类", "Class I"),
+        "II": ("Ⅱ类", "Class II"),
+        "III": ("Ⅲ类", "Class III"),
+        "IV": ("Ⅳ类", "Class IV"),
+        "V": ("Ⅴ类", "Class V"),
+        "劣V": ("劣Ⅴ类", "Worse than V"),
+    },
+    "grade": {
+        "优": ("优", "Excellent"),
+        "良好": ("良好", "Good"),
+        "轻度污染": ("轻度污染", "Slightly polluted"),
+        "中度污染": ("中度污染", "Moderately polluted"),
+        "重度污染": ("重度污染", "Heavily polluted"),
+    },
+    "check": {  # the land-use checks (violations.gpkg layers, the ``check`` column)
+        "redline": ("生态红线/生态空间", "Eco red line & space"),
+        "farmland": ("永久基本农田", "Basic farmland"),
+        "setback": ("河道管理范围", "River setback"),
+        "rebuilt": ("拆后复建", "Rebuilt on demolished site"),
+        "landcover_change": ("地类变化", "Land-cover change"),
+    },
+    "compliant": {True: ("达标", "met"), False: ("未达标", "missed")},
+    "meets_target": {True: ("达标", "met"), False: ("未达标", "missed")},
+    "period": {  # patrol rule periods (patrol.compliance)
+        "day": ("日", "day"),
+        "week": ("周", "week"),
+        "month": ("月", "month"),
+        "quarter": ("季度", "quarter"),
+        "year": ("年", "year"),
+    },
+    "method": {"mean": ("均值法", "mean"), "share": ("断面类别比例法", "share of sections")},
+    "reason": {  # why patrol.clean_fixes dropped a GPS fix
+        "missing": ("缺少坐标或时间", "missing"),
+        "outside area": ("超出镇域", "outside area"),
+        "duplicate": ("重复定位", "duplicate"),
+        "speed jump": ("GPS跳点", "speed jump"),
+    },
+}
+
+#: Label of a missing category value.
+MISSING_LABEL: tuple[str, str] = ("未知", "Unknown")
+#: Colour of a missing or unknown category value.
+MISSING_COLOUR: str = "#999999"
+
+# Blue (I-II), green (III), yellow (IV), orange (V), red (worse than V): the colour
+# scheme of China's surface-water quality assessment method.
+_WATER_CLASS_COLOURS: dict[Any, str] = {
+    "I": "#00b0f0", "II": "#0070c0", "III": "#00b050", "IV": "#ffd700", "V": "#ff8c00", "劣V": "#e00000",
+}  # fmt: skip
+_MET_COLOURS: dict[Any, str] = {True: "#1a9641", False: "#d7191c"}
+
+#: Colour of every category value, per canonical field (the HTML maps, charts and
+#: QGIS styles use the same): ``{field: {value: "#rrggbb"}}``.
+CATEGORY_COLOURS: dict[str, dict[Any, str]] = {
+    "water_class": _WATER_CLASS_COLOURS,
+    "grade": {  # each grade in the colour of the class it stands for
+        "优": _WATER_CLASS_COLOURS["II"],
+        "良好": _WATER_CLASS_COLOURS["III"],
+        "轻度污染": _WATER_CLASS_COLOURS["IV"],
+        "中度污染": _WATER_CLASS_COLOURS["V"],
+        "重度污染": _WATER_CLASS_COLOURS["劣V"],
+    },
+    "level": {"district": "#08306b", "town": "#2171b5", "village": "#6baed6"},
+    "region": {"dongfeng": "#1b9e77", "changjiang": "#7570b3", "qianjin": "#d95f02", "qianshao": "#e7298a"},
+    "tier": {"national": "#e31a1c", "municipal": "#ff7f00", "district": "#6a3d9a", "town": "#33a02c"},
+    "category": {
+        "eco_redline": "#d7191c",
+        "eco_space_1": "#f46d43",
+        "eco_space_2": "#fdae61",
+        "eco_space_3": "#fee08b",
+        "eco_space_4": "#d9ef8b",
+        "basic_farmland": "#c8a800",
+    },
+    "kind": {
+        "illegal_building": "#e41a1c",
+        "concrete_plant": "#377eb8",
+        "plastic_recycling": "#4daf4a",
+        "gravel_yard": "#984ea3",
+        "greenhouse_housing": "#ff7f00",
+        "villa": "#a65628",
+        "shack": "#f781bf",
+        "floating_debris": "#1f78b4",
+        "outfall": "#e31a1c",
+        "encroachment": "#6a3d9a",
+        "dumping": "#ff7f00",
+        "bank_damage": "#b15928",
+        "water_anomaly": "#4d4d4d",
+        "signboard_damage": "#fb9a99",
+        "other": "#999999",
+    },
+    "status": {"reported": "#d7191c", "assigned": "#fdae61", "resolved": "#a6d96a", "closed": "#1a9641"},
+    "board_check": {
+        "no_board": "#e41a1c",
+        "unknown_river": "#999999",
+        "wrong_chief": "#984ea3",
+        "too_far": "#ff7f00",
+        "stale": "#377eb8",
+    },
+    "check": {
+        "redline": "#d7191c",
+        "farmland": "#e6ab02",
+        "setback": "#2c7bb6",
+        "rebuilt": "#7b3294",
+        "landcover_change": "#1a9641",
+    },
+    "compliant": _MET_COLOURS,
+    "meets_target": _MET_COLOURS,
+}
+
+#: Fields whose values are water-quality classes, besides ``water_class`` itself.
+_CLASS_FIELD_ALIASES = ("target_class",)
+
+
+def category_field(column: str) -> str | None:
+    """Return the field of :data:`CATEGORY_LABELS` that labels a column, or None.
+
+    ``target_class`` and the per-item ``class_<item>`` columns of the water-quality
+    assessment hold classes, labelled like ``water_class``.
+
+    Parameters
+    ----------
+    column : str
+        A column name.
+
+    Returns
+    -------
+    str or None
+        The key of :data:`CATEGORY_LABELS` / :data:`CATEGORY_COLOURS`, or None.
+
+    Examples
+    --------
+    >>> category_field("class_TP"), category_field("kind"), category_field("name")
+    ('water_class', 'kind', None)
+    """
+    if column in CATEGORY_LABELS:
+        return column
+    if column in _CLASS_FIELD_ALIASES or column.startswith("class_"):
+        return "water_class"
+    return None
+
+
+#: Chinese names of the columns that analyses add (canonical layer fields take their
+#: name from the layer's schema, ``Field.zh``). GB 3838 item columns (``TP``,
+#: ``class_TP``, ``exceed_TP``) are named from the GB 3838 table instead.
+OUTPUT_FIELD_LABELS: dict[str, str] = {
+    # patrol.river_coverage, uncovered_segments, compliance, clean_fixes
+    "length_m": "长度",
+    "covered_m": "已巡长度",
+    "coverage": "覆盖率",
+    "patrols": "巡河次数",
+    "last_patrolled": "最近巡河时间",
+    "from_m": "起点里程",
+    "to_m": "终点里程",
+    "period": "时段",
+    "periods": "时段数",
+    "patrols_required": "应巡次数",
+    "patrols_done": "实巡次数",
+    "compliant": "是否达标",
+    "missed_periods": "未达标时段",
+    "rivers": "河道数",
+    "rivers_compliant": "达标河道数",
+    "row": "行号",
+    "reason": "原因",
+    "detail": "说明",
+    # water_quality.assess_sections, assess_rivers, compliance_summary
+    "n_samples": "样品数",
+    "water_class": "水质类别",
+    "meets_target": "是否达标",
+    "grade": "水质状况",
+    "main_pollutants": "主要污染指标",
+    "determining": "定类指标",
+    "n_sections": "断面数",
+    "method": "评价方法",
+    "share_I_III": "Ⅰ~Ⅲ类比例",
+    "share_worse_V": "劣Ⅴ类比例",
+    "n_sections_meeting_target": "达标断面数",
+    "n_assessed": "参评断面数",
+    "n_meeting": "达标断面数",
+    "n_failing": "未达标断面数",
+    "rate": "达标率",
+    "failing_sections": "未达标断面",
+    "water_temp": "水温",
+    # landuse.check_violations, river_setback_violations, rebuilt_on_demolished, demolition_summary
+    "check": "核查项",
+    "feature_id": "编号",
+    "overlap_m2": "重叠面积",
+    "overlap_share": "占建筑比例",
+    "site_share": "占原址比例",
+    "setback_m": "管理范围宽度",
+    "change_area_m2": "变化面积",
+    "year": "年份",
+    "count": "数量",
+    # problems.problem_summary, overdue_problems, recurring_problems, problem_hotspots
+    "problems": "问题数",
+    "open": "未办结数",
+    "overdue": "超期数",
+    "resolved_late": "超期办结数",
+    "median_days_to_resolve": "办结天数中位数",
+    "p90_days_to_resolve": "办结天数90分位",
+    "month": "月份",
+    "days_open": "已挂账天数",
+    "earlier_id": "前次问题编号",
+    "earlier_resolved_at": "前次办结时间",
+    "days_after": "办结后天数",
+    "distance_m": "距离",
+    "matches": "匹配数",
+    "stretch": "河段序号",
+    "per_km": "每公里问题数",
+    # problems.check_signboards
+    "board_check": "公示牌核查项",
+    # problems.patrol_quality
+    "start": "开始时间",
+    "end": "结束时间",
+    "fixes": "定位点数",
+    "duration_min": "时长(分钟)",
+    "whole_river_m": "全程巡查河道长度",
+    "speed_kmh": "平均速度(km/h)",
+    "stationary_share": "原地点比例",
+    "far_share": "偏离责任河道点比例",
+    "duplicate_of": "重复于",
+    "too_short_time": "时长不足",
+    "too_short_distance": "里程不足",
+    "stationary": "原地不动",
+    "too_fast": "速度过快",
+    "far_from_own_rivers": "偏离责任河道",
+    "duplicate": "重复上传",
+    "flagged": "存疑",
+    # raster.detect_change, zonal_stats
+    "change_id": "变化图斑编号",
+    "from_class": "原地类代码",
+    "from_name": "原地类",
+    "to_class": "现地类代码",
+    "to_name": "现地类",
+    "n_pixels": "像元数",
+    "before_date": "前期日期",
+    "after_date": "后期日期",
+}
+
+#: Colours for category values without a colour of their own (free-text fields such
+#: as ``status``), taken in turn (ColorBrewer Set1/Dark2 mix).
+FALLBACK_COLOURS: tuple[str, ...] = (
+    "#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
+    "#1f78b4", "#b2df8a", "#fb9a99", "#cab2d6", "#6a3d9a",
+)  # fmt: skip

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from dongping_geo import maps
 from dongping_geo.errors import ConfigError, CRSError, GeometryError, OutputError, SchemaError
+from dongping_geo.maps._offline import VENDOR_DIR
 
 XSS = "<script>window.__xss = 1; alert(1)</script>"
 # GCJ-02 of (121.5E, 31.7N) from the independent prcoords implementation.
@@ -378,7 +379,7 @@ def test_offline_html_is_self_contained(dataset):
     # (credits, bug links, the SVG namespace), none of which is loaded.
     url_re = r"https?://[^\s\"'<>)\\]+"
     vendored = set()
-    for f in (Path(maps.__file__).parent / "data" / "vendor").rglob("*.[jc]s*"):
+    for f in VENDOR_DIR.rglob("*.[jc]s*"):
         vendored |= set(re.findall(url_re, f.read_text(encoding="utf-8")))
     # folium's measure-control template carries a bug link in a JS comment.
     vendored |= set(re.findall(url_re, inspect.getsource(plugins.MeasureControl)))
@@ -473,7 +474,7 @@ def test_cli_map_writes_offline_overview(tmp_path, dataset, monkeypatch):
         return dataset
 
     monkeypatch.setattr(loaders, "load_dataset", fake_load)
-    out = tmp_path / "overview.html"
+    out = tmp_path / "maps" / "overview.html"
     result = CliRunner().invoke(
         cli, ["map", str(tmp_path), "--out", str(out), "--offline", "--basemap", "none"]
     )

@@ -502,18 +502,20 @@ def test_safe_filename_keeps_chinese_and_strips_the_dangerous():
 @pytest.fixture()
 def tiny_dataset(tmp_path):
     """Two rivers and two chiefs written as GeoPackages; one chief has an awkward name."""
+    folder = tmp_path / "data"  # outputs go beside the dataset folder, never inside it
+    folder.mkdir()
     river = shapely.LineString([(0, 0), (1500, 0)])
     rivers = rivers_gdf(
         [river, shapely.affinity.translate(river, 0, 500)],
         name=["甲河", "乙河"], level=["town", "village"], region=["dongfeng", "qianjin"],
         chief=["王", "<b>李/../x</b>"], target_class=["III", "IV"],
     )
-    rivers.to_file(tmp_path / "rivers.gpkg", driver="GPKG")
+    rivers.to_file(folder / "rivers.gpkg", driver="GPKG")
     fixes = pd.concat(
         [_walk("t1", "王", "2024-03-05"), _walk("t2", "王", "2024-04-05", x1=600)], ignore_index=True
     )
-    fixes.to_file(tmp_path / "patrols.gpkg", driver="GPKG")
-    return tmp_path
+    fixes.to_file(folder / "patrols.gpkg", driver="GPKG")
+    return folder
 
 
 def test_patrol_report_cli_writes_everything(tiny_dataset, tmp_path):

@@ -27,16 +27,7 @@ from dongping_geo.problems import (
     problem_summary,
     recurring_problems,
 )
-from dongping_geo.schemas import (
-    PATROL_FLAG_LABELS,
-    PROBLEM_KIND_COLOURS,
-    PROBLEM_KIND_LABELS,
-    PROBLEM_STATUS_COLOURS,
-    PROBLEM_STATUS_LABELS,
-    SIGNBOARD_CHECK_COLOURS,
-    SIGNBOARD_CHECK_LABELS,
-    get_schema,
-)
+from dongping_geo.schemas import CATEGORY_COLOURS, CATEGORY_LABELS, OUTPUT_FIELD_LABELS, get_schema
 
 CRS = 4549
 X0, Y0 = 640_000.0, 3_510_000.0
@@ -82,14 +73,13 @@ def quality(fixes, **kw) -> pd.DataFrame:
 def test_every_problem_category_has_a_label_and_a_colour():
     kinds = get_schema("problems").field("kind").values
     statuses = get_schema("problems").field("status").values
-    assert set(kinds) == set(PROBLEM_KIND_LABELS) == set(PROBLEM_KIND_COLOURS)
-    assert set(statuses) == set(PROBLEM_STATUS_LABELS) == set(PROBLEM_STATUS_COLOURS)
-    assert set(FLAGS) == set(PATROL_FLAG_LABELS)
-    assert set(_BOARD_CHECKS) == set(SIGNBOARD_CHECK_LABELS) == set(SIGNBOARD_CHECK_COLOURS)
-    for table in (PROBLEM_KIND_LABELS, PROBLEM_STATUS_LABELS, PATROL_FLAG_LABELS, SIGNBOARD_CHECK_LABELS):
-        for label in table.values():  # Chinese first, then English
-            zh, en = label.split(" ", 1)
-            assert any("\u4e00" <= c <= "\u9fff" for c in zh) and en.isascii()
+    for key, values in (("kind", kinds), ("status", statuses), ("board_check", _BOARD_CHECKS)):
+        for v in values:
+            zh, en = CATEGORY_LABELS[key][v]
+            assert any("\u4e00" <= c <= "\u9fff" for c in zh) and en.isascii(), (key, v)
+            assert CATEGORY_COLOURS[key][v].startswith("#"), (key, v)
+    for flag in FLAGS:  # the flag columns have Chinese names for tables
+        assert any("\u4e00" <= c <= "\u9fff" for c in OUTPUT_FIELD_LABELS[flag])
 
 
 def test_load_problems_maps_chinese_spellings(tmp_path):
@@ -432,14 +422,14 @@ def test_check_signboards_each_rule():
         "updated_on": ["2024-01-01", "2023-12-31", "2024-01-01", "2024-02-01"],
     }, geometry=shapely.points(np.array([[10, 50], [10, 550.5], [0, 0], [500, 0]]) + [X0, Y0]), crs=CRS)
     out = check_signboards(boards, rivers)
-    assert out[["check", "river_id", "board_id"]].values.tolist() == [
+    assert out[["board_check", "river_id", "board_id"]].values.tolist() == [
         ["no_board", "R2", None], ["unknown_river", "R9", "B3"], ["wrong_chief", "R0", "B4"],
         ["too_far", "R1", "B2"], ["stale", "R1", "B2"],
     ]
-    assert out.loc[out["check"] == "too_far", "distance_m"].iloc[0] == pytest.approx(50.5)
-    assert check_signboards(boards, rivers, max_distance_m=51)["check"].tolist().count("too_far") == 0
+    assert out.loc[out["board_check"] == "too_far", "distance_m"].iloc[0] == pytest.approx(50.5)
+    assert check_signboards(boards, rivers, max_distance_m=51)["board_check"].tolist().count("too_far") == 0
     later = check_signboards(boards, rivers, chief_since={"R0": "2024-01-02"})
-    assert later.loc[later["check"] == "stale", "board_id"].tolist() == ["B1"]
+    assert later.loc[later["board_check"] == "stale", "board_id"].tolist() == ["B1"]
 
 
 @pytest.mark.parametrize(("as_of", "stale"), [("2024-01-16", False), ("2024-01-17", True)])
@@ -449,4 +439,4 @@ def test_signboard_update_grace_period(as_of, stale):
     boards = gpd.GeoDataFrame({"board_id": ["B1"], "river_id": ["R0"], "chief_on_board": ["王"],
                                "updated_on": ["2023-06-01"]}, geometry=shapely.points([[X0, Y0 + 5]]), crs=CRS)
     out = check_signboards(boards, rivers, as_of=as_of)
-    assert out["check"].tolist() == (["stale"] if stale else [])
+    assert out["board_check"].tolist() == (["stale"] if stale else [])

@@ -143,7 +143,7 @@ def test_regenerated_content_loads_equal(regenerated, ds):
 
 def test_same_seed_same_design_other_seed_other_design(tmp_path):
     """The random layout is a pure function of the seed (checked on the river network)."""
-    from dongping_geo import _sample_layout as layout
+    from dongping_geo.sample import _layout as layout
 
     def network(seed: int) -> list:
         rng = np.random.default_rng([seed, 1])
@@ -643,8 +643,8 @@ def test_manifest_counts_match_the_files(ds, fixes, manifest):
 @pytest.mark.parametrize("seed", [1, 7])
 def test_other_seeds_keep_the_water_quality_design_unambiguous(seed):
     """Other seeds give other values but the same clear-cut failures (margin >= 15 %)."""
-    from dongping_geo import _sample_layout as layout
-    from dongping_geo import _sample_wq
+    from dongping_geo.sample import _layout as layout
+    from dongping_geo.sample import _wq as _sample_wq
 
     rivers = layout.make_rivers(np.random.default_rng([seed, 1]))
     sections = layout.make_sections(rivers, np.random.default_rng([seed, 2]))

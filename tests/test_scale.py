@@ -22,6 +22,7 @@ dask_geopandas = pytest.importorskip("dask_geopandas")
 pytest.importorskip("distributed")
 
 from dongping_geo import landuse, patrol, scale  # noqa: E402
+from dongping_geo._landuse_check import sorted_rows  # noqa: E402
 from dongping_geo.errors import (  # noqa: E402
     ConfigError,
     GeometryError,
@@ -306,7 +307,7 @@ def test_violations_lazy_to_geoparquet(client, tmp_path) -> None:
     out = scale.write_partitioned(lazy, tmp_path / "violations")
     back = gpd.read_parquet(out)
     expected = landuse.check_violations(buildings, zones)
-    back = landuse._sorted(back, ["building_id", "zone_id"])
+    back = sorted_rows(back, ["building_id", "zone_id"])
     assert_same_violations(expected, back)
     with pytest.raises(OutputError, match="exists"):
         scale.write_partitioned(lazy, out)
@@ -411,3 +412,39 @@ def test_patrol_report_cli_on_dask_scheduler(client, sample_dir, tmp_path) -> No
     a = pd.read_csv(tmp_path / "mem" / "coverage.csv", encoding="utf-8-sig")
     b = pd.read_csv(tmp_path / "dask" / "coverage.csv", encoding="utf-8-sig")
     assert_same_coverage(a, b)
+
+
+# --------------------------------------------------------------------------------------
+# Settings travel into the tasks: worker *processes* do not share set_work_crs
+# --------------------------------------------------------------------------------------
+def test_work_crs_reaches_worker_processes() -> None:
+    """After set_work_crs(4550) the dask result on process workers equals the in-memory one.
+
+    Worker processes import dongping_geo afresh, where the working CRS is the default
+    EPSG:4549; before 0.2 the partitions computed in 4549 whatever the client chose.
+    """
+    from dongping_geo import crs as crs_module
+
+    zones = make_zones().to_crs(4490)  # geographic: every engine must reproject itself
+    buildings = make_buildings().to_crs(4490)
+    previous = crs_module.get_work_crs()
+    crs_module.set_work_crs(4550)
+    try:
+        expected = landuse.check_violations(buildings, zones)
+        assert expected.crs.to_epsg() == 4550
+        with scale.client_for(n_workers=2, processes=True, threads_per_worker=1) as c:
+            assert all(w.get("type") != "thread" for w in c.scheduler_info()["workers"].values())
+            pids = set(c.run(__import__("os").getpid).values())
+            assert __import__("os").getpid() not in pids  # really other processes
+            got = landuse.check_violations(dask_geopandas.from_geopandas(buildings, npartitions=3),
+                                           zones, engine="dask")
+    finally:
+        crs_module.set_work_crs(previous)
+    assert got.crs.to_epsg() == 4550
+    cols = [c for c in expected.columns if c != "geometry"]
+    pd.testing.assert_frame_equal(pd.DataFrame(got[cols]), pd.DataFrame(expected[cols]), rtol=RTOL,
+                                  check_exact=False)
+    # Same overlaps to a square millimetre (partitions tile the intersections differently, so
+    # vertices may differ in the last bits); computed in EPSG:4549 they would be ~280 km off.
+    diff = shapely.area(shapely.symmetric_difference(got.geometry.values, expected.geometry.values))
+    assert diff.max() < 1e-6

@@ -11,8 +11,9 @@ import rasterio.features
 import shapely
 from rasterio.transform import from_origin
 
-from . import _sample_layout as L
-from .raster import LANDCOVER_LEGEND, LANDCOVER_NODATA
+import dongping_geo.sample._layout as L
+
+from ..raster import LANDCOVER_LEGEND, LANDCOVER_NODATA
 
 RES_M = 10.0
 CODE = {c.name: c.code for c in LANDCOVER_LEGEND.values()}
@@ -31,7 +32,7 @@ def grid(town_world: shapely.Polygon) -> tuple[rasterio.Affine, int, int]:
 
 def _riparian_belts(layout: L.Layout) -> list:
     """Shelter-forest belts along district and town rivers (the strip farmland keeps clear of)."""
-    from ._sample_landuse import FARM_INSET_M
+    from ._landuse import FARM_INSET_M
 
     rv = layout.rivers[layout.rivers["level"].isin(["district", "town"])]
     belts = shapely.buffer(rv.geometry.to_numpy(), rv["level"].map(FARM_INSET_M).to_numpy(float),

@@ -18,7 +18,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from . import _sample_layout as L
+import dongping_geo.sample._layout as L
 
 N_NEVER = 6
 N_PARTIAL = 8

@@ -19,14 +19,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import _sample_landuse as LU
-from . import _sample_layout as L
-from . import _sample_patrol as P
-from . import _sample_raster as R
-from . import _sample_wq as WQ
-from .errors import OutputError
-from .io import write_layer
-from .schemas import get_schema
+from ..errors import OutputError
+from ..io import write_layer
+from ..schemas import get_schema
+from . import _landuse as LU
+from . import _layout as L
+from . import _patrol as P
+from . import _raster as R
+from . import _wq as WQ
 
 __all__ = ["make_sample", "SAMPLE_FILES", "DEFAULT_SEED"]
 

@@ -18,8 +18,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from .crs import gcj02_to_wgs84
-from .errors import InputFileError
+from ..crs import gcj02_to_wgs84
+from ..errors import InputFileError
 
 WORK_EPSG = 4549
 
@@ -129,7 +129,7 @@ def reference_path() -> Path:
     """Path of the district outline: the repo's shared reference, else the packaged copy."""
     here = Path(__file__).resolve()
     for cand in (
-        here.parents[1].parent / "shared" / "reference" / CHONGMING_REF,
+        here.parents[2].parent / "shared" / "reference" / CHONGMING_REF,
         Path("/work/shared/reference") / CHONGMING_REF,
     ):
         if cand.exists():

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import _sample_layout as L
+import dongping_geo.sample._layout as L
 
 # Setbacks (河道管理范围, from the centre line) the sample is designed against.
 SETBACK_M = {"district": 30.0, "town": 15.0, "village": 10.0}

@@ -9,9 +9,10 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from .errors import SchemaError
-from .maps import FIELD_LABELS, DongpingMap, add_categorical_legend, add_lines, base_map
-from .patrol import patrol_tracks
+from ..errors import SchemaError
+from ..patrol import patrol_tracks
+from ._toolkit import DongpingMap, add_categorical_legend, add_lines, base_map
+from .styles import FIELD_LABELS
 
 #: Red → yellow → green ramp for patrol coverage (ColorBrewer RdYlGn).
 COVERAGE_RAMP = ("#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641")

@@ -6,13 +6,14 @@ Part of :mod:`dongping_geo.maps`, which re-exports the public names; built with 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
-from .errors import SchemaError
-from .maps import (
-    _QUALITATIVE,
+from ..errors import SchemaError
+from ..schemas import CATEGORY_COLOURS, CATEGORY_LABELS
+from ._toolkit import (
     DongpingMap,
     add_categorical_legend,
     add_features,
@@ -20,23 +21,12 @@ from .maps import (
     add_polygons,
     base_map,
 )
+from .styles import _QUALITATIVE
 
-#: Colour of each land-use check's layer in :func:`violations_map`.
-VIOLATION_COLOURS: dict[str, str] = {
-    "redline": "#d7191c",
-    "farmland": "#e6ab02",
-    "setback": "#2c7bb6",
-    "rebuilt": "#7b3294",
-    "landcover_change": "#1a9641",
-}
-#: Bilingual name of each land-use check.
-VIOLATION_LABELS: dict[str, str] = {
-    "redline": "生态红线/生态空间 Eco red line & space",
-    "farmland": "永久基本农田 Basic farmland",
-    "setback": "河道管理范围 River setback",
-    "rebuilt": "拆后复建 Rebuilt on demolished site",
-    "landcover_change": "地类变化 Land-cover change",
-}
+#: Colour of each land-use check's layer in :func:`violations_map` (``schemas.CATEGORY_COLOURS``).
+VIOLATION_COLOURS: dict[Any, str] = dict(CATEGORY_COLOURS["check"])
+#: Bilingual name of each land-use check (``schemas.CATEGORY_LABELS``).
+VIOLATION_LABELS: dict[Any, str] = {k: f"{zh} {en}" for k, (zh, en) in CATEGORY_LABELS["check"].items()}
 _VIOLATION_FIELDS: dict[str, str] = {
     "building_id": "建筑编号 Building",
     "feature_id": "编号 Feature",

@@ -47,36 +47,18 @@ from branca.element import Element, Figure, MacroElement
 from folium import plugins
 from folium.template import Template
 
-from . import _offline
-from .crs import to_web_crs, to_work_crs, wgs84_to_gcj02
-from .errors import ConfigError, CRSError, GeometryError, OutputError, SchemaError
-
-__all__ = [
-    "BASEMAPS",
-    "FIELD_LABELS",
-    "VALUE_LABELS",
-    "PALETTES",
-    "DongpingMap",
-    "base_map",
-    "uses_gcj02",
-    "prepare_for_web",
-    "add_features",
-    "add_lines",
-    "add_polygons",
-    "add_points",
-    "add_categorical_legend",
-    "add_continuous_legend",
-    "map_html",
-    "save_map",
-    "overview_map",
-    "WATER_CLASS_COLOURS",
-    "WATER_GRADE_COLOURS",
-    "water_quality_map",
-    "VIOLATION_COLOURS",
-    "VIOLATION_LABELS",
-    "violations_map",
-    "coverage_map",
-]
+from ..crs import to_web_crs, to_work_crs, wgs84_to_gcj02
+from ..errors import ConfigError, CRSError, GeometryError, OutputError, SchemaError
+from ._offline import inline_assets, page_references
+from .styles import (
+    _MISSING_COLOUR,
+    _MISSING_LABEL,
+    _QUALITATIVE,
+    DEFAULT_RAMP,
+    FIELD_LABELS,
+    PALETTES,
+    VALUE_LABELS,
+)
 
 #: Basemap names accepted by :func:`base_map`, with what they show.
 BASEMAPS: dict[str, str] = {
@@ -88,132 +70,6 @@ BASEMAPS: dict[str, str] = {
     "none": "no tiles (data, legend and controls only; for offline use)",
 }
 
-#: Bilingual labels for canonical field names, used in tooltips and popups.
-FIELD_LABELS: dict[str, str] = {
-    "name": "名称 Name",
-    "river_id": "河道编码 River ID",
-    "level": "河道等级 Level",
-    "region": "片区 Region",
-    "chief": "河长 Chief",
-    "target_class": "水质目标 Target class",
-    "section_id": "断面编码 Section ID",
-    "tier": "考核级别 Tier",
-    "zone_id": "编号 Zone ID",
-    "category": "类别 Category",
-    "case_id": "案件编号 Case ID",
-    "kind": "类型 Kind",
-    "demolished_on": "拆除日期 Demolished on",
-    "area_m2": "面积 Area (m²)",
-    "length_m": "长度 Length (m)",
-    "status": "状态 Status",
-    "patrol_id": "巡河编号 Patrol ID",
-    "timestamp": "时间 Time",
-    "building_id": "建筑编号 Building ID",
-    "surveyed_on": "调查日期 Surveyed on",
-    "water_class": "水质类别 Water class",
-}
-
-#: Bilingual labels for category values, per canonical field.
-VALUE_LABELS: dict[str, dict[str, str]] = {
-    "level": {"district": "区管 District", "town": "镇管 Town", "village": "村管 Village"},
-    "tier": {
-        "national": "国考 National",
-        "municipal": "市考 Municipal",
-        "district": "区考 District",
-        "town": "镇考 Town",
-    },
-    "region": {
-        "dongfeng": "东风 Dongfeng",
-        "changjiang": "长江 Changjiang",
-        "qianjin": "前进 Qianjin",
-        "qianshao": "前哨 Qianshao",
-    },
-    "category": {
-        "eco_redline": "生态保护红线 Ecological red line",
-        "eco_space_1": "一类生态空间 Eco-space I",
-        "eco_space_2": "二类生态空间 Eco-space II",
-        "eco_space_3": "三类生态空间 Eco-space III",
-        "eco_space_4": "四类生态空间 Eco-space IV",
-        "basic_farmland": "永久基本农田 Basic farmland",
-    },
-    "kind": {
-        "illegal_building": "违法建筑 Illegal building",
-        "concrete_plant": "混凝土搅拌站 Concrete plant",
-        "plastic_recycling": "废塑料加工点 Plastic recycling",
-        "gravel_yard": "碎石加工场 Gravel yard",
-        "greenhouse_housing": "大棚房 Greenhouse housing",
-        "villa": "违建别墅 Illegal villa",
-        "shack": "窝棚彩钢棚 Shack",
-    },
-}
-
-# Water-quality classes (GB 3838-2002), shared by target and assessed classes.
-_WATER_CLASS_LABELS: dict[str, str] = {
-    "I": "Ⅰ类 Class I",
-    "II": "Ⅱ类 Class II",
-    "III": "Ⅲ类 Class III",
-    "IV": "Ⅳ类 Class IV",
-    "V": "Ⅴ类 Class V",
-    "劣V": "劣Ⅴ类 Worse than V",
-}
-# Blue (I-II), green (III), yellow (IV), orange (V), red (worse than V): the colour
-# scheme of China's surface-water quality assessment method.
-_WATER_CLASS_COLOURS: dict[str, str] = {
-    "I": "#00b0f0",
-    "II": "#0070c0",
-    "III": "#00b050",
-    "IV": "#ffd700",
-    "V": "#ff8c00",
-    "劣V": "#e00000",
-}
-VALUE_LABELS["target_class"] = _WATER_CLASS_LABELS
-VALUE_LABELS["water_class"] = _WATER_CLASS_LABELS
-
-#: Default colours per category value, per canonical field (legend colours in docs/maps.md).
-PALETTES: dict[str, dict[str, str]] = {
-    "target_class": _WATER_CLASS_COLOURS,
-    "water_class": _WATER_CLASS_COLOURS,
-    "level": {"district": "#08306b", "town": "#2171b5", "village": "#6baed6"},
-    "region": {
-        "dongfeng": "#1b9e77",
-        "changjiang": "#7570b3",
-        "qianjin": "#d95f02",
-        "qianshao": "#e7298a",
-    },
-    "tier": {
-        "national": "#e31a1c",
-        "municipal": "#ff7f00",
-        "district": "#6a3d9a",
-        "town": "#33a02c",
-    },
-    "category": {
-        "eco_redline": "#d7191c",
-        "eco_space_1": "#f46d43",
-        "eco_space_2": "#fdae61",
-        "eco_space_3": "#fee08b",
-        "eco_space_4": "#d9ef8b",
-        "basic_farmland": "#c8a800",
-    },
-    "kind": {
-        "illegal_building": "#e41a1c",
-        "concrete_plant": "#377eb8",
-        "plastic_recycling": "#4daf4a",
-        "gravel_yard": "#984ea3",
-        "greenhouse_housing": "#ff7f00",
-        "villa": "#a65628",
-        "shack": "#f781bf",
-    },
-}
-
-# Fallback qualitative palette (ColorBrewer Set1/Dark2 mix) for unknown categories.
-_QUALITATIVE: list[str] = [
-    "#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
-    "#1f78b4", "#b2df8a", "#fb9a99", "#cab2d6", "#6a3d9a",
-]  # fmt: skip
-_MISSING_COLOUR: str = "#999999"
-_MISSING_LABEL = "未知 Unknown"
-#: Default continuous ramp (viridis stops).
-DEFAULT_RAMP = ("#440154", "#3b528b", "#21918c", "#5ec962", "#fde725")
 
 _TIANDITU_URL = (
     "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
@@ -1246,8 +1102,8 @@ def map_html(m: folium.Map, *, offline: bool = False) -> str:
     """
     text = m.get_root().render()
     if offline:
-        inlined = _offline.inline_assets(text)  # raises for assets we do not ship
-        left = _offline.page_references(text)
+        inlined = inline_assets(text)  # raises for assets we do not ship
+        left = page_references(text)
         if left:
             raise OutputError(
                 "the offline map still references outside addresses",
@@ -1320,160 +1176,3 @@ def save_map(m: folium.Map, path: str | os.PathLike[str], *, offline: bool = Fal
             fix="choose another output path",
         ) from exc
     return target
-
-
-# --- overview ----------------------------------------------------------------------
-
-
-def overview_map(
-    dataset: Any,
-    *,
-    basemap: str = "osm",
-    tianditu_token: str | None = None,
-    title: str = "东平镇河湖与生态空间总览 Dongping Town overview",
-    tolerance_m: float = 2.0,
-) -> DongpingMap:
-    """Map every layer of a dataset: rivers by level, sections by tier, red lines, demolitions.
-
-    Each layer is its own toggleable overlay with a bilingual legend, tooltip
-    and popup. Missing layers (``None``) are skipped. The farm regions
-    (``dataset.regions``) and the town boundary (``dataset.extra["town"]``), when
-    present, are drawn underneath as context.
-
-    Parameters
-    ----------
-    dataset : object
-        Anything with attributes ``rivers``, ``sections``, ``redlines`` and
-        ``demolitions`` (GeoDataFrames or ``None``; optionally ``regions`` and
-        ``extra``), such as the result of :func:`dongping_geo.loaders.load_dataset`.
-    basemap : str, default "osm"
-        A key of :data:`BASEMAPS`.
-    tianditu_token : str, optional
-        Tianditu key (or ``TIANDITU_TOKEN``).
-    title : str
-        Map title.
-    tolerance_m : float, default 2.0
-        Simplification tolerance for lines and polygons, in metres.
-
-    Returns
-    -------
-    DongpingMap
-        The map.
-
-    Raises
-    ------
-    SchemaError
-        If the dataset has none of the four layers.
-
-    Examples
-    --------
-    >>> import shapely, types
-    >>> rivers = gpd.GeoDataFrame({"river_id": ["R1"], "name": ["洪林河"], "level": ["town"]},
-    ...     geometry=[shapely.LineString([(642000, 3507000), (643000, 3507500)])], crs=4549)
-    >>> ds = types.SimpleNamespace(rivers=rivers, sections=None, redlines=None, demolitions=None)
-    >>> m = overview_map(ds, basemap="none")
-    """
-    layers = {
-        k: getattr(dataset, k, None) for k in ("redlines", "demolitions", "rivers", "sections")
-    }
-    present = [g for g in layers.values() if g is not None and len(g)]
-    if not present:
-        raise SchemaError(
-            "nothing to map",
-            layer="rivers, sections, redlines, demolitions",
-            expected="at least one of these layers with features",
-            found="none",
-            fix="check the dataset folder",
-        )
-    town = (getattr(dataset, "extra", None) or {}).get("town")
-    regions = getattr(dataset, "regions", None)
-    context = [g for g in (town, regions) if g is not None and len(g)]
-    m = base_map(present + context, basemap=basemap, tianditu_token=tianditu_token, title=title)
-
-    def cols(gdf: gpd.GeoDataFrame, names: Sequence[str]) -> list[str]:
-        return [c for c in names if c in gdf.columns]
-
-    # Context first (drawn underneath): the four farm regions and the town boundary.
-    if regions is not None and len(regions):
-        add_polygons(
-            m,
-            regions,
-            name="片区 Farm regions",
-            category="region" if "region" in regions else None,
-            tooltip=cols(regions, ["name", "region"]),
-            legend=False,  # context only; the tooltip names the region
-            tolerance_m=tolerance_m,
-            fill_opacity=0.06,
-            weight=1,
-        )
-    if town is not None and len(town):
-        add_polygons(
-            m,
-            town,
-            name="镇界 Town boundary",
-            colour="#444444",
-            tooltip=cols(town, ["name"]),
-            tolerance_m=tolerance_m,
-            fill_opacity=0.0,
-            weight=2,
-        )
-
-    g = layers["redlines"]
-    if g is not None and len(g):
-        add_polygons(
-            m,
-            g,
-            name="生态空间 Ecological space",
-            category="category" if "category" in g else None,
-            tooltip=cols(g, ["name", "category"]),
-            popup=cols(g, ["zone_id", "name", "category"]),
-            legend_title="生态空间 Ecological space",
-            tolerance_m=tolerance_m,
-            fill_opacity=0.35,
-        )
-    g = layers["demolitions"]
-    if g is not None and len(g):
-        add_polygons(
-            m,
-            g,
-            name="拆违地块 Demolitions",
-            category="kind" if "kind" in g else None,
-            tooltip=cols(g, ["case_id", "kind"]),
-            popup=cols(g, ["case_id", "kind", "demolished_on", "area_m2", "region", "status"]),
-            legend_title="拆违类型 Demolished structures",
-            tolerance_m=tolerance_m,
-            fill_opacity=0.7,
-        )
-    g = layers["rivers"]
-    if g is not None and len(g):
-        add_lines(
-            m,
-            g,
-            name="河道 Rivers",
-            category="level" if "level" in g else None,
-            tooltip=cols(g, ["name", "level", "chief"]),
-            popup=cols(g, ["river_id", "name", "level", "region", "chief", "target_class"]),
-            legend_title="河道等级 River level",
-            tolerance_m=tolerance_m,
-            weight=3,
-        )
-    g = layers["sections"]
-    if g is not None and len(g):
-        add_points(
-            m,
-            g,
-            name="监测断面 Monitoring sections",
-            category="tier" if "tier" in g else None,
-            tooltip=cols(g, ["name", "tier"]),
-            popup=cols(g, ["section_id", "name", "tier", "river_id", "target_class"]),
-            legend_title="断面考核级别 Section tier",
-            radius=6,
-        )
-    return m
-
-
-# The analysis maps live in private modules, one per analysis, built with the toolkit
-# above; they are part of this module's API.
-from ._maps_landuse import VIOLATION_COLOURS, VIOLATION_LABELS, violations_map  # noqa: E402
-from ._maps_patrol import coverage_map  # noqa: E402
-from ._maps_water import WATER_CLASS_COLOURS, WATER_GRADE_COLOURS, water_quality_map  # noqa: E402

@@ -13,40 +13,24 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError, SchemaError
-from .maps import (
+from ..errors import ConfigError, SchemaError
+from ..schemas import CATEGORY_COLOURS, CATEGORY_LABELS
+from ._toolkit import DongpingMap, _GeoJsonLayer, add_lines, add_points, base_map
+from .styles import (
     _MISSING_COLOUR,
     _WATER_CLASS_COLOURS,
     _WATER_CLASS_LABELS,
     FIELD_LABELS,
     VALUE_LABELS,
-    DongpingMap,
-    _GeoJsonLayer,
-    add_lines,
-    add_points,
-    base_map,
 )
 
 #: Colours of the GB 3838-2002 classes (the conventional Chinese scheme: I–II blue,
-#: III green, IV yellow, V orange, 劣V red; the same as ``PALETTES["water_class"]``,
-#: documented in docs/water-quality.md and docs/maps.md).
-WATER_CLASS_COLOURS: dict[str, str] = dict(_WATER_CLASS_COLOURS)
+#: III green, IV yellow, V orange, 劣V red; ``schemas.CATEGORY_COLOURS["water_class"]``).
+WATER_CLASS_COLOURS: dict[Any, str] = dict(_WATER_CLASS_COLOURS)
 #: Colours of the qualitative grades, matching the classes they stand for.
-WATER_GRADE_COLOURS: dict[str, str] = {
-    "优": WATER_CLASS_COLOURS["II"],
-    "良好": WATER_CLASS_COLOURS["III"],
-    "轻度污染": WATER_CLASS_COLOURS["IV"],
-    "中度污染": WATER_CLASS_COLOURS["V"],
-    "重度污染": WATER_CLASS_COLOURS["劣V"],
-}
+WATER_GRADE_COLOURS: dict[Any, str] = dict(CATEGORY_COLOURS["grade"])
 _CLASS_LABELS = dict(_WATER_CLASS_LABELS)
-_GRADE_LABELS = {
-    "优": "优 Excellent",
-    "良好": "良好 Good",
-    "轻度污染": "轻度污染 Slightly polluted",
-    "中度污染": "中度污染 Moderately polluted",
-    "重度污染": "重度污染 Heavily polluted",
-}
+_GRADE_LABELS = {v: f"{zh} {en}" for v, (zh, en) in CATEGORY_LABELS["grade"].items()}
 
 
 def _wq_fmt(v: Any) -> str:
@@ -258,7 +242,7 @@ def water_quality_map(
     >>> WATER_CLASS_COLOURS["IV"] in map_html(wq)  # the section is Class IV
     True
     """
-    from .water_quality import classify_values, gb3838_limits
+    from ..water_quality import classify_values, gb3838_limits
 
     for gdf, key, lname in ((sections, "section_id", "sections"), (rivers, "river_id", "rivers")):
         if gdf is not None and key not in gdf.columns:

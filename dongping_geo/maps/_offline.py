@@ -15,9 +15,9 @@ import re
 from functools import cache
 from pathlib import Path
 
-from .errors import OutputError
+from ..errors import OutputError
 
-VENDOR_DIR = Path(__file__).resolve().parent / "data" / "vendor"
+VENDOR_DIR = Path(__file__).resolve().parent.parent / "data" / "vendor"
 
 # URL file name (lower case) -> vendored file. Matched by name, not full URL, so a
 # patch-level folium upgrade of a CDN address keeps working; the major version is

@@ -1,0 +1,766 @@
+"""Reports: each computed once from the analyses, then written as tables, layers and maps.
+
+The presentation layer's report objects sit between the analyses and the command line:
+
+* :class:`PatrolReport` — coverage, uncovered stretches, compliance and tracks from
+  one :func:`dongping_geo.patrol.analyse` (tracks and rivers are intersected once);
+  writes the tables, ``uncovered.gpkg``, one map per chief (river, region) and an
+  index page.
+* :class:`WaterQualityReport` — the GB 3838-2002 assessment of sections and rivers
+  and the compliance summary, with the water-quality map.
+* :class:`LanduseReport` — the land-use checks of a building survey (red lines,
+  farmland, setbacks, rebuilt sites, land-cover change), with the violations map.
+
+Every ``write`` puts its files in a staging folder beside the target and moves them
+in only when all were written (:func:`staged_outputs`): a report's files appear
+together or not at all, and none may replace a file the report read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import os
+import re
+import shutil
+import unicodedata
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import quote
+
+import geopandas as gpd
+import pandas as pd
+
+from .errors import OutputError
+from .io import atomic_path, write_layers, write_table
+from .schemas import CATEGORY_LABELS
+
+__all__ = [
+    "LANDUSE_CHECKS",
+    "LanduseReport",
+    "PatrolReport",
+    "WaterQualityReport",
+    "safe_filename",
+    "staged_outputs",
+]
+
+#: A callback told the name of each step as a report computes or writes.
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    """Progress callback that says nothing."""
+
+
+# --- outputs that appear together ------------------------------------------------------
+
+
+def _check_destinations(staging: Path, out_dir: Path, inputs: Iterable[Path]) -> list[tuple[Path, Path]]:
+    """(staged file, final path) pairs; refuse a final path that is an input or a file of an input folder.
+
+    A dataset folder's own files are inputs (the loaders read them); a report folder
+    made inside it (``DATASET/report/``) is not.
+    """
+    protected = [Path(p).resolve() for p in inputs]
+    moves = []
+    for src in sorted(p for p in staging.rglob("*") if p.is_file()):
+        final = out_dir / src.relative_to(staging)
+        resolved = final.resolve()
+        for p in protected:
+            if resolved == p or (p.is_dir() and resolved.parent == p):
+                raise OutputError(
+                    "refusing to write over an input", path=final,
+                    expected="outputs outside the files and dataset folders the command read",
+                    found=f"{'a file of the input folder ' + str(p) if p.is_dir() else 'an input file'}",
+                    fix="choose another --out folder",
+                )
+        moves.append((src, final))
+    return moves
+
+
+@contextlib.contextmanager
+def staged_outputs(out_dir: str | os.PathLike, *, inputs: Iterable[Path] = ()) -> Iterator[Path]:
+    """Yield a staging folder; when the block succeeds, move its files into ``out_dir``.
+
+    The staging folder lies beside ``out_dir`` (same file system, so each move is an
+    atomic rename). If the block raises, nothing in ``out_dir`` changes.
+
+    Parameters
+    ----------
+    out_dir : path-like
+        The output folder (created if needed).
+    inputs : iterable of Path
+        Files and folders the command read: no output may land on or inside them.
+
+    Yields
+    ------
+    Path
+        The staging folder to write into, laid out as ``out_dir`` will be.
+
+    Raises
+    ------
+    OutputError
+        If ``out_dir`` cannot be created or written, or an output would replace an input.
+    """
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        staging = out.parent / f".{out.name}.staging-{uuid.uuid4().hex[:8]}"
+        staging.mkdir()
+    except OSError as exc:
+        raise OutputError(
+            "cannot write the output folder", path=out, expected="a writable folder",
+            found=exc.strerror or type(exc).__name__, fix="choose a folder you can write to",
+        ) from None
+    try:
+        yield staging
+        for src, final in _check_destinations(staging, out, inputs):
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(src, final)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
+                     *(f"LPT{i}" for i in range(1, 10))}
+
+
+def safe_filename(name: object, taken: set[str], *, max_chars: int = 60) -> str:
+    """Make a file-name stem safe on Linux, macOS and Windows, keeping Chinese characters.
+
+    Drops control characters, path separators and characters Windows reserves,
+    trims dots and spaces, avoids reserved device names (CON, NUL, COM1 …), limits
+    the length (UTF-8 names must stay under 255 bytes) and dedupes
+    case-insensitively against ``taken`` (which it updates) with ``-2``, ``-3`` ….
+
+    Parameters
+    ----------
+    name : object
+        The text to turn into a file name, e.g. a chief's name.
+    taken : set of str
+        Case-folded stems already used; the result is added.
+    max_chars : int, default 60
+        Longest stem kept.
+
+    Returns
+    -------
+    str
+        A safe, unique stem (without suffix).
+
+    Examples
+    --------
+    >>> safe_filename("../王 河长", set())
+    '.._王 河长'
+    """
+    text = unicodedata.normalize("NFC", "" if name is None or name != name else str(name))
+    text = "".join(ch for ch in text if not unicodedata.category(ch).startswith("C"))
+    text = re.sub(r'[<>:"/\\|?*]+', "_", text)
+    text = re.sub(r"\s+", " ", text).strip(" ._")[:max_chars].strip(" ._")
+    if not text:
+        text = "unnamed"
+    if text.split(".")[0].upper() in _WINDOWS_RESERVED:
+        text = "_" + text
+    stem, n = text, 1
+    while stem.casefold() in taken:
+        n += 1
+        stem = f"{text}-{n}"
+    taken.add(stem.casefold())
+    return stem
+
+
+# --- patrol report ---------------------------------------------------------------------
+
+
+def _patrol_groups(rivers: gpd.GeoDataFrame, by: str) -> list[tuple[str, list[Any]]]:
+    """(label, river ids) per map: one per chief, river or region."""
+    from .maps.styles import VALUE_LABELS
+
+    unassigned = "未指定 Unassigned"
+    if by == "river":
+        names = rivers["name"] if "name" in rivers.columns else rivers["river_id"]
+        return [(f"{n} {rid}" if n == n and n is not None else str(rid), [rid])
+                for rid, n in zip(rivers["river_id"], names, strict=True)]
+    col = "chief" if by == "chief" else "region"
+    if col not in rivers.columns:
+        return [(unassigned, list(rivers["river_id"]))]
+    keys = rivers[col].astype(object).where(rivers[col].notna(), unassigned)
+    if by == "region":
+        keys = keys.map(lambda k: VALUE_LABELS.get("region", {}).get(k, k))
+    return [(str(k), list(ids)) for k, ids in rivers.groupby(keys.to_numpy(), sort=True)["river_id"]]
+
+
+def _index_html(rows: list[dict[str, Any]], *, title: str, by: str) -> str:
+    """index.html text: one row per map, escaped text and URL-quoted links."""
+    head = {"chief": "河长 Chief", "river": "河道 River", "region": "片区 Region"}[by]
+    body = "".join(
+        "<tr><td><a href=\"{href}\">{label}</a></td><td>{rivers}</td><td>{cov}</td>"
+        "<td>{ok}</td></tr>".format(
+            href=html.escape(quote(r["file"]), quote=True), label=html.escape(r["label"]),
+            rivers=r["rivers"], cov=html.escape(r["coverage"]), ok=html.escape(r["compliant"]),
+        )
+        for r in rows
+    )
+    return (
+        "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+        f"<title>{html.escape(title)}</title>"
+        "<style>body{font-family:'Noto Sans CJK SC',sans-serif;margin:2em}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 10px}"
+        "th{background:#eee}</style></head><body>"
+        f"<h1>{html.escape(title)}</h1>"
+        f"<table><thead><tr><th>{head}</th><th>河道数 Rivers</th><th>覆盖率 Coverage</th>"
+        f"<th>巡河达标 Compliant</th></tr></thead><tbody>{body}</tbody></table>"
+        "<p>coverage.csv, compliance.csv, uncovered.gpkg: see this folder. "
+        "Synthetic sample data unless stated otherwise.</p></body></html>\n"
+    )
+
+
+@dataclass
+class MapOptions:
+    """How a report draws its maps (the command line's --basemap, --offline, --tianditu-token).
+
+    Attributes
+    ----------
+    basemap : str
+        A key of :data:`dongping_geo.maps.BASEMAPS`.
+    tianditu_token : str or None
+        Tianditu key.
+    offline : bool
+        Inline Leaflet so the HTML opens without internet.
+    """
+
+    basemap: str = "osm"
+    tianditu_token: str | None = None
+    offline: bool = False
+
+
+@dataclass
+class PatrolReport:
+    """Patrol coverage and compliance of the river chiefs, computed once.
+
+    Make it with :meth:`compute`; write it with :meth:`write`.
+
+    Attributes
+    ----------
+    rivers : GeoDataFrame
+        The rivers assessed.
+    fixes : GeoDataFrame
+        The cleaned GPS fixes.
+    dropped : GeoDataFrame
+        Fixes dropped by cleaning, with the reason, in the period only.
+    coverage : DataFrame
+        :func:`dongping_geo.patrol.river_coverage` table.
+    uncovered : GeoDataFrame
+        :func:`dongping_geo.patrol.uncovered_segments` lines.
+    compliance : Compliance
+        :func:`dongping_geo.patrol.compliance` tables.
+    tracks : GeoDataFrame
+        Patrol tracks of the period (LineStrings), for the maps.
+    start, end : str
+        The period, as given.
+    """
+
+    rivers: gpd.GeoDataFrame
+    fixes: gpd.GeoDataFrame
+    dropped: gpd.GeoDataFrame
+    coverage: pd.DataFrame
+    uncovered: gpd.GeoDataFrame
+    compliance: Any
+    tracks: gpd.GeoDataFrame
+    start: str
+    end: str
+
+    @classmethod
+    def compute(
+        cls,
+        rivers: gpd.GeoDataFrame,
+        fixes: gpd.GeoDataFrame,
+        *,
+        start: str,
+        end: str,
+        tolerance_m: float = 30.0,
+        rules: Any = None,
+        area: Any = None,
+        engine: str = "memory",
+        progress: Progress = _quiet,
+    ) -> PatrolReport:
+        """Clean the fixes, intersect tracks with rivers once, and derive every table.
+
+        Parameters
+        ----------
+        rivers, fixes : GeoDataFrame
+            As for :func:`dongping_geo.patrol.river_coverage`.
+        start, end : str
+            The period (``end`` included).
+        tolerance_m : float, default 30
+            A river counts as inspected within this distance of a track.
+        rules : dict, str or Path, optional
+            Patrol rules, see :func:`dongping_geo.patrol.load_rules`.
+        area : geometry or GeoDataFrame, optional
+            The town boundary: fixes outside it are dropped.
+        engine : {"memory", "dask"}, default "memory"
+            ``"dask"`` computes the coverage table on the current dask scheduler; the
+            other tables still come from the one in-memory analysis.
+        progress : callable, optional
+            Told the name of each step.
+
+        Returns
+        -------
+        PatrolReport
+            The computed report.
+        """
+        from . import patrol
+
+        rules = patrol.load_rules(rules)  # bad rules fail before the slow work
+        progress("cleaning GPS fixes")
+        cleaned, dropped = patrol.clean_fixes(fixes, area=area)
+        lo, hi = patrol.period_bounds(start, end)
+        progress("intersecting tracks with rivers")
+        analysis = patrol.analyse(rivers, cleaned, tolerance_m=tolerance_m, start=lo,
+                                  end=hi - pd.Timedelta(microseconds=1))
+        if engine == "dask":
+            coverage = patrol.river_coverage(rivers, cleaned, tolerance_m=tolerance_m, start=start,
+                                             end=end, engine="dask")
+        else:
+            coverage = analysis.coverage()
+        progress("checking patrol frequency")
+        in_period = ((cleaned["timestamp"] >= lo) & (cleaned["timestamp"] < hi)).to_numpy()
+        stamps = pd.to_datetime(dropped["timestamp"], utc=True) if len(dropped) else pd.Series([], dtype=object)
+        dropped_in = dropped[((stamps >= lo) & (stamps < hi)).to_numpy()] if len(dropped) else dropped
+        return cls(
+            rivers=analysis.rivers, fixes=cleaned, dropped=dropped_in, coverage=coverage,
+            uncovered=analysis.uncovered(min_length_m=1.0), compliance=analysis.compliance(rules=rules),
+            tracks=patrol.patrol_tracks(cleaned[in_period]), start=str(start), end=str(end),
+        )
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Return the report's tables by file stem, lists joined for CSV.
+
+        Returns
+        -------
+        dict of str to DataFrame
+            ``coverage``, ``compliance``, ``compliance_by_chief``, ``dropped_fixes``.
+        """
+        join = {"missed_periods": lambda d: d["missed_periods"].str.join("; ")}
+        return {
+            "coverage": self.coverage,
+            "compliance": self.compliance.by_river.assign(**join),
+            "compliance_by_chief": self.compliance.by_chief.assign(**join),
+            "dropped_fixes": pd.DataFrame(self.dropped.drop(columns="geometry")),
+        }
+
+    def _group_map(self, label: str, ids: list[Any], by: str, options: MapOptions) -> Any:
+        from .maps import coverage_map
+
+        sub_rivers = self.rivers[self.rivers["river_id"].isin(ids).to_numpy()]
+        tracks = self.tracks
+        if by == "chief" and "chief" in tracks.columns and "chief" in sub_rivers.columns:
+            tracks = tracks[tracks["chief"].isin(set(sub_rivers["chief"].dropna())).to_numpy()]
+        elif len(tracks):  # only the tracks near these rivers
+            x0, y0, x1, y1 = sub_rivers.total_bounds
+            tracks = tracks.cx[x0 - 200:x1 + 200, y0 - 200:y1 + 200]
+        return coverage_map(
+            sub_rivers, self.coverage[self.coverage["river_id"].isin(ids)],
+            uncovered=self.uncovered[self.uncovered["river_id"].isin(ids)], fixes=tracks,
+            basemap=options.basemap, tianditu_token=options.tianditu_token,
+            title=f"{label} 巡河覆盖 Patrol coverage {self.start} – {self.end}",
+        )
+
+    def _index_row(self, label: str, ids: list[Any], file: str) -> dict[str, Any]:
+        cov = self.coverage[self.coverage["river_id"].isin(ids)]
+        length = float(cov["length_m"].sum())
+        share = float(cov["covered_m"].sum()) / length if length else 0.0
+        ok = self.compliance.by_river[self.compliance.by_river["river_id"].isin(ids)]["compliant"]
+        return {"label": label, "file": file, "rivers": len(ids), "coverage": f"{share:.0%}",
+                "compliant": f"{int(ok.eq(True).sum())}/{int(ok.notna().sum())}"}
+
+    def write(
+        self,
+        out_dir: str | os.PathLike,
+        *,
+        by: str = "chief",
+        map_options: MapOptions | None = None,
+        inputs: Iterable[Path] = (),
+        progress: Progress = _quiet,
+    ) -> list[Path]:
+        """Write the tables, ``uncovered.gpkg``, one map per group and ``index.html``.
+
+        Parameters
+        ----------
+        out_dir : path-like
+            Output folder.
+        by : {"chief", "river", "region"}, default "chief"
+            One map per river chief, river or region.
+        map_options : MapOptions, optional
+            Basemap and offline settings.
+        inputs : iterable of Path
+            Files and folders read: never written over.
+        progress : callable, optional
+            Told the name of each file written.
+
+        Returns
+        -------
+        list of Path
+            The files written (final paths).
+        """
+        from .maps import save_map
+
+        options = map_options or MapOptions()
+        out = Path(out_dir)
+        names: list[str] = []
+        with staged_outputs(out, inputs=inputs) as stage:
+            for stem, table in self.tables().items():
+                names.append(write_table(table, stage / f"{stem}.csv").name)
+            names.append(write_layers({"uncovered": self.uncovered}, stage / "uncovered.gpkg").name)
+            taken: set[str] = {"index"}
+            rows = []
+            for label, ids in _patrol_groups(self.rivers, by):
+                name = f"maps/{safe_filename(label, taken)}.html"
+                progress(name)
+                save_map(self._group_map(label, ids, by, options), stage / name, offline=options.offline)
+                rows.append(self._index_row(label, ids, name))
+            title = f"河长巡河报告 Patrol report {self.start} – {self.end}"
+            with atomic_path(stage / "index.html") as tmp:
+                tmp.write_text(_index_html(rows, title=title, by=by), encoding="utf-8")
+            names += [r["file"] for r in rows] + ["index.html"]
+        return [out / n for n in names]
+
+    def summary(self) -> str:
+        """One line for the terminal: coverage, rivers missing their rule, fixes dropped.
+
+        Returns
+        -------
+        str
+            The summary line.
+        """
+        total = self.coverage["length_m"].sum()
+        share = self.coverage["covered_m"].sum() / total if total else 0.0
+        return (f"{len(self.rivers)} rivers, {share:.1%} of {total / 1000:.1f} km covered; "
+                f"{self.n_missing_rule} rivers miss their patrol rule; {len(self.dropped)} fixes dropped")
+
+    @property
+    def n_missing_rule(self) -> int:
+        """Number of rivers that miss their patrol rule."""
+        return int(self.compliance.by_river["compliant"].eq(False).sum())
+
+
+# --- water-quality report ----------------------------------------------------------------
+
+
+@dataclass
+class WaterQualityReport:
+    """GB 3838-2002 assessment of sections and rivers with its compliance summary.
+
+    Attributes
+    ----------
+    assessment : DataFrame
+        :func:`dongping_geo.water_quality.assess_sections` result.
+    rivers : DataFrame
+        :func:`dongping_geo.water_quality.assess_rivers` result.
+    summary : DataFrame
+        :func:`dongping_geo.water_quality.compliance_summary` result.
+    dataset : object
+        The dataset the assessment came from (sections, measurements, rivers for the map).
+    period : str
+        ``M``, ``Q`` or ``Y``.
+    waterbody : str
+        ``river`` or ``lake``.
+    """
+
+    assessment: pd.DataFrame
+    rivers: pd.DataFrame
+    summary: pd.DataFrame
+    dataset: Any
+    period: Literal["M", "Q", "Y"]
+    waterbody: Literal["river", "lake"]
+
+    @classmethod
+    def compute(
+        cls, dataset: Any, *, period: Literal["M", "Q", "Y"] = "Q",
+        waterbody: Literal["river", "lake"] = "river",
+    ) -> WaterQualityReport:
+        """Assess every section and river of a dataset.
+
+        Parameters
+        ----------
+        dataset : Dataset
+            With ``measurements``, ``sections`` and (optionally) ``rivers``.
+        period : {"M", "Q", "Y"}, default "Q"
+            Assessment period.
+        waterbody : {"river", "lake"}, default "river"
+            Which GB 3838 rules apply.
+
+        Returns
+        -------
+        WaterQualityReport
+            The computed report.
+        """
+        from .water_quality import assess_rivers, assess_sections, compliance_summary
+
+        assessment = assess_sections(dataset.measurements, dataset.sections, period=period,
+                                     waterbody=waterbody)
+        return cls(
+            assessment=assessment,
+            rivers=assess_rivers(assessment, dataset.rivers, waterbody=waterbody),
+            summary=compliance_summary(assessment),
+            dataset=dataset, period=period, waterbody=waterbody,
+        )
+
+    def map(self, *, map_period: str | None = None, map_options: MapOptions | None = None) -> Any:
+        """Draw the water-quality map of one period (default: the latest).
+
+        Parameters
+        ----------
+        map_period : str, optional
+            Period shown, e.g. ``2022Q3``.
+        map_options : MapOptions, optional
+            Basemap settings.
+
+        Returns
+        -------
+        DongpingMap
+            The map.
+        """
+        from .maps import water_quality_map
+
+        options = map_options or MapOptions()
+        ds = self.dataset
+        return water_quality_map(
+            self.assessment, ds.sections, measurements=ds.measurements, rivers=ds.rivers,
+            river_assessment=self.rivers, period=map_period, waterbody=self.waterbody,
+            basemap=options.basemap, tianditu_token=options.tianditu_token,
+        )
+
+    def write(
+        self,
+        out_dir: str | os.PathLike,
+        *,
+        map_period: str | None = None,
+        map_options: MapOptions | None = None,
+        inputs: Iterable[Path] = (),
+    ) -> list[Path]:
+        """Write assessment.csv, rivers.csv, summary.csv and water_quality.html together.
+
+        Parameters
+        ----------
+        out_dir : path-like
+            Output folder.
+        map_period : str, optional
+            Period on the map (checked before anything is written).
+        map_options : MapOptions, optional
+            Basemap and offline settings.
+        inputs : iterable of Path
+            Files and folders read: never written over.
+
+        Returns
+        -------
+        list of Path
+            The files written.
+        """
+        from .maps import save_map
+
+        options = map_options or MapOptions()
+        m = self.map(map_period=map_period, map_options=options)  # a bad period fails here, first
+        out = Path(out_dir)
+        tables = {"assessment": self.assessment, "rivers": self.rivers, "summary": self.summary}
+        with staged_outputs(out, inputs=inputs) as stage:
+            names = [write_table(t, stage / f"{k}.csv").name for k, t in tables.items()]
+            names.append(save_map(m, stage / "water_quality.html", offline=options.offline).name)
+        return [out / n for n in names]
+
+    @property
+    def failing(self) -> pd.DataFrame:
+        """Section-periods that miss their target."""
+        return self.assessment[self.assessment["meets_target"].eq(False).fillna(False).astype(bool)]
+
+    def summary_line(self) -> str:
+        """One line for the terminal.
+
+        Returns
+        -------
+        str
+            Sections, periods, failures and the overall rate.
+        """
+        a = self.assessment
+        total = self.summary[self.summary["tier"] == "all"]
+        return (f"{a['section_id'].nunique()} sections, {a['period'].nunique()} periods ({self.period}); "
+                f"{len(self.failing)} section-periods miss their target "
+                f"(overall rate {total['n_meeting'].sum()}/{total['n_assessed'].sum()})")
+
+
+# --- land-use report -------------------------------------------------------------------------
+
+#: The land-use checks, in the order of the layers in violations.gpkg and of the summary rows
+#: (labels from ``schemas.CATEGORY_LABELS["check"]``).
+LANDUSE_CHECKS: dict[str, str] = {k: f"{zh} {en}" for k, (zh, en) in CATEGORY_LABELS["check"].items()}
+
+
+def _landcover_layer(landcover: tuple[Path, Path], redlines: gpd.GeoDataFrame,
+                     progress: Progress) -> gpd.GeoDataFrame:
+    """Land-cover change patches inside red lines / farmland: inspection candidates."""
+    from .landuse import check_violations
+    from .raster import SUSPECT_CHANGE_FROM, SUSPECT_CHANGE_TO, detect_change
+
+    changes = detect_change(*landcover, from_classes=SUSPECT_CHANGE_FROM, to_classes=SUSPECT_CHANGE_TO)
+    progress(f"{len(changes)} land-cover change patches between {landcover[0].name} and {landcover[1].name}")
+    hits = check_violations(changes, redlines, id_field="change_id")
+    attrs = changes.drop(columns=changes.geometry.name).rename(columns={"area_m2": "change_area_m2"})
+    return hits.merge(attrs, on="change_id", how="left")
+
+
+@dataclass
+class LanduseReport:
+    """Land-use violations of a building survey, one layer per check.
+
+    Attributes
+    ----------
+    layers : dict of str to GeoDataFrame
+        Violations per check (keys of :data:`LANDUSE_CHECKS`).
+    dataset : object
+        The dataset checked against (zones, rivers, demolitions for the map).
+    """
+
+    layers: dict[str, gpd.GeoDataFrame]
+    dataset: Any
+    notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def compute(
+        cls,
+        dataset: Any,
+        survey: gpd.GeoDataFrame,
+        *,
+        new: gpd.GeoDataFrame | None = None,
+        setback_m: float | None = None,
+        landcover: tuple[Path, Path] | None = None,
+        progress: Progress = _quiet,
+    ) -> LanduseReport:
+        """Run every check whose layers the dataset has.
+
+        ``new`` is the part of the survey to check against zones and setbacks (the
+        structures new since an earlier survey; default the whole survey). The
+        rebuilt check always runs on the whole survey: a structure rebuilt on the
+        footprint it had before demolition matches the earlier survey and would not
+        count as new.
+
+        Parameters
+        ----------
+        dataset : Dataset
+            With ``redlines``, ``rivers`` and ``demolitions`` (any may be None).
+        survey : GeoDataFrame
+            The building survey.
+        new : GeoDataFrame, optional
+            The structures to check against zones and setbacks.
+        setback_m : float, optional
+            One setback for every river (default per level).
+        landcover : (Path, Path), optional
+            Land-cover rasters before and after.
+        progress : callable, optional
+            Told what was found.
+
+        Returns
+        -------
+        LanduseReport
+            The violations per check.
+        """
+        from .landuse import (
+            ZONE_CATEGORIES,
+            check_violations,
+            rebuilt_on_demolished,
+            river_setback_violations,
+        )
+
+        new = survey if new is None else new
+        layers: dict[str, gpd.GeoDataFrame] = {}
+        if dataset.redlines is not None:
+            eco = [c for c in ZONE_CATEGORIES if c != "basic_farmland"]
+            layers["redline"] = check_violations(new, dataset.redlines, categories=eco)
+            layers["farmland"] = check_violations(new, dataset.redlines, categories="basic_farmland")
+        if dataset.rivers is not None:
+            layers["setback"] = river_setback_violations(new, dataset.rivers, setback_m=setback_m)
+        if dataset.demolitions is not None:
+            layers["rebuilt"] = rebuilt_on_demolished(survey, dataset.demolitions)
+        if landcover is not None and dataset.redlines is not None:
+            layers["landcover_change"] = _landcover_layer(landcover, dataset.redlines, progress)
+        return cls(layers=layers, dataset=dataset)
+
+    def table(self) -> pd.DataFrame:
+        """All violations in one table, in check order then each layer's (sorted) order.
+
+        Returns
+        -------
+        DataFrame
+            A ``check`` column first, then the layers' columns.
+        """
+        frames = [pd.DataFrame(g.drop(columns=g.geometry.name)).assign(check=name)
+                  for name, g in self.layers.items() if len(g)]
+        if not frames:
+            return pd.DataFrame({"check": []})
+        table = pd.concat(frames, ignore_index=True)
+        # people read this one: square metres to the cm², shares to 0.01 %
+        table = table.round({"overlap_m2": 2, "overlap_share": 4, "site_share": 4})
+        return table[["check"] + [c for c in table.columns if c != "check"]]
+
+    def counts(self, id_field: str = "building_id") -> list[tuple[str, str, int, int, float]]:
+        """(check, what, structures, rows, overlap m²) per check, for a summary table.
+
+        Parameters
+        ----------
+        id_field : str, default "building_id"
+            The structure id column.
+
+        Returns
+        -------
+        list of tuple
+            One tuple per check.
+        """
+        out = []
+        for name, g in self.layers.items():
+            ids = g[id_field].nunique() if id_field in g.columns else len(g)
+            area = float(g["overlap_m2"].sum()) if "overlap_m2" in g.columns else float("nan")
+            out.append((name, LANDUSE_CHECKS.get(name, name), int(ids), len(g), area))
+        return out
+
+    @property
+    def n_rows(self) -> int:
+        """Number of violation rows over all checks."""
+        return sum(len(g) for g in self.layers.values())
+
+    def write(
+        self,
+        out_dir: str | os.PathLike,
+        *,
+        map_options: MapOptions | None = None,
+        inputs: Iterable[Path] = (),
+    ) -> list[Path]:
+        """Write violations.gpkg (a layer per check), violations.csv and violations.html together.
+
+        Parameters
+        ----------
+        out_dir : path-like
+            Output folder.
+        map_options : MapOptions, optional
+            Basemap and offline settings.
+        inputs : iterable of Path
+            Files and folders read: never written over.
+
+        Returns
+        -------
+        list of Path
+            The files written.
+        """
+        from .maps import save_map, violations_map
+
+        options = map_options or MapOptions()
+        ds = self.dataset
+        m = violations_map(self.layers, zones=ds.redlines, rivers=ds.rivers, demolitions=ds.demolitions,
+                           basemap=options.basemap, tianditu_token=options.tianditu_token)
+        out = Path(out_dir)
+        with staged_outputs(out, inputs=inputs) as stage:
+            names = [write_layers(self.layers, stage / "violations.gpkg").name,
+                     write_table(self.table(), stage / "violations.csv").name,
+                     save_map(m, stage / "violations.html", offline=options.offline).name]
+        return [out / n for n in names]
+
