@@ -340,6 +340,9 @@ class PatrolAnalysis:
     # The period analysed: [lo, hi), None when open.
     lo: pd.Timestamp | None = None
     hi: pd.Timestamp | None = None
+    # The joined tracks and their gap setting (for patrol-quality flags).
+    tracks: Any = None
+    max_gap_s: float = DEFAULT_MAX_GAP_S
 
     def coverage(self, *, min_share: float = 0.5) -> pd.DataFrame:
         """Coverage table, as :func:`river_coverage` returns it.
@@ -375,13 +378,17 @@ class PatrolAnalysis:
         """
         return _uncovered_table(self, min_length_m)
 
-    def compliance(self, *, rules: dict[str, Any] | str | Path | None = None) -> Compliance:
+    def compliance(
+        self, *, rules: dict[str, Any] | str | Path | None = None, valid_only: bool | dict[str, Any] = False
+    ) -> Compliance:
         """Patrol frequency against the rules, as :func:`compliance` returns it.
 
         Parameters
         ----------
         rules : dict, str or Path, optional
             Overrides of the default rules, see :func:`load_rules`.
+        valid_only : bool or dict, default False
+            Count only patrols without a quality flag, see :func:`compliance`.
 
         Returns
         -------
@@ -399,7 +406,7 @@ class PatrolAnalysis:
                 expected="both start and end dates", found=f"start={self.lo!r}, end={self.hi!r}",
                 fix="pass start= and end= to analyse()",
             )
-        return _compliance_table(self, load_rules(rules), self.lo, self.hi)
+        return _compliance_table(self, load_rules(rules), self.lo, self.hi, valid_only=valid_only)
 
 
 def analyse(
@@ -529,6 +536,8 @@ def analyse(
         end=u_hi,
         lo=lo,
         hi=hi,
+        tracks=tr,
+        max_gap_s=max_gap_s,
     )
 
 
@@ -813,6 +822,26 @@ def _validate_rules(r: dict[str, Any], *, source: Any) -> None:
         raise bad("own_chief_only", "true or false", r.get("own_chief_only"))
 
 
+def _flagged_patrols(res: PatrolAnalysis, pm: dict[str, Any], valid_only: Any) -> np.ndarray:
+    """Per patrol code: True where :func:`dongping_geo.problems.patrol_quality` flags it."""
+    from ._patrol_quality import QualityRules, quality_table
+
+    settings = {"min_minutes": pm["duration_min"], "min_km": pm["length_km"], "max_gap_s": res.max_gap_s}
+    if isinstance(valid_only, dict):
+        settings.update(valid_only)
+    elif valid_only is not True:
+        raise ConfigError("valid_only must be True, False or a dict of patrol_quality thresholds",
+                          field="valid_only", expected="bool or dict", found=repr(valid_only),
+                          fix="pass valid_only=True")
+    try:
+        rules = QualityRules(**settings)
+    except TypeError as exc:
+        raise ConfigError("unknown patrol-quality threshold", field="valid_only",
+                          expected=", ".join(QualityRules.__dataclass_fields__), found=str(exc),
+                          fix="see dongping_geo.problems.patrol_quality") from None
+    return quality_table(res, rules)["flagged"].to_numpy(dtype=bool)
+
+
 class Compliance(NamedTuple):
     """Result of :func:`compliance`: one table per river and one per chief."""
 
@@ -839,6 +868,7 @@ def compliance(
     tolerance_m: float = 30.0,
     max_gap_s: float = DEFAULT_MAX_GAP_S,
     max_speed_kmh: float = DEFAULT_MAX_SPEED_KMH,
+    valid_only: bool | dict[str, Any] = False,
 ) -> Compliance:
     """Check patrol frequency against the rules for each river's level.
 
@@ -861,6 +891,13 @@ def compliance(
         Overrides of the default rules, see :func:`load_rules`.
     tolerance_m, max_gap_s, max_speed_kmh : float
         As for :func:`river_coverage`.
+    valid_only : bool or dict, default False
+        Count only patrols without a quality flag of
+        :func:`dongping_geo.problems.patrol_quality` (too short, stationary, too
+        fast, far from the chief's rivers, uploaded twice). The flags' too-short rule
+        (the rules' ``patrol_minimum``, with the short-river allowance) then replaces
+        the plain patrol minimum. A dict passes thresholds to ``patrol_quality``
+        (e.g. ``{"max_kmh": 20}``). Default False: the patrol minimum alone, as before.
 
     Returns
     -------
@@ -910,7 +947,7 @@ def compliance(
         rivers, fixes, tolerance_m=tolerance_m, start=lo, end=hi - pd.Timedelta(microseconds=1),
         max_gap_s=max_gap_s, max_speed_kmh=max_speed_kmh,
     )
-    return _compliance_table(res, rules, lo, hi)
+    return _compliance_table(res, rules, lo, hi, valid_only=valid_only)
 
 
 def _check_compliance_rivers(rivers: gpd.GeoDataFrame, rules: dict[str, Any]) -> gpd.GeoDataFrame:
@@ -932,11 +969,15 @@ def _check_compliance_rivers(rivers: gpd.GeoDataFrame, rules: dict[str, Any]) ->
     return rivers
 
 
-def _counted_pairs(res: PatrolAnalysis, rules: dict[str, Any], info: pd.DataFrame) -> np.ndarray:
-    """Which (river, patrol) pairs count: patrol minimum, share of the river, own chief."""
+def _counted_pairs(
+    res: PatrolAnalysis, rules: dict[str, Any], info: pd.DataFrame, valid_only: bool | dict[str, Any] = False
+) -> np.ndarray:
+    """Which (river, patrol) pairs count: patrol minimum (or no quality flag), share of the river, own chief."""
     pm, cr = rules["patrol_minimum"], rules["counts_for_river"]
     p_dur = res.patrol_end_s - res.patrol_start_s
     p_ok = (p_dur >= pm["duration_min"] * 60 - 1e-9) & (res.patrol_length_m >= pm["length_km"] * 1000 - 1e-9)
+    if valid_only is not False:
+        p_ok = ~_flagged_patrols(res, pm, valid_only)
     length = res.river_len[res.rp_river]
     need = cr["min_share"] * length
     if cr.get("min_covered_m") is not None:
@@ -999,11 +1040,12 @@ def _by_chief(by_river: pd.DataFrame) -> pd.DataFrame:
 
 
 def _compliance_table(
-    res: PatrolAnalysis, rules: dict[str, Any], lo: pd.Timestamp, hi: pd.Timestamp
+    res: PatrolAnalysis, rules: dict[str, Any], lo: pd.Timestamp, hi: pd.Timestamp,
+    *, valid_only: bool | dict[str, Any] = False,
 ) -> Compliance:
     _check_compliance_rivers(res.rivers, rules)
     info = _river_info(res.rivers)
-    counts = _counted_pairs(res, rules, info)
+    counts = _counted_pairs(res, rules, info, valid_only)
     c_river = res.rp_river[counts]
     local = _to_time(res.patrol_start_s[res.rp_patrol[counts]]).dt.tz_localize(None)
     lo_naive, hi_naive = lo.tz_localize(None), hi.tz_localize(None)
