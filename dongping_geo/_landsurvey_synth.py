@@ -61,13 +61,22 @@ def _partition(town: Any, units: gpd.GeoDataFrame, parcel_m: float, rng: np.rand
 
 
 def _carve(pieces, unit_of, codes, mask_geom, code_of_part):
-    """Cut ``mask_geom`` out of the open pieces; the cut-out parts get ``code_of_part``."""
-    open_ = codes == ""
-    shapely.prepare(mask_geom)
-    tree_hits = shapely.intersects(pieces, mask_geom) & open_
-    idx = np.flatnonzero(tree_hits)
-    inside = shapely.intersection(pieces[idx], mask_geom)
-    outside = shapely.difference(pieces[idx], mask_geom)
+    """Cut ``mask_geom`` out of the open pieces; the cut-out parts get ``code_of_part``.
+
+    Each piece meets only the parts of the mask near it (an STRtree of the mask's
+    polygons), gathered into a small multipolygon per piece: intersecting every piece
+    with the whole town-wide mask would cost the mask's size each time.
+    """
+    parts = shapely.get_parts(mask_geom)  # disjoint polygons of a union
+    open_idx = np.flatnonzero(codes == "")
+    qi, mi = shapely.STRtree(parts).query(pieces[open_idx], predicate="intersects")
+    if qi.size == 0:
+        return pieces, unit_of, codes
+    hit, rank = np.unique(qi, return_inverse=True)  # query output is sorted by piece
+    local = shapely.multipolygons(parts[mi], indices=rank)
+    idx = open_idx[hit]
+    inside = shapely.intersection(pieces[idx], local)
+    outside = shapely.difference(pieces[idx], local)
     pieces = pieces.copy()
     pieces[idx] = outside
     new_pieces = np.concatenate([pieces, inside])
