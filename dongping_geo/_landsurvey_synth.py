@@ -8,7 +8,8 @@ returns parcels with the survey's standard field names and codes, consistent wit
 2. river channels (centre lines buffered by an assumed half width per level) become water
    parcels: 1101 河流水面 for district and town rivers, 1107 沟渠 for village ones;
 3. the plots of the earlier building survey (footprints grown by ``plot_m``) become
-   0702 农村宅基地, so every building of that survey stands on homestead land;
+   0702 农村宅基地, so every building of that survey stands on homestead land; then the
+   caller's further ``carves`` (areas with a given code), in order;
 4. permanent basic farmland becomes cultivated land (0101 水田 / 0102 水浇地);
 5. the rest takes its class from the land-cover raster at the piece's representative point
    (farmland → 0101/0102/0103, water → 1104, forest → 0301, wetland → 1106, built-up →
@@ -22,6 +23,7 @@ are synthetic. Everything here is synthetic and says so in the ``BZ`` (备注) f
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -112,6 +114,7 @@ def synthetic_land_survey(
     landcover: tuple[np.ndarray, Any],
     legend: dict[int, str],
     *,
+    carves: Sequence[tuple[Any, str]] = (),
     seed: int = 0,
     parcel_m: float = 150.0,
     plot_m: float = 8.0,
@@ -135,6 +138,10 @@ def synthetic_land_survey(
         Land-cover class array and its transform, in the same CRS.
     legend : dict of int to str
         Land-cover code -> class name (``farmland``, ``water`` …).
+    carves : sequence of (geometry, str), optional
+        Further areas and their land codes, carved in order after the homestead plots and
+        before the basic farmland (e.g. the plots of later buildings on approved
+        construction land, or reclaimed sites as 0103).
     seed : int, default 0
         Random seed (same seed, same layer).
     parcel_m : float, default 150.0
@@ -166,6 +173,9 @@ def synthetic_land_survey(
             pieces, unit_of, codes = _carve(pieces, unit_of, codes, zone, code)
     plots = shapely.union_all(shapely.buffer(buildings.geometry.to_numpy(), plot_m, join_style="mitre"))
     pieces, unit_of, codes = _carve(pieces, unit_of, codes, plots, "0702")
+    for geom, code in carves:
+        if geom is not None and not shapely.is_empty(geom):
+            pieces, unit_of, codes = _carve(pieces, unit_of, codes, geom, code)
     farm = shapely.union_all(farmland.geometry.to_numpy())
     pieces, unit_of, codes = _carve(pieces, unit_of, codes, farm, "CULT")
     # overlay output may self-touch: make it valid, then explode (collections hold
@@ -211,5 +221,5 @@ def _attributes(parts: np.ndarray, unit_of: np.ndarray, codes: np.ndarray,
         "KCXS": np.zeros(len(parts)), "KCMJ": np.zeros(len(parts)), "TBDLMJ": tbmj,
         "GDLX": "",
         "GDPDJB": np.where(cultivated, "1", ""),
-        "BZ": "synthetic sample data (合成样例数据)",
+        "BZ": "合成样例 synthetic",
     }, geometry=parts, crs=units.crs)

@@ -22,6 +22,7 @@ import pandas as pd
 from ..errors import OutputError
 from ..io import write_layer
 from ..schemas import get_schema
+from . import _landsurvey as LS
 from . import _landuse as LU
 from . import _layout as L
 from . import _patrol as P
@@ -37,7 +38,7 @@ SAMPLE_FILES: tuple[str, ...] = (
     "town.shp", "regions.shp", "roads.shp", "rivers.shp", "sections.shp", "redlines.shp",
     "demolitions.shp", "buildings_2020.shp", "buildings_2022.shp", "measurements.csv",
     "patrols_2022.parquet", "patrols_2022-06.gpx", "patrols_2022-06.csv",
-    "landcover_2020.tif", "landcover_2022.tif", "manifest.json",
+    "landcover_2020.tif", "landcover_2022.tif", "dltb_2020.gdb", "manifest.json",
 )
 
 _SYNTHETIC_NOTE = (
@@ -158,6 +159,11 @@ def make_sample(out_dir: str | os.PathLike, *, seed: int = DEFAULT_SEED) -> dict
     R.write_tif(lc20, transform, out / "landcover_2020.tif", 2020)
     R.write_tif(lc22, transform, out / "landcover_2022.tif", 2022)
 
+    # --- land survey (DLTB File Geodatabase, issue 18) ----------------------------------
+    dltb, dltb_facts = LS.make_land_survey(town_w, regions, rivers_w, red_w, demol, surveys, (lc20, transform),
+                                           seed=seed)
+    LS.write_land_survey(dltb, out)
+
     # --- manifest ------------------------------------------------------------------------
     manifest = _manifest(
         seed=seed, outline=outline, town_w=town_w, road_w=road_w, rivers=rivers, rivers_w=rivers_w,
@@ -165,6 +171,7 @@ def make_sample(out_dir: str | os.PathLike, *, seed: int = DEFAULT_SEED) -> dict
         wq=wq, plan=plan, fixes=fixes_w, pinfo=pinfo, cover=cover, patches=patches, june=june,
         greenhouse=len(greenhouse),
     )
+    manifest["land_survey"] = dltb_facts
     manifest["files"] = _file_hashes(out)
     text = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=False)
     (out / "manifest.json").write_text(text + "\n", encoding="utf-8")
