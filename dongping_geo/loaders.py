@@ -904,6 +904,10 @@ class Dataset:
         Building surveys by year (``buildings_2022.shp`` → 2022).
     landcover : dict of int to Path
         Land-cover rasters by year (``landcover_2022.tif`` → 2022).
+    land_survey : GeoDataFrame or None
+        Land-survey parcels (地类图斑 DLTB, see :func:`load_land_survey`) from a File
+        Geodatabase folder (``*.gdb``) or a file named ``dltb``/``land_survey``/
+        ``地类图斑`` (with an optional ``_YYYY``; the latest year when several).
     extra : dict of str to GeoDataFrame
         Other vector files (town boundary, roads …), read with their CRS and reprojected.
     manifest : dict or None
@@ -922,6 +926,7 @@ class Dataset:
     regions: gpd.GeoDataFrame | None = None
     buildings: dict[int, gpd.GeoDataFrame] = field(default_factory=dict)
     landcover: dict[int, Path] = field(default_factory=dict)
+    land_survey: gpd.GeoDataFrame | None = None
     extra: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     manifest: dict | None = None
     files: dict[str, Path] = field(default_factory=dict)
@@ -952,6 +957,7 @@ _LAYER_NAMES = {
     "河道": "rivers", "断面": "sections", "监测断面": "sections", "生态红线": "redlines",
     "生态保护红线": "redlines", "拆违": "demolitions", "拆违地块": "demolitions", "片区": "regions",
     "建筑": "buildings", "巡河轨迹": "patrols", "监测数据": "measurements",
+    "land_survey": "land_survey", "dltb": "land_survey", "地类图斑": "land_survey", "三调": "land_survey",
 }
 
 
@@ -1025,7 +1031,22 @@ def _classify_folder(folder: Path, *, skip: set[Path] | None = None) -> dict[str
             plan["landcover"][int(layer_year.group(1))] = p
     plan["measurements"] = next((p for p in files if p.suffix.lower() in (".csv", ".xlsx")
                                  and _canonical(p.stem)[0] == "measurements"), None)
+    surveys = [p for p in files if _is_land_survey(p)] + plan.pop("land_survey_files", [])
+    # the latest vintage when several (by the year in the name), then by name
+    plan["land_survey"] = max(surveys, key=lambda p: (_canonical(p.stem)[1] or 0, p.name), default=None)
     return plan
+
+
+def _is_land_survey(path: Path) -> bool:
+    """Tell whether a path is a File Geodatabase folder holding a DLTB layer (by name or fields)."""
+    if not (path.is_dir() and path.suffix.lower() == ".gdb"):
+        return False
+    if _canonical(path.stem)[0] == "land_survey":
+        return True
+    try:
+        return _land_survey_layer(path, None) is not None
+    except DongpingGeoError:
+        return False
 
 
 def _place(plan: dict[str, Any], patrol_candidates: list[_Source], src: _Source, name: str) -> bool:
@@ -1037,6 +1058,8 @@ def _place(plan: dict[str, Any], patrol_candidates: list[_Source], src: _Source,
         plan["buildings"].setdefault(year, src)
     elif layer == "patrols":
         patrol_candidates.append(src)
+    elif layer == "land_survey" and src.file_layer is None:
+        plan.setdefault("land_survey_files", []).append(src.path)
     else:
         return False
     return True
@@ -1057,6 +1080,7 @@ def load_dataset(
     Expected names: ``rivers``, ``sections``, ``redlines``, ``demolitions``,
     ``regions`` (any vector format), ``measurements.csv``/``.xlsx``,
     ``patrols*.parquet|gpx|csv``, ``buildings_YYYY.*``, ``landcover_YYYY.tif``,
+    a land survey (``*.gdb`` folder with a DLTB layer, or ``dltb_YYYY.gpkg|shp``),
     ``manifest.json``. Absent layers are ``None`` (or empty dicts), not errors.
 
     Parameters
@@ -1123,6 +1147,9 @@ def load_dataset(
                                   date_format=date_format)
         ds.files["patrols"] = src.path
     ds.landcover = plan["landcover"]
+    if plan["land_survey"] is not None:
+        ds.land_survey = load_land_survey(plan["land_survey"], crs=crs, repair=repair, work_crs=work_crs)
+        ds.files["land_survey"] = plan["land_survey"]
     for stem, p in plan["extra"].items():
         gdf = read_layer(p)
         ds.extra[stem] = to_work_crs(_assign_crs(gdf, path=p, layer=stem, crs=crs), work_crs=work_crs)
@@ -1298,6 +1325,8 @@ def _pick_layer(path: Path, report: LayerReport) -> str | None:
     """Layer from the file name, else from the columns; a problem when neither tells."""
     layer = _layer_of(path)
     source = "file name"
+    if layer is None and _is_land_survey(path):
+        layer, source = "land_survey", "layers"
     if layer is None:
         layer, source = guess_layer(_columns_of(path)), "columns"
     if layer is None:
@@ -1322,7 +1351,10 @@ def _inspect_into(report: LayerReport, path: Path, layer: str, *, crs: Any, date
         data = load_patrols(path, crs=crs, on_error="report", date_format=date_format)
         problems = _row_problems(data.attrs["rejected"], layer=layer, unit="line" if tabular else "FID")
     else:
-        raw = read_layer(path, fid_as_index=True)
+        file_layer = _land_survey_layer(path, None) if layer == "land_survey" else None
+        raw = read_layer(path, layer=file_layer, fid_as_index=True)
+        if layer == "land_survey":  # codes normalised (unknown ones: one problem) as the loader does
+            raw = _normalise_land_codes(raw, path=path, layer=file_layer)
         report.crs = raw.crs.to_string() if raw.crs is not None else "none"
         report.encoding = raw.attrs.get("encoding", "")
         data, issues, _ = _check_layer(raw, layer, path=path, crs=crs, repair=False, date_format=date_format)
@@ -1456,6 +1488,7 @@ def dataset_files(folder: str | os.PathLike) -> list[Path]:
     folder = Path(folder)
     files = [p for p in _vector_files(folder).values() if _layer_of(p)]
     files += [p for p in folder.iterdir() if p.suffix.lower() in (".gpx", ".csv", ".xlsx") and _layer_of(p)]
+    files += [p for p in folder.iterdir() if _is_land_survey(p)]
     return sorted(set(files))
 
 

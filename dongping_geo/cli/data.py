@@ -14,7 +14,7 @@ from ._common import EXIT_BAD_INPUT, EXIT_FOUND, EXIT_OK, cli, console, crs_opti
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @crs_option
 @click.option("--layer", default=None, help="Layer of the given files when their names do not tell "
-              "(rivers, sections, redlines, demolitions, regions, buildings, patrols, measurements).")
+              "(rivers, sections, redlines, demolitions, regions, buildings, patrols, measurements, land_survey).")
 def validate(paths: tuple[Path, ...], crs: str | None, layer: str | None) -> None:
     """Check layer files or dataset folders against the data model.
 
@@ -28,7 +28,7 @@ def validate(paths: tuple[Path, ...], crs: str | None, layer: str | None) -> Non
 
     files: list[Path] = []
     for p in paths:
-        if p.is_dir():
+        if p.is_dir() and p.suffix.lower() != ".gdb":  # a File Geodatabase folder is one source
             found = dataset_files(p)
             if not found:
                 raise InputFileError("no layer files in the folder", path=p,
