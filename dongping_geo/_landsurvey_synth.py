@@ -119,6 +119,7 @@ def synthetic_land_survey(
     parcel_m: float = 150.0,
     plot_m: float = 8.0,
     min_area_m2: float = 1.0,
+    ridge_ratio: float = 0.0,
 ) -> gpd.GeoDataFrame:
     """Build a synthetic DLTB layer from the sample's layers (all in one metric CRS).
 
@@ -150,6 +151,9 @@ def synthetic_land_survey(
         How far a homestead plot reaches beyond its building, metres.
     min_area_m2 : float, default 1.0
         Slivers smaller than this are dropped.
+    ridge_ratio : float, default 0.0
+        Field-ridge deduction coefficient (KCXS) of the cultivated parcels; KCMJ and
+        TBDLMJ follow from it.
 
     Returns
     -------
@@ -194,11 +198,11 @@ def synthetic_land_survey(
     codes[cult] = rng.choice(np.array(["0101", "0102"], dtype=object), size=int(cult.sum()), p=[0.7, 0.3])
     rest = codes == ""
     codes[rest] = _landcover_codes(shapely.point_on_surface(parts[rest]), landcover, legend, rng)
-    return _attributes(parts, unit_of, codes, units)
+    return _attributes(parts, unit_of, codes, units, ridge_ratio)
 
 
 def _attributes(parts: np.ndarray, unit_of: np.ndarray, codes: np.ndarray,
-                units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+                units: gpd.GeoDataFrame, ridge_ratio: float = 0.0) -> gpd.GeoDataFrame:
     """Standard DLTB fields for the parcels, ordered by unit then position."""
     names = units["name"].astype(str).to_numpy()
     unit_codes = np.array([f"{_TOWN_CODE}{i + 1:03d}0000000" for i in range(len(units))], dtype=object)
@@ -208,6 +212,8 @@ def _attributes(parts: np.ndarray, unit_of: np.ndarray, codes: np.ndarray,
     tbbh = pd.Series(unit_of).groupby(unit_of).cumcount().to_numpy() + 1
     tbmj = np.round(geodesic_areas(parts, units.crs), 2)
     cultivated = np.isin(codes, ["0101", "0102", "0103"])
+    kcxs = np.where(cultivated, ridge_ratio, 0.0)
+    kcmj = np.round(tbmj * kcxs, 2)
     return gpd.GeoDataFrame({
         "BSM": [f"{_TOWN_CODE}{i + 1:09d}" for i in range(len(parts))],
         "TBBH": tbbh.astype(str),
@@ -218,7 +224,7 @@ def _attributes(parts: np.ndarray, unit_of: np.ndarray, codes: np.ndarray,
         "ZLDWDM": unit_codes[unit_of], "ZLDWMC": names[unit_of],
         "TBMJ": tbmj,
         "KCDLBM": np.where(cultivated, "1203", ""),
-        "KCXS": np.zeros(len(parts)), "KCMJ": np.zeros(len(parts)), "TBDLMJ": tbmj,
+        "KCXS": kcxs, "KCMJ": kcmj, "TBDLMJ": np.round(tbmj - kcmj, 2),
         "GDLX": "",
         "GDPDJB": np.where(cultivated, "1", ""),
         "BZ": "合成样例 synthetic",

@@ -40,6 +40,7 @@ from .schemas import CATEGORY_LABELS
 
 __all__ = [
     "LANDUSE_CHECKS",
+    "LandAccountsReport",
     "LanduseReport",
     "PatrolReport",
     "WaterQualityReport",
@@ -622,6 +623,7 @@ class LanduseReport:
         new: gpd.GeoDataFrame | None = None,
         setback_m: float | None = None,
         landcover: tuple[Path, Path] | None = None,
+        land_survey: gpd.GeoDataFrame | None = None,
         progress: Progress = _quiet,
     ) -> LanduseReport:
         """Run every check whose layers the dataset has.
@@ -644,6 +646,11 @@ class LanduseReport:
             One setback for every river (default per level).
         landcover : (Path, Path), optional
             Land-cover rasters before and after.
+        land_survey : GeoDataFrame, optional
+            Land-survey parcels (:func:`dongping_geo.load_land_survey`): adds the
+            ``cropland`` layer, ``new`` structures on cultivated land (乱占耕地建房,
+            :func:`dongping_geo.landuse.cropland_occupation`, marked where they also
+            meet basic farmland of the dataset's red lines).
         progress : callable, optional
             Told what was found.
 
@@ -671,6 +678,11 @@ class LanduseReport:
             layers["rebuilt"] = rebuilt_on_demolished(survey, dataset.demolitions)
         if landcover is not None and dataset.redlines is not None:
             layers["landcover_change"] = _landcover_layer(landcover, dataset.redlines, progress)
+        if land_survey is not None:
+            from .landuse import cropland_occupation
+
+            layers["cropland"] = cropland_occupation(new, land_survey, farmland=dataset.redlines)
+            progress(f"{len(layers['cropland'])} overlaps of structures with cultivated land of the land survey")
         return cls(layers=layers, dataset=dataset)
 
     def table(self) -> pd.DataFrame:
@@ -751,3 +763,93 @@ class LanduseReport:
                      save_map(m, stage / "violations.html", offline=options.offline).name]
         return [out / n for n in names]
 
+
+# --- land accounts of the land survey (三调 / 变更调查), issue 18 ---------------------------
+
+
+@dataclass
+class LandAccountsReport:
+    """Land accounts of a land survey, and with an earlier vintage its changes.
+
+    Attributes
+    ----------
+    accounts : DataFrame
+        :func:`dongping_geo.landuse.land_accounts` (official TBMJ areas, m² and 亩).
+    transitions : DataFrame or None
+        Class-to-class transition table (:func:`dongping_geo.landuse.land_changes`).
+    cultivated_loss : GeoDataFrame or None
+        Pieces of cultivated land of the earlier vintage that are something else now.
+    """
+
+    accounts: pd.DataFrame
+    transitions: pd.DataFrame | None = None
+    cultivated_loss: gpd.GeoDataFrame | None = None
+
+    @classmethod
+    def compute(
+        cls,
+        parcels: gpd.GeoDataFrame,
+        *,
+        before: gpd.GeoDataFrame | None = None,
+        by: str | None = "village",
+        level: str = "land_class",
+        progress: Progress = _quiet,
+    ) -> LandAccountsReport:
+        """Sum the survey by ``by`` and class; compare with ``before`` when given.
+
+        Parameters
+        ----------
+        parcels : GeoDataFrame
+            The survey (:func:`dongping_geo.load_land_survey`).
+        before : GeoDataFrame, optional
+            An earlier vintage of the survey.
+        by : str or None, default "village"
+            Column to split by (``village``, ``village_code``, ``owner`` …; None: the town).
+        level : {"land_class", "land_code"}, default "land_class"
+            First-level classes or second-level codes.
+        progress : callable, optional
+            Told what was computed.
+
+        Returns
+        -------
+        LandAccountsReport
+            The tables.
+        """
+        from .landuse import land_accounts, land_changes
+
+        keys = (by, level) if by else (level,)
+        accounts = land_accounts(parcels, by=keys)
+        progress(f"accounts of {len(parcels)} parcels: {len(accounts) - 1} rows")
+        if before is None:
+            return cls(accounts)
+        changes = land_changes(before, parcels, by=by, level=level)
+        progress(f"{len(changes.cultivated_loss)} pieces of cultivated land lost since the earlier vintage")
+        return cls(accounts, changes.transitions, changes.cultivated_loss)
+
+    def write(self, out_dir: str | os.PathLike, *, inputs: Iterable[Path] = ()) -> list[Path]:
+        """Write land_accounts.csv (and land_transitions.csv, cultivated_loss.csv/.gpkg) together.
+
+        Parameters
+        ----------
+        out_dir : path-like
+            Output folder.
+        inputs : iterable of Path
+            Files and folders read: never written over.
+
+        Returns
+        -------
+        list of Path
+            The files written.
+        """
+        # people read these: square metres to the cm² (TBMJ's own precision), 亩 to 0.0001
+        digits = {"area_m2": 2, "net_area_m2": 2, "area_mu": 4, "net_area_mu": 4}
+        out = Path(out_dir)
+        with staged_outputs(out, inputs=inputs) as stage:
+            names = [write_table(self.accounts.round(digits), stage / "land_accounts.csv").name]
+            if self.transitions is not None:
+                names.append(write_table(self.transitions.round(digits), stage / "land_transitions.csv").name)
+            if self.cultivated_loss is not None:
+                names.append(write_table(self.cultivated_loss.round(digits), stage / "cultivated_loss.csv").name)
+                names.append(write_layers({"cultivated_loss": self.cultivated_loss},
+                                          stage / "cultivated_loss.gpkg").name)
+        return [out / n for n in names]

@@ -54,11 +54,17 @@ def _summary_table(rows: list[tuple[str, str, int, int, float]]) -> object:
                                  "landcover_change layer of change patches inside red lines/farmland.")
 @click.option("--landcover-after", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="Later land-cover GeoTIFF on the same grid as --landcover-before.")
+@click.option("--land-survey", "land_survey_path", default=None, type=click.Path(exists=True, path_type=Path),
+              help="Land survey (三调/变更调查 地类图斑 DLTB: a .gdb folder, GeoPackage or Shapefile): add a "
+                   "cropland layer of structures on cultivated land (乱占耕地建房; the new ones with --before).")
 def check_landuse(dataset_dir: Path, survey_path: Path, before_path: Path | None, out_dir: Path,
                   setback_m: float | None, basemap: str, offline: bool,
                   tianditu_token: str | None, crs: str | None,
-                  landcover_before: Path | None = None, landcover_after: Path | None = None) -> None:
+                  landcover_before: Path | None = None, landcover_after: Path | None = None,
+                  land_survey_path: Path | None = None) -> None:
     """Check a building survey against red lines, farmland, river setbacks and demolished sites.
+
+    With --land-survey, also against the cultivated land (耕地) of the land survey.
 
     Writes OUT/violations.gpkg (one layer per check), OUT/violations.csv (UTF-8
     with BOM) and OUT/violations.html, prints a summary table, and exits 0 when
@@ -67,7 +73,7 @@ def check_landuse(dataset_dir: Path, survey_path: Path, before_path: Path | None
     """
     from ..errors import InputFileError
     from ..landuse import new_structures
-    from ..loaders import load_dataset, load_layer
+    from ..loaders import load_dataset, load_land_survey, load_layer
     from ..reports import LanduseReport, MapOptions
 
     say = partial(log, "check-landuse")
@@ -83,13 +89,18 @@ def check_landuse(dataset_dir: Path, survey_path: Path, before_path: Path | None
     # Both or neither (checked above); testing both lets the type checker see it.
     landcover = ((landcover_before, landcover_after)
                  if landcover_before is not None and landcover_after is not None else None)
+    parcels = None
+    if land_survey_path is not None:
+        parcels = load_land_survey(land_survey_path, crs=crs)
+        say(f"land survey {land_survey_path}: {len(parcels)} parcels (layer {parcels.attrs.get('file_layer')})")
     report = LanduseReport.compute(dataset, survey, new=new, setback_m=setback_m, landcover=landcover,
-                                   progress=say)
+                                   land_survey=parcels, progress=say)
     if not report.layers:
         raise InputFileError("the dataset has nothing to check against", path=dataset_dir,
                              expected="redlines, rivers or demolitions layers", found="none of them",
                              fix="point DATASET_DIR at a folder laid out like data/shapefiles/")
-    inputs = [p for p in (dataset_dir, survey_path, before_path, landcover_before, landcover_after) if p]
+    inputs = [p for p in (dataset_dir, survey_path, before_path, landcover_before, landcover_after,
+                          land_survey_path) if p]
     for p in report.write(out_dir, inputs=inputs, map_options=MapOptions(basemap, tianditu_token, offline)):
         say(f"wrote {p}")
     out = console()

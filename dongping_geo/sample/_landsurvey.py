@@ -40,6 +40,9 @@ LAYER_ALIAS = "地类图斑"
 #: Mean spacing of the parcels, metres, and how far a plot reaches beyond its building.
 PARCEL_M = 300.0
 PLOT_M = 8.0
+#: Field-ridge deduction coefficient (KCXS) of the cultivated parcels: an assumed value
+#: for a plain of paddy fields (the survey sets it per county and slope grade).
+RIDGE_RATIO = 0.02
 #: Land code of the plot of a new building that does not occupy cultivated land.
 USE_CODE = {"residential": "0702", "industrial": "0601", "public_commercial": "05H1"}
 #: Reclaimed demolished sites up to this date are cultivated land (0103) in the survey.
@@ -83,7 +86,8 @@ def make_land_survey(
     farmland = red_w[red_w["category"] == "basic_farmland"]
     legend = {c.code: c.name for c in LANDCOVER_LEGEND.values()}
     dltb = synthetic_land_survey(town_w.geometry.iloc[0], units, rivers_w, farmland, b20, landcover, legend,
-                                 carves=carves, seed=seed, parcel_m=PARCEL_M, plot_m=PLOT_M)
+                                 carves=carves, seed=seed, parcel_m=PARCEL_M, plot_m=PLOT_M,
+                                 ridge_ratio=RIDGE_RATIO)
     facts = {
         "file": FILE_NAME, "layer": LAYER, "layer_alias": LAYER_ALIAS,
         "vintage": "2020 annual update (2020 年度国土变更调查), standard date 2020-12-31",
