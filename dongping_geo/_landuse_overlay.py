@@ -47,7 +47,9 @@ def polygonal(geoms: np.ndarray) -> np.ndarray:
     keep = shapely.get_type_id(parts) == 3
     out = np.empty(gc.size, dtype=object)
     out[:] = shapely.Polygon()
-    geoms[gc] = shapely.multipolygons(parts[keep], indices=idx[keep], out=out)
+    if keep.any():  # (with no polygon at all, multipolygons returns an empty array)
+        shapely.multipolygons(parts[keep], indices=idx[keep], out=out)
+    geoms[gc] = out
     return geoms
 
 

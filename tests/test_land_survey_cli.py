@@ -292,3 +292,12 @@ def test_land_accounts_bad_input_exits_2(tmp_path):
     assert result.exit_code == 2
     assert not (good / "acc").exists()
     shutil.rmtree(good)
+
+
+def test_polygonal_keeps_collections_without_polygons_empty():
+    # land_changes met a pair whose overlap was only lines (a GeometryCollection): it crashed
+    from dongping_geo._landuse_overlay import polygonal
+
+    lines = shapely.GeometryCollection([shapely.LineString([(2, 2), (3, 3)])])
+    out = polygonal(np.array([lines], dtype=object))
+    assert out.size == 1 and shapely.is_empty(out[0]) and shapely.area(out[0]) == 0.0
