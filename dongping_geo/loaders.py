@@ -1616,7 +1616,7 @@ def load_land_survey(
 
     Examples
     --------
-    >>> parcels = load_land_survey("data/shapefiles/land_survey_2022.gdb")  # doctest: +SKIP
+    >>> parcels = load_land_survey("data/shapefiles/dltb_2020.gdb")  # doctest: +SKIP
     >>> parcels[["parcel_id", "land_code", "land_class", "area_m2"]].head()  # doctest: +SKIP
     """
     path = Path(path)
