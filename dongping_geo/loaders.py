@@ -34,7 +34,7 @@ from .errors import (
     InputFileError,
     SchemaError,
 )
-from .io import read_layer, register_input
+from .io import read_layer
 from .schemas import _TIME_ONLY, LOCAL_TZ, get_schema, standardize
 
 __all__ = [
@@ -438,7 +438,6 @@ def read_table(path: str | os.PathLike, *, sheet: str | int = 0) -> pd.DataFrame
                              found=repr(path.suffix), fix="save the table as CSV or XLSX")
     df.index.name = "line"
     df.attrs["path"] = str(path)
-    register_input(path)
     return df
 
 
@@ -1019,7 +1018,6 @@ def load_dataset(
     if not folder.is_dir():
         raise InputFileError("dataset folder not found", path=folder, expected="a folder of layers",
                              found="no such folder", fix="check the path")
-    register_input(folder)  # nothing is ever written inside a dataset folder that was read
     plan = _classify_folder(folder)
     ds = Dataset(folder=folder)
     opts = {"crs": crs, "work_crs": work_crs, "repair": repair, "on_error": on_error, "date_format": date_format}
