@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -113,7 +114,7 @@ def check_landuse(dataset_dir: Path, survey_path: Path, before_path: Path | None
     if (landcover_before is None) != (landcover_after is None):
         raise click.UsageError("--landcover-before and --landcover-after go together")
     say(f"dataset {dataset_dir}, survey {survey_path}" + (f", before {before_path}" if before_path else ""))
-    read = {"crs": crs, "on_error": on_error, "date_format": date_format}
+    read: dict[str, Any] = {"crs": crs, "on_error": on_error, "date_format": date_format}
     dataset = load_dataset(dataset_dir, patrols=False, **read)
     survey = load_layer(survey_path, "buildings", **read)
     new = survey

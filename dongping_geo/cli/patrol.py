@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -74,7 +75,7 @@ def patrol_report(dataset_dir: Path, start: str, end: str, out_dir: Path, by: st
     rules = load_rules(rules_path)
     period_bounds(start, end)
     err = console(err=True)
-    read = {"crs": crs, "on_error": on_error, "date_format": date_format}
+    read: dict[str, Any] = {"crs": crs, "on_error": on_error, "date_format": date_format}
     dataset = load_dataset(dataset_dir, patrols=patrols_path is None, **read)
     fixes = (load_patrols(patrols_path, shift=patrols_shift, **read) if patrols_path is not None
              else dataset.patrols)
