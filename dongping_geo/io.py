@@ -376,7 +376,7 @@ def check_output_dir(path: str | os.PathLike, *, inputs: Iterable[str | os.PathL
     if folder.exists() and not folder.is_dir():
         raise OutputError("the output folder is a file", path=folder, expected="a folder", found="a file",
                           fix="choose another --out folder")
-    _check_writable(folder / "index.html")
+    _check_creatable(folder, shown=folder)
     return folder
 
 
@@ -385,7 +385,12 @@ def _check_writable(final: Path) -> None:
     if final.is_dir():
         raise OutputError("the output is a folder", path=final, expected="a file name", found="a folder",
                           fix="add a file name to the path")
-    parent = final.parent
+    _check_creatable(final.parent, shown=final)
+
+
+def _check_creatable(parent: Path, *, shown: Path) -> None:
+    """Raise OutputError when files cannot be created in folder ``parent`` (made if needed)."""
+    final = shown
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
     if not parent.is_dir():

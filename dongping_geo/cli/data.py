@@ -31,6 +31,23 @@ def _reports(paths: tuple[Path, ...], *, crs: str | None, layer: str | None, dat
     return reports
 
 
+def _extra_note(path: Path) -> list[str]:
+    """Say when a file the commands read as an extra layer has the columns of a layer."""
+    import pyogrio
+
+    from ..loaders import guess_layer
+
+    try:
+        fields = pyogrio.read_info(path)["fields"]
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError):
+        return []
+    layer = guess_layer(list(fields))
+    if layer is None:
+        return []
+    return [f"{path.name}: the commands read it as an extra layer, but its columns are those of the "
+            f"{layer} layer: rename it {layer}{path.suffix} for them to use it"]
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @crs_option
@@ -69,7 +86,9 @@ def validate(paths: tuple[Path, ...], crs: str | None, layer: str | None, date_f
         told = " (from its columns)" if report.layer_source == "columns" else ""
         if told:
             notes.append(f"{report.path.name}: took it as the {report.layer} layer from its columns "
-                               f"(name the layer with --layer to override)")
+                         "(name the layer with --layer to override)")
+        elif report.layer == "extra" and not report.problems:
+            notes.extend(_extra_note(report.path))
         table.add_row(str(report.path), report.layer + told, str(report.features), report.crs, report.encoding,
                       "ok" if not report.problems else str(len(report.problems)))
     out = console()
@@ -128,7 +147,7 @@ def info(path: Path) -> None:
 
 
 @cli.command("sample-data")
-@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("out_dir", type=click.Path(path_type=Path))
 @click.option("--seed", type=int, default=2021, show_default=True,
               help="Random seed; the same seed gives the same files.")
 @click.option("--force", is_flag=True, help="Write into a folder that already holds layers (replacing them).")

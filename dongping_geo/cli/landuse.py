@@ -72,7 +72,7 @@ def _summary_table(rows: list[tuple[str, str, int, int, float]]) -> object:
 @click.option("--before", "before_path", default=None,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Earlier survey: check only structures new since then (rebuilt: whole survey).")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
               help="Folder for violations.gpkg, violations.csv and violations.html.")
 @click.option("--setback-m", type=click.FloatRange(min=0, min_open=True), default=None,
               help="River setback from the centre line for every river, in metres "

@@ -27,7 +27,7 @@ from ._common import (
 @dataset_argument
 @click.option("--start", required=True, help="First day of the period (e.g. 2022-01-01).")
 @click.option("--end", required=True, help="Last day of the period, included (e.g. 2022-12-31).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
               help="Folder for coverage.csv, compliance.csv, uncovered.gpkg, the maps and index.html.")
 @click.option("--by", type=click.Choice(["chief", "river", "region"]), default="chief",
               show_default=True, help="One map per river chief, per river or per region.")

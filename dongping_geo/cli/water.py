@@ -47,7 +47,7 @@ def _check_map_period(map_period: str | None, period: str) -> None:
 @dataset_argument
 @click.option("--period", type=click.Choice(["M", "Q", "Y"]), default="Q", show_default=True,
               help="Assessment period: month, quarter or year (China time).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "out_dir", type=click.Path(path_type=Path),
               default=Path("water_quality"), show_default=True,
               help="Folder for assessment.csv, rivers.csv, summary.csv and water_quality.html.")
 @click.option("--waterbody", type=click.Choice(["river", "lake"]), default="river", show_default=True,
