@@ -211,16 +211,33 @@ def test_bad_arguments_leave_earlier_outputs_alone(command, extra, inputs, tmp_p
     assert _hashes(inputs / "data", inputs / "ext") == before
 
 
-def test_bad_rules_file_leaves_earlier_outputs_alone(inputs, tmp_path):
+@pytest.mark.parametrize("content", [b"town: {per: fortnight}\n", b"a: [unclosed\n", b"\x8d\xff\x00binary"])
+def test_bad_rules_file_leaves_earlier_outputs_alone(content, inputs, tmp_path):
     out = tmp_path / "out"
     earlier = _filled(out)
     rules = tmp_path / "rules.yaml"
-    rules.write_text("town: {per: fortnight}\n", encoding="utf-8")
+    rules.write_bytes(content)
     args = _args("patrol-report", inputs, out)
     args[args.index("--rules") + 1] = str(rules)
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "rules.yaml" in result.stderr and len(_message_lines(result)) == 1
     assert _hashes(out) == earlier
+
+
+def test_an_unexpected_os_error_is_two_lines_and_exit_2(inputs, tmp_path, monkeypatch):
+    # The net under the library's own errors: never a traceback, never exit 1.
+    from dongping_geo import loaders
+
+    def denied(folder, **kwargs):
+        raise PermissionError(13, "Permission denied", str(folder))
+
+    monkeypatch.setattr(loaders, "load_dataset", denied)
+    result = CliRunner().invoke(cli, _args("water-quality", inputs, tmp_path / "wq"))
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = _message_lines(result)
+    assert len(lines) == 2 and "Permission denied" in lines[0] and str(inputs / "data") in lines[0]
 
 
 # --- --on-error report ---------------------------------------------------------------------------------
