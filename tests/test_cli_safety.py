@@ -428,3 +428,38 @@ def test_validate_lists_every_bad_csv_row_with_its_file_line(tmp_path):
     assert result.exit_code == 1, result.output
     out = " ".join(result.output.split())
     assert "line 4" in out and "abc" in out and "line 6" in out and "inf" in out
+
+
+def test_date_format_reaches_every_loader(inputs, tmp_path):
+    # Day-first dates are refused as ambiguous; --date-format says what the files use. It applies
+    # to every date of every file read, so these folders hold no other dated layer (demolitions).
+    plain, day_first = tmp_path / "plain", tmp_path / "day_first"
+    for folder in (plain, day_first):
+        folder.mkdir()
+        for stem in ("rivers", "sections"):
+            _copy_shp(stem, inputs / "data", folder)
+    shutil.copy(inputs / "data" / "measurements.csv", plain)
+    m = pd.read_csv(plain / "measurements.csv", dtype=str, keep_default_na=False)
+    m["sampled_at"] = pd.to_datetime(m["sampled_at"]).dt.strftime("%d/%m/%Y %H:%M")
+    m.to_csv(day_first / "measurements.csv", index=False)
+    wq = ["water-quality", "--basemap", "none"]
+    refused = CliRunner().invoke(cli, [*wq, str(day_first), "--out", str(tmp_path / "a")])
+    assert refused.exit_code == 2 and "sampled_at" in refused.stderr, refused.output
+    read = CliRunner().invoke(cli, [*wq, str(day_first), "--out", str(tmp_path / "b"),
+                                    "--date-format", "%d/%m/%Y %H:%M"])
+    assert read.exit_code == 0, read.output
+    assert CliRunner().invoke(cli, [*wq, str(plain), "--out", str(tmp_path / "c")]).exit_code == 0
+    assert (tmp_path / "b" / "assessment.csv").read_bytes() == (tmp_path / "c" / "assessment.csv").read_bytes()
+    # patrol fixes given with --patrols
+    rivers_only = tmp_path / "rivers_only"
+    rivers_only.mkdir()
+    _copy_shp("rivers", inputs / "data", rivers_only)
+    fixes = pd.read_csv(inputs / "ext" / "patrols_2022-06.csv", dtype=str)
+    fixes["time"] = pd.to_datetime(fixes["time"]).dt.strftime("%d/%m/%Y %H:%M:%S")
+    fixes.to_csv(tmp_path / "patrols.csv", index=False)
+    p_args = _args("patrol-report", inputs, tmp_path / "p")
+    p_args[1] = str(rivers_only)
+    p_args[p_args.index("--patrols") + 1] = str(tmp_path / "patrols.csv")
+    assert CliRunner().invoke(cli, p_args).exit_code == 2
+    ok = CliRunner().invoke(cli, [*p_args, "--date-format", "%d/%m/%Y %H:%M:%S"])
+    assert ok.exit_code == 0, ok.output
