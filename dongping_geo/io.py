@@ -43,7 +43,8 @@ __all__ = [
 ]
 
 #: File suffixes read_layer understands.
-VECTOR_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".parquet", ".geoparquet", ".gpx")
+#: (``.gdb``: a File Geodatabase folder, read and written with GDAL's OpenFileGDB driver.)
+VECTOR_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".parquet", ".geoparquet", ".gpx", ".gdb")
 _SHP_SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".qmd")
 
 # .cpg spellings seen in Chinese deliveries -> Python codec.
@@ -625,8 +626,8 @@ def write_layer(
     path = Path(path)
     suffix = path.suffix.lower()
     shapefile = suffix == ".shp"
-    if suffix not in (".parquet", ".geoparquet", ".shp", ".gpkg", ".geojson", ".json"):
-        raise OutputError("unsupported output type", path=path, expected=".shp .gpkg .parquet .geojson",
+    if suffix not in (".parquet", ".geoparquet", ".shp", ".gpkg", ".geojson", ".json", ".gdb"):
+        raise OutputError("unsupported output type", path=path, expected=".shp .gpkg .parquet .geojson .gdb",
                           found=repr(path.suffix), fix="choose one of those suffixes")
     data = _prepare_columns(gdf, layer=layer, field_names=field_names, shapefile=shapefile, encoding=encoding)
     with atomic_path(path, sidecars=_SHP_SIDECARS[1:] if shapefile else (), inputs=inputs) as tmp:
@@ -638,6 +639,8 @@ def write_layer(
             elif suffix == ".gpkg":
                 data, arrow = _dates_for_gpkg(data)
                 pyogrio.write_dataframe(data, tmp, layer=layer_name or path.stem, driver="GPKG", use_arrow=arrow)
+            elif suffix == ".gdb":  # a File Geodatabase folder holding one layer
+                pyogrio.write_dataframe(data, tmp, layer=layer_name or path.stem, driver="OpenFileGDB")
             else:
                 pyogrio.write_dataframe(data, tmp, driver="GeoJSON")
         except (pyogrio.errors.DataSourceError, pyogrio.errors.FieldError, OSError) as exc:

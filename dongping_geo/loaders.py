@@ -35,7 +35,7 @@ from .errors import (
     SchemaError,
 )
 from .io import read_layer
-from .schemas import _TIME_ONLY, LOCAL_TZ, get_schema, standardize
+from .schemas import _TIME_ONLY, LOCAL_TZ, get_schema, rename_aliases, standardize
 
 __all__ = [
     "Dataset",
@@ -46,9 +46,12 @@ __all__ = [
     "load_buildings",
     "load_dataset",
     "load_demolitions",
+    "load_land_survey",
     "load_layer",
     "load_measurements",
     "load_patrols",
+    "load_problems",
+    "load_signboards",
     "load_redlines",
     "load_regions",
     "load_rivers",
@@ -672,20 +675,31 @@ def _time_with_date(df: pd.DataFrame, time: str, *, path: Path) -> pd.Series:
 
 def _fixes_from_csv(path: Path, crs: Any) -> tuple[gpd.GeoDataFrame, list]:
     """Patrol fixes of a lon/lat/time table, indexed by file line; unreadable coordinates as issues."""
-    df = read_table(path)
-    lon, lat, time = _pick(df, _LON_NAMES), _pick(df, _LAT_NAMES), _pick(df, _TIME_NAMES)
-    missing = [n for n, c in (("lon", lon), ("lat", lat), ("time", time)) if c is None]
-    if missing or lon is None or lat is None or time is None:
+    return _points_from_table(path, crs, layer="patrols", time=True)
+
+
+def _points_from_table(
+    path: Path, crs: Any, *, layer: str, time: bool = False, sheet: str | int = 0
+) -> tuple[gpd.GeoDataFrame, list]:
+    """Points of a lon/lat CSV/XLSX export (``time``: a time column too, as ``timestamp``)."""
+    df = read_table(path, sheet=sheet)
+    lon, lat = _pick(df, _LON_NAMES), _pick(df, _LAT_NAMES)
+    tcol = _pick(df, _TIME_NAMES) if time else None
+    needed = (("lon", lon), ("lat", lat)) + ((("time", tcol),) if time else ())
+    missing = [n for n, c in needed if c is None]
+    if missing or lon is None or lat is None:
         raise SchemaError(
-            "patrol CSV lacks coordinate/time columns", path=path, layer="patrols",
-            field=", ".join(missing), expected="columns lon, lat, time (or 经度, 纬度, 时间)",
+            f"{'patrol CSV' if layer == 'patrols' else layer + ' table'} lacks coordinate"
+            f"{'/time' if time else ''} columns", path=path, layer=layer, field=", ".join(missing),
+            expected="columns lon, lat" + (", time (or 经度, 纬度, 时间)" if time else " (or 经度, 纬度)"),
             found="columns " + ", ".join(map(str, df.columns)), fix="rename the columns",
         )
-    stamp = _time_with_date(df, time, path=path)
     x = pd.to_numeric(df[lon], errors="coerce").astype(float)
     y = pd.to_numeric(df[lat], errors="coerce").astype(float)
     bad = (~np.isfinite(x) | ~np.isfinite(y)).to_numpy()
-    rest = df.drop(columns=[lon, lat, time]).assign(timestamp=stamp)
+    rest = df.drop(columns=[lon, lat])
+    if tcol is not None:
+        rest = rest.drop(columns=[tcol]).assign(timestamp=_time_with_date(df, tcol, path=path))
     geoms = np.where(bad, None, shapely.points(x.fillna(0).to_numpy(), y.fillna(0).to_numpy()))
     gdf = gpd.GeoDataFrame(rest, geometry=geoms, crs=crs if crs is not None else WEB_CRS)
     issues = []
@@ -694,7 +708,7 @@ def _fixes_from_csv(path: Path, crs: Any) -> tuple[gpd.GeoDataFrame, list]:
         fix = "correct or remove the row"
         lines = df.index[bad].tolist()
         issues.append(RowIssue(SchemaError(
-            "coordinate is not a number", path=path, layer="patrols",
+            "coordinate is not a number", path=path, layer=layer,
             feature_id=", ".join(f"row {r}" for r in lines[:5]) + (f" (and {len(lines) - 5} more)" if len(lines) > 5 else ""),
             field=f"{lon}/{lat}", expected="decimal degrees", found=found[0], fix=fix,
         ), bad, f"{lon}/{lat}", found, ["coordinate is not a number"] * len(found), fix))
@@ -788,7 +802,7 @@ def _read_fixes(path: Path, *, crs: Any, file_layer: str | None) -> tuple[gpd.Ge
     return read_layer(path, layer=file_layer, fid_as_index=True), []
 
 
-def _unshift(gdf: gpd.GeoDataFrame, shift: str, *, path: Path, crs: Any) -> gpd.GeoDataFrame:
+def _unshift(gdf: gpd.GeoDataFrame, shift: str, *, path: Path, crs: Any, layer: str = "patrols") -> gpd.GeoDataFrame:
     """Shift GCJ-02 / BD-09 coordinates back to WGS 84."""
     from . import crs as crs_module
 
@@ -797,9 +811,78 @@ def _unshift(gdf: gpd.GeoDataFrame, shift: str, *, path: Path, crs: Any) -> gpd.
     converters = {"gcj02": crs_module.gcj02_to_wgs84,
                   "bd09": lambda g: crs_module.gcj02_to_wgs84(crs_module.bd09_to_gcj02(g))}
     if shift not in converters:
-        raise ConfigError("unknown datum shift", path=path, layer="patrols", field="shift",
+        raise ConfigError("unknown datum shift", path=path, layer=layer, field="shift",
                           expected="wgs84, gcj02 or bd09", found=repr(shift))
-    return converters[shift](crs_module.to_web_crs(_assign_crs(gdf, path=path, layer="patrols", crs=crs)))
+    return converters[shift](crs_module.to_web_crs(_assign_crs(gdf, path=path, layer=layer, crs=crs)))
+
+
+def _point_layer_loader(layer: str):
+    """Loader of a point layer delivered as a GIS file or as a lon/lat CSV/XLSX export."""
+
+    def loader(path: str | os.PathLike, *, crs: Any = None, shift: str = "wgs84", sheet: str | int = 0,
+               encoding: str | None = None, work_crs: Any = None, on_error: str = "raise",
+               date_format: str | None = None) -> gpd.GeoDataFrame:
+        _check_on_error(on_error)
+        path = Path(path)
+        issues: list = []
+        if path.suffix.lower() in (".csv", ".txt", ".xlsx", ".xlsm"):
+            gdf, issues = _points_from_table(path, crs, layer=layer, sheet=sheet)
+            crs = None
+        else:
+            gdf = read_layer(path, encoding=encoding, fid_as_index=True)
+        gdf = _unshift(gdf, shift, path=path, crs=crs, layer=layer)
+        data = _finish(gdf, layer, path=path, crs=crs, repair=False, work_crs=work_crs,
+                       on_error=on_error, date_format=date_format, issues=issues)
+        return data.reset_index(drop=True)
+
+    schema = get_schema(layer)
+    loader.__name__ = f"load_{layer}"
+    loader.__qualname__ = loader.__name__
+    loader.__doc__ = f"""Load the {layer} layer ({schema.zh}) from a GIS file or a lon/lat CSV/XLSX export.
+
+    Fields: {", ".join(schema.field_names)} (Chinese aliases accepted, see docs/data-model.md).
+
+    Parameters
+    ----------
+    path : path-like
+        Shapefile, GeoPackage, GeoParquet or GeoJSON of points; or a CSV/XLSX table
+        with longitude/latitude columns (``lon``/``lat``, ``经度``/``纬度`` …), as
+        river-chief apps export it.
+    crs : object, optional
+        CRS of the table's coordinates (default EPSG:4326) or of a GIS file without one.
+    shift : {{"wgs84", "gcj02", "bd09"}}, default "wgs84"
+        Datum shift of the coordinates: apps built on AMap/Tencent maps record
+        GCJ-02, Baidu-based ones BD-09; those are shifted back to WGS 84.
+    sheet : str or int, default 0
+        Worksheet of an XLSX file.
+    encoding : str, optional
+        Shapefile attribute encoding (default: detected).
+    work_crs : object, optional
+        Override the working CRS.
+    on_error : {{"raise", "report"}}, default "raise"
+        ``"report"``: keep the valid features, list the others in ``attrs["rejected"]``.
+    date_format : str, optional
+        strptime format of date fields in a form not accepted by default.
+
+    Returns
+    -------
+    GeoDataFrame
+        The validated layer in the working CRS.
+
+    Raises
+    ------
+    DongpingGeoError
+        With file, feature id, field, expected and found, on the first problem.
+
+    Examples
+    --------
+    >>> gdf = load_{layer}("data/shapefiles/{layer}.csv")  # doctest: +SKIP
+    """
+    return loader
+
+
+load_problems = _point_layer_loader("problems")
+load_signboards = _point_layer_loader("signboards")
 
 
 # --- dataset folders ----------------------------------------------------------------
@@ -1376,3 +1459,141 @@ def dataset_files(folder: str | os.PathLike) -> list[Path]:
     files += [p for p in folder.iterdir() if p.suffix.lower() in (".gpx", ".csv", ".xlsx") and _layer_of(p)]
     return sorted(set(files))
 
+
+
+# --- the land survey (三调 / 年度变更调查): 地类图斑 DLTB ----------------------------------
+
+#: Layer names of the parcel layer in survey databases (compared case-insensitively).
+LAND_SURVEY_LAYER_NAMES = ("DLTB", "地类图斑", "land_survey")
+
+
+def _land_survey_layer(path: Path, layer: str | None) -> str | None:
+    """Find the DLTB layer of a multi-layer source: by name, else by its DLBM and TBMJ fields."""
+    if path.suffix.lower() == ".shp":
+        return None
+    try:
+        names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+    except (pyogrio.errors.DataSourceError, OSError) as exc:
+        raise InputFileError("cannot read the file", path=path, found=str(exc).splitlines()[0][:200],
+                             fix="give a File Geodatabase folder (.gdb), a GeoPackage or a Shapefile") from None
+    if layer is not None:
+        if layer not in names:
+            raise InputFileError("no such layer", path=path, layer=layer, expected=", ".join(names),
+                                 found=repr(layer), fix="pass one of the layers listed")
+        return layer
+    wanted = {n.lower() for n in LAND_SURVEY_LAYER_NAMES}
+    by_name = [n for n in names if n.lower() in wanted]
+    if len(by_name) == 1:
+        return by_name[0]
+    schema = get_schema("land_survey")
+    need = [{n.strip().lower() for n in schema.field(f).all_names} for f in ("land_code", "area_m2")]
+    by_fields = []
+    for name in names:
+        fields = {str(f).strip().lower() for f in pyogrio.read_info(path, layer=name)["fields"]}
+        if all(fields & names_of for names_of in need):
+            by_fields.append(name)
+    if len(by_fields) == 1:
+        return by_fields[0]
+    raise SchemaError(
+        "cannot tell which layer holds the land-survey parcels", path=path, layer=None,
+        expected="one layer named DLTB/地类图斑, or one layer with DLBM (地类编码) and TBMJ (图斑面积) fields",
+        found=f"layers {', '.join(names)}; candidates {', '.join(by_name or by_fields) or 'none'}",
+        fix="pass layer= with the parcel layer's name",
+    )
+
+
+def _normalise_land_codes(gdf: gpd.GeoDataFrame, *, path: Path, layer: str | None) -> gpd.GeoDataFrame:
+    """Table spellings of DLBM, with land_class and (where missing) land_name added."""
+    from .landclass import TABLE_NAME, class_attribute, normalize_land_codes
+
+    schema = get_schema("land_survey")
+    gdf = rename_aliases(gdf, schema, path=path)
+    if "land_code" not in gdf.columns:
+        return gdf  # standardize reports the missing field
+    codes, bad = normalize_land_codes(gdf["land_code"])
+    if bad.any():
+        ids = gdf.loc[bad, "parcel_id"] if "parcel_id" in gdf.columns else pd.Series(gdf.index[bad])
+        found = sorted({str(v) for v in gdf.loc[bad, "land_code"]})
+        raise SchemaError(
+            "unknown land-class code", path=path, layer=layer or "land_survey", field="land_code (DLBM)",
+            feature_id=", ".join(map(str, ids.tolist()[:5])) + (f" (and {int(bad.sum()) - 5} more)" if bad.sum() > 5 else ""),
+            expected=f"codes of {TABLE_NAME}", found=", ".join(map(repr, found[:5])),
+            fix="correct the codes; attribute markers belong in their own fields (ZZSXDM, TBXHDM, GDLX)",
+        )
+    gdf = gdf.copy()
+    gdf["land_code"] = codes
+    gdf["land_class"] = class_attribute(codes)
+    names = class_attribute(codes, "zh")
+    if "land_name" in gdf.columns:
+        blank = gdf["land_name"].isna() | (gdf["land_name"].astype(str).str.strip() == "")
+        gdf["land_name"] = gdf["land_name"].where(~blank, names)
+    else:
+        gdf["land_name"] = names
+    return gdf
+
+
+def load_land_survey(
+    path: str | os.PathLike,
+    layer: str | None = None,
+    *,
+    crs: Any = None,
+    repair: bool = False,
+    encoding: str | None = None,
+    work_crs: Any = None,
+) -> gpd.GeoDataFrame:
+    """Load the land-survey parcels (三调 / 年度变更调查 地类图斑, DLTB).
+
+    Standard field names (BSM, TBBH, DLBM, DLMC, QSDWDM, QSDWMC, ZLDWDM, ZLDWMC, TBMJ,
+    KCXS, KCMJ, TBDLMJ, GDLX, GDPDJB …) and their Chinese names are mapped to canonical
+    ones (see docs/land-survey.md); land-class codes are normalised (``101`` → ``0101``)
+    and checked against :data:`dongping_geo.landclass.LAND_CLASSES`, and the first-level
+    class is added as ``land_class``.
+
+    Parameters
+    ----------
+    path : path-like
+        A File Geodatabase folder (``.gdb``, read with GDAL's OpenFileGDB driver), a
+        GeoPackage or a Shapefile.
+    layer : str, optional
+        The parcel layer; by default the layer named ``DLTB`` (or ``地类图斑``), else the
+        one layer having land-code and area fields.
+    crs : object, optional
+        CRS of the data when the source has none (or overrides a wrong one).
+    repair : bool, default False
+        Make invalid geometries valid instead of failing.
+    encoding : str, optional
+        Shapefile attribute encoding (default: detected).
+    work_crs : object, optional
+        Override the working CRS.
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per parcel with canonical fields, ``land_class`` added, in the working
+        CRS. ``area_m2`` is the survey's official TBMJ, not recomputed.
+
+    Raises
+    ------
+    InputFileError
+        If the source is missing or unreadable, or ``layer`` is not in it.
+    SchemaError
+        If no single parcel layer can be found, a required field is missing, or a
+        land-class code is not in the table (the message names the parcels).
+    GeometryError, CRSError
+        On bad geometry or a missing CRS.
+
+    Examples
+    --------
+    >>> parcels = load_land_survey("data/shapefiles/land_survey_2022.gdb")  # doctest: +SKIP
+    >>> parcels[["parcel_id", "land_code", "land_class", "area_m2"]].head()  # doctest: +SKIP
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError("file not found", path=path, expected="a .gdb folder, .gpkg or .shp",
+                             found="nothing at that path", fix="check the path")
+    file_layer = _land_survey_layer(path, layer)
+    gdf = read_layer(path, layer=file_layer, encoding=encoding, fid_as_index=True)
+    gdf = _normalise_land_codes(gdf, path=path, layer=file_layer)
+    data = _finish(gdf, "land_survey", path=path, crs=crs, repair=repair, work_crs=work_crs)
+    data.attrs["file_layer"] = file_layer
+    return data.reset_index(drop=True)

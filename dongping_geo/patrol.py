@@ -50,6 +50,7 @@ from ._patrol_tracks import (
     check_layer,
     check_rivers,
     patrol_codes,
+    patrol_stats,
     period_bounds,
     seconds,
     select_fixes,
@@ -340,6 +341,9 @@ class PatrolAnalysis:
     # The period analysed: [lo, hi), None when open.
     lo: pd.Timestamp | None = None
     hi: pd.Timestamp | None = None
+    # The joined tracks and their gap setting (for patrol-quality flags).
+    tracks: Any = None
+    max_gap_s: float = DEFAULT_MAX_GAP_S
 
     def coverage(self, *, min_share: float = 0.5) -> pd.DataFrame:
         """Coverage table, as :func:`river_coverage` returns it.
@@ -375,13 +379,17 @@ class PatrolAnalysis:
         """
         return _uncovered_table(self, min_length_m)
 
-    def compliance(self, *, rules: dict[str, Any] | str | Path | None = None) -> Compliance:
+    def compliance(
+        self, *, rules: dict[str, Any] | str | Path | None = None, valid_only: bool | dict[str, Any] = False
+    ) -> Compliance:
         """Patrol frequency against the rules, as :func:`compliance` returns it.
 
         Parameters
         ----------
         rules : dict, str or Path, optional
             Overrides of the default rules, see :func:`load_rules`.
+        valid_only : bool or dict, default False
+            Count only patrols without a quality flag, see :func:`compliance`.
 
         Returns
         -------
@@ -399,7 +407,7 @@ class PatrolAnalysis:
                 expected="both start and end dates", found=f"start={self.lo!r}, end={self.hi!r}",
                 fix="pass start= and end= to analyse()",
             )
-        return _compliance_table(self, load_rules(rules), self.lo, self.hi)
+        return _compliance_table(self, load_rules(rules), self.lo, self.hi, valid_only=valid_only)
 
 
 def analyse(
@@ -411,6 +419,7 @@ def analyse(
     end: Any = None,
     max_gap_s: float = DEFAULT_MAX_GAP_S,
     max_speed_kmh: float = DEFAULT_MAX_SPEED_KMH,
+    engine: str = "auto",
 ) -> PatrolAnalysis:
     """Intersect the patrol tracks with the rivers once, for every patrol table.
 
@@ -425,6 +434,10 @@ def analyse(
     tolerance_m, start, end, max_gap_s, max_speed_kmh
         As for :func:`river_coverage`. :meth:`PatrolAnalysis.compliance` needs
         ``start`` and ``end``.
+    engine : {"auto", "memory", "dask"}, default "auto"
+        ``"dask"`` (or ``"auto"`` with a dask frame or GeoParquet folder) intersects on
+        the current dask scheduler (:func:`dongping_geo.scale.patrol_analysis_dask`);
+        the analysis then holds no in-memory tracks (``tracks`` is None).
 
     Returns
     -------
@@ -456,6 +469,13 @@ def analyse(
             found=repr(tolerance_m),
             fix="pass e.g. tolerance_m=30",
         )
+    if use_dask(fixes, engine):
+        pieces = _dispatch.scale().patrol_analysis_dask(
+            rivers, fixes, tolerance_m=tolerance_m, start=start, end=end, max_gap_s=max_gap_s,
+            max_speed_kmh=max_speed_kmh,
+        )
+        lo, hi = period_bounds(start, end)
+        return PatrolAnalysis(**pieces, lo=lo, hi=hi, tracks=None)
     rivers = check_rivers(rivers)
     fx, tr = _tracks(fixes, crs=rivers.crs, start=start, end=end, max_gap_s=max_gap_s,
                      max_speed_kmh=max_speed_kmh)
@@ -492,23 +512,8 @@ def analyse(
         }
     ).groupby(["river", "patrol"], sort=True)["t"].max()
     # Patrol statistics over the live fixes in the period.
-    live = ~tr.jump
-    pc = tr.patrol[live]
-    p_start = np.full(n_patrols, np.nan)
-    p_end = np.full(n_patrols, np.nan)
-    if live.any():
-        g = pd.Series(tr.t[live]).groupby(pc)
-        p_start[g.min().index] = g.min().to_numpy()
-        p_end[g.max().index] = g.max().to_numpy()
-    link = np.flatnonzero(tr.link)
-    step = np.hypot(tr.x[tr.nxt[link]] - tr.x[link], tr.y[tr.nxt[link]] - tr.y[link])
-    p_len = np.bincount(tr.patrol[link], weights=step, minlength=n_patrols)
-    if "chief" in fx.columns:
-        chief_sorted = fx["chief"].to_numpy(dtype=object)[tr.order]
-        p_chief = np.full(n_patrols, None, dtype=object)
-        p_chief[tr.patrol[::-1]] = chief_sorted[::-1]  # first fix's chief per patrol
-    else:
-        p_chief = np.full(n_patrols, None, dtype=object)
+    chief = fx["chief"].to_numpy(dtype=object) if "chief" in fx.columns else None
+    p_start, p_end, p_len, p_chief = patrol_stats(tr, chief)
     river_len = np.bincount(rs.part_river, weights=rs.part_len, minlength=rs.n_rivers)
     lo, hi = period_bounds(start, end)
     return PatrolAnalysis(
@@ -529,6 +534,8 @@ def analyse(
         end=u_hi,
         lo=lo,
         hi=hi,
+        tracks=tr,
+        max_gap_s=max_gap_s,
     )
 
 
@@ -817,6 +824,26 @@ def _validate_rules(r: dict[str, Any], *, source: Any) -> None:
         raise bad("own_chief_only", "true or false", r.get("own_chief_only"))
 
 
+def _flagged_patrols(res: PatrolAnalysis, pm: dict[str, Any], valid_only: Any) -> np.ndarray:
+    """Per patrol code: True where :func:`dongping_geo.problems.patrol_quality` flags it."""
+    from ._patrol_quality import QualityRules, quality_table
+
+    settings = {"min_minutes": pm["duration_min"], "min_km": pm["length_km"], "max_gap_s": res.max_gap_s}
+    if isinstance(valid_only, dict):
+        settings.update(valid_only)
+    elif valid_only is not True:
+        raise ConfigError("valid_only must be True, False or a dict of patrol_quality thresholds",
+                          field="valid_only", expected="bool or dict", found=repr(valid_only),
+                          fix="pass valid_only=True")
+    try:
+        rules = QualityRules(**settings)
+    except TypeError as exc:
+        raise ConfigError("unknown patrol-quality threshold", field="valid_only",
+                          expected=", ".join(QualityRules.__dataclass_fields__), found=str(exc),
+                          fix="see dongping_geo.problems.patrol_quality") from None
+    return quality_table(res, rules)["flagged"].to_numpy(dtype=bool)
+
+
 class Compliance(NamedTuple):
     """Result of :func:`compliance`: one table per river and one per chief."""
 
@@ -843,6 +870,7 @@ def compliance(
     tolerance_m: float = 30.0,
     max_gap_s: float = DEFAULT_MAX_GAP_S,
     max_speed_kmh: float = DEFAULT_MAX_SPEED_KMH,
+    valid_only: bool | dict[str, Any] = False,
 ) -> Compliance:
     """Check patrol frequency against the rules for each river's level.
 
@@ -865,6 +893,13 @@ def compliance(
         Overrides of the default rules, see :func:`load_rules`.
     tolerance_m, max_gap_s, max_speed_kmh : float
         As for :func:`river_coverage`.
+    valid_only : bool or dict, default False
+        Count only patrols without a quality flag of
+        :func:`dongping_geo.problems.patrol_quality` (too short, stationary, too
+        fast, far from the chief's rivers, uploaded twice). The flags' too-short rule
+        (the rules' ``patrol_minimum``, with the short-river allowance) then replaces
+        the plain patrol minimum. A dict passes thresholds to ``patrol_quality``
+        (e.g. ``{"max_kmh": 20}``). Default False: the patrol minimum alone, as before.
 
     Returns
     -------
@@ -914,7 +949,7 @@ def compliance(
         rivers, fixes, tolerance_m=tolerance_m, start=lo, end=hi - pd.Timedelta(microseconds=1),
         max_gap_s=max_gap_s, max_speed_kmh=max_speed_kmh,
     )
-    return _compliance_table(res, rules, lo, hi)
+    return _compliance_table(res, rules, lo, hi, valid_only=valid_only)
 
 
 def _check_compliance_rivers(rivers: gpd.GeoDataFrame, rules: dict[str, Any]) -> gpd.GeoDataFrame:
@@ -936,11 +971,15 @@ def _check_compliance_rivers(rivers: gpd.GeoDataFrame, rules: dict[str, Any]) ->
     return rivers
 
 
-def _counted_pairs(res: PatrolAnalysis, rules: dict[str, Any], info: pd.DataFrame) -> np.ndarray:
-    """Which (river, patrol) pairs count: patrol minimum, share of the river, own chief."""
+def _counted_pairs(
+    res: PatrolAnalysis, rules: dict[str, Any], info: pd.DataFrame, valid_only: bool | dict[str, Any] = False
+) -> np.ndarray:
+    """Which (river, patrol) pairs count: patrol minimum (or no quality flag), share of the river, own chief."""
     pm, cr = rules["patrol_minimum"], rules["counts_for_river"]
     p_dur = res.patrol_end_s - res.patrol_start_s
     p_ok = (p_dur >= pm["duration_min"] * 60 - 1e-9) & (res.patrol_length_m >= pm["length_km"] * 1000 - 1e-9)
+    if valid_only is not False:
+        p_ok = ~_flagged_patrols(res, pm, valid_only)
     length = res.river_len[res.rp_river]
     need = cr["min_share"] * length
     if cr.get("min_covered_m") is not None:
@@ -1003,11 +1042,12 @@ def _by_chief(by_river: pd.DataFrame) -> pd.DataFrame:
 
 
 def _compliance_table(
-    res: PatrolAnalysis, rules: dict[str, Any], lo: pd.Timestamp, hi: pd.Timestamp
+    res: PatrolAnalysis, rules: dict[str, Any], lo: pd.Timestamp, hi: pd.Timestamp,
+    *, valid_only: bool | dict[str, Any] = False,
 ) -> Compliance:
     _check_compliance_rivers(res.rivers, rules)
     info = _river_info(res.rivers)
-    counts = _counted_pairs(res, rules, info)
+    counts = _counted_pairs(res, rules, info, valid_only)
     c_river = res.rp_river[counts]
     local = _to_time(res.patrol_start_s[res.rp_patrol[counts]]).dt.tz_localize(None)
     lo_naive, hi_naive = lo.tz_localize(None), hi.tz_localize(None)

@@ -313,8 +313,8 @@ class PatrolReport:
         area : geometry or GeoDataFrame, optional
             The town boundary: fixes outside it are dropped.
         engine : {"memory", "dask"}, default "memory"
-            ``"dask"`` computes the coverage table on the current dask scheduler; the
-            other tables still come from the one in-memory analysis.
+            ``"dask"`` intersects tracks and rivers on the current dask scheduler; every
+            table derives from that one distributed analysis.
         progress : callable, optional
             Told the name of each step.
 
@@ -331,12 +331,8 @@ class PatrolReport:
         lo, hi = patrol.period_bounds(start, end)
         progress("intersecting tracks with rivers")
         analysis = patrol.analyse(rivers, cleaned, tolerance_m=tolerance_m, start=lo,
-                                  end=hi - pd.Timedelta(microseconds=1))
-        if engine == "dask":
-            coverage = patrol.river_coverage(rivers, cleaned, tolerance_m=tolerance_m, start=start,
-                                             end=end, engine="dask")
-        else:
-            coverage = analysis.coverage()
+                                  end=hi - pd.Timedelta(microseconds=1), engine=engine)
+        coverage = analysis.coverage()
         progress("checking patrol frequency")
         in_period = ((cleaned["timestamp"] >= lo) & (cleaned["timestamp"] < hi)).to_numpy()
         stamps = pd.to_datetime(dropped["timestamp"], utc=True) if len(dropped) else pd.Series([], dtype=object)
