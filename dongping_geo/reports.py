@@ -40,6 +40,7 @@ from .schemas import CATEGORY_LABELS, get_schema
 
 __all__ = [
     "LANDUSE_CHECKS",
+    "LANDUSE_CHECK_LAYERS",
     "LanduseReport",
     "PatrolReport",
     "WaterQualityReport",
@@ -613,6 +614,10 @@ class WaterQualityReport:
 #: (labels from ``schemas.CATEGORY_LABELS["check"]``).
 LANDUSE_CHECKS: dict[str, str] = {k: f"{zh} {en}" for k, (zh, en) in CATEGORY_LABELS["check"].items()}
 
+#: The dataset layer each land-use check needs (a check without it runs on an empty layer).
+LANDUSE_CHECK_LAYERS: dict[str, str] = {"redline": "redlines", "farmland": "redlines", "setback": "rivers",
+                                        "rebuilt": "demolitions", "landcover_change": "redlines"}
+
 
 def _empty_layer(name: str, crs: Any) -> gpd.GeoDataFrame:
     """Build an empty layer with the fields of schema ``name`` (a check's missing input)."""
@@ -700,9 +705,8 @@ class LanduseReport:
         )
 
         new = survey if new is None else new
-        layer_of = {"redline": "redlines", "farmland": "redlines", "setback": "rivers", "rebuilt": "demolitions",
-                    **({"landcover_change": "redlines"} if landcover is not None else {})}
-        missing = [check for check, name in layer_of.items() if getattr(dataset, name) is None]
+        missing = [check for check, name in LANDUSE_CHECK_LAYERS.items()
+                   if getattr(dataset, name) is None and (check != "landcover_change" or landcover is not None)]
         # A check whose layer is absent runs on an empty layer: its (empty) result keeps the columns.
         zones, rivers, sites = (getattr(dataset, n) if getattr(dataset, n) is not None else _empty_layer(n, new.crs)
                                 for n in ("redlines", "rivers", "demolitions"))

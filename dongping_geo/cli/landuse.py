@@ -24,25 +24,25 @@ from ._common import (
     say_rejected,
 )
 
-_CHECKS = ("redline", "farmland", "setback", "rebuilt", "landcover_change")
-_CHECK_LAYER = {"redline": "redlines", "farmland": "redlines", "setback": "rivers", "rebuilt": "demolitions",
-                "landcover_change": "redlines"}
-
 
 def _check_names(ctx: click.Context, param: click.Parameter, value: str | None) -> frozenset[str]:
     """Parse --skip-missing CHECK[,CHECK] against the known checks."""
+    from ..reports import LANDUSE_CHECK_LAYERS
+
     names = frozenset(n.strip() for n in (value or "").split(",") if n.strip())
-    unknown = sorted(names - set(_CHECKS))
+    unknown = sorted(names - set(LANDUSE_CHECK_LAYERS))
     if unknown:
-        raise click.BadParameter(f"unknown check {', '.join(unknown)}; the checks are {', '.join(_CHECKS)}")
+        raise click.BadParameter(f"unknown check {', '.join(unknown)}; the checks are "
+                                 f"{', '.join(LANDUSE_CHECK_LAYERS)}")
     return names
 
 
 def _missing_hint(dataset: object, missing: list[str]) -> str:
     """Name a stray file whose columns look like a missing layer (``redline.shp`` for redlines)."""
     from ..loaders import guess_layer
+    from ..reports import LANDUSE_CHECK_LAYERS
 
-    wanted = {_CHECK_LAYER[c] for c in missing}
+    wanted = {LANDUSE_CHECK_LAYERS[c] for c in missing}
     for stem, gdf in getattr(dataset, "extra", {}).items():
         layer = guess_layer(gdf.columns)
         if layer in wanted:
@@ -106,7 +106,7 @@ def check_landuse(dataset_dir: Path, survey_path: Path, before_path: Path | None
     from ..io import check_output_dir
     from ..landuse import new_structures
     from ..loaders import load_dataset, load_layer
-    from ..reports import LanduseReport, MapOptions
+    from ..reports import LANDUSE_CHECK_LAYERS, LanduseReport, MapOptions
 
     say = partial(log, "check-landuse")
     inputs = given(dataset_dir, survey_path, before_path, landcover_before, landcover_after)
@@ -140,7 +140,7 @@ def check_landuse(dataset_dir: Path, survey_path: Path, before_path: Path | None
     code = say_rejected(rejected, out_dir)
     unexpected = [c for c in report.missing if c not in skip_missing]
     if report.missing:
-        layers = sorted({_CHECK_LAYER[c] for c in report.missing})
+        layers = sorted({LANDUSE_CHECK_LAYERS[c] for c in report.missing})
         click.echo(f"{'error' if unexpected else 'note'}: checks not run (no {', '.join(layers)} layer in "
                    f"{dataset_dir}): {', '.join(report.missing)}; written as empty layers"
                    + _missing_hint(dataset, report.missing), err=True)
