@@ -34,7 +34,7 @@ from .errors import (
     InputFileError,
     SchemaError,
 )
-from .io import read_layer, register_input
+from .io import read_layer
 from .schemas import _TIME_ONLY, LOCAL_TZ, get_schema, rename_aliases, standardize
 
 __all__ = [
@@ -441,7 +441,6 @@ def read_table(path: str | os.PathLike, *, sheet: str | int = 0) -> pd.DataFrame
                              found=repr(path.suffix), fix="save the table as CSV or XLSX")
     df.index.name = "line"
     df.attrs["path"] = str(path)
-    register_input(path)
     return df
 
 
@@ -548,7 +547,7 @@ def _frame_from_rows(rows: list[tuple[int, tuple]], path: Path) -> pd.DataFrame:
 
 
 def load_measurements(
-    path: str | os.PathLike, *, sheet: str | int = 0, on_error: str = "raise"
+    path: str | os.PathLike, *, sheet: str | int = 0, on_error: str = "raise", date_format: str | None = None,
 ) -> pd.DataFrame:
     """Load water-quality measurements (CSV or XLSX, long or wide layout) as a long table.
 
@@ -564,6 +563,8 @@ def load_measurements(
         value, reason, fix; ``row`` is the line a spreadsheet or text editor shows, blank
         lines counted). Records in = rows returned + rows rejected; a record is one value
         (a line of the long layout, a filled item cell of the wide layout).
+    date_format : str, optional
+        strptime format of the sampling dates when they use a form not accepted by default.
 
     Returns
     -------
@@ -593,7 +594,7 @@ def load_measurements(
     raw = read_table(path, sheet=sheet)
     lines = raw.index.to_numpy()  # read_table's index: the file lines (blank lines counted)
     out = parse_measurements(raw, path=Path(path), on_error=on_error,  # type: ignore[arg-type]
-                             line_numbers=lines)
+                             line_numbers=lines, date_format=date_format)
     out.attrs.update(path=str(path), layer_name="measurements", encoding=raw.attrs.get("encoding", ""))
     return out
 
@@ -1126,7 +1127,6 @@ def load_dataset(
     if not folder.is_dir():
         raise InputFileError("dataset folder not found", path=folder, expected="a folder of layers",
                              found="no such folder", fix="check the path")
-    register_input(folder)  # nothing is ever written inside a dataset folder that was read
     plan = _classify_folder(folder)
     ds = Dataset(folder=folder)
     opts = {"crs": crs, "work_crs": work_crs, "repair": repair, "on_error": on_error, "date_format": date_format}
@@ -1139,7 +1139,8 @@ def load_dataset(
         ds.buildings[year] = load_layer(src.path, "buildings", file_layer=src.file_layer, **opts)
         ds.files[f"buildings_{year}"] = src.path
     if plan["measurements"] is not None:
-        ds.measurements = _dataset_measurements(plan["measurements"], ds, on_error=on_error)
+        ds.measurements = _dataset_measurements(plan["measurements"], ds, on_error=on_error,
+                                                date_format=date_format)
         ds.files["measurements"] = plan["measurements"]
     if patrols and plan["patrols"] is not None:
         src = plan["patrols"]
@@ -1168,7 +1169,7 @@ def _read_manifest(path: Path) -> dict:
                              found=str(exc).splitlines()[0][:200], fix="repair or remove manifest.json") from None
 
 
-def _dataset_measurements(path: Path, ds: Dataset, *, on_error: str) -> pd.DataFrame:
+def _dataset_measurements(path: Path, ds: Dataset, *, on_error: str, date_format: str | None = None) -> pd.DataFrame:
     """Measurements of a dataset, checked against its sections layer.
 
     The section check is :func:`dongping_geo._measurements.check_section_ids`, the one
@@ -1176,7 +1177,7 @@ def _dataset_measurements(path: Path, ds: Dataset, *, on_error: str) -> pd.DataF
     """
     from ._measurements import check_section_ids
 
-    measurements = load_measurements(path, on_error=on_error)
+    measurements = load_measurements(path, on_error=on_error, date_format=date_format)
     if ds.sections is None:
         return measurements
     unknown = check_section_ids(measurements, ds.sections, path=path, on_error=on_error)  # type: ignore[arg-type]  # str vs Literal
@@ -1344,7 +1345,7 @@ def _pick_layer(path: Path, report: LayerReport) -> str | None:
 def _inspect_into(report: LayerReport, path: Path, layer: str, *, crs: Any, date_format: str | None) -> None:
     tabular = path.suffix.lower() in (".csv", ".txt", ".xlsx", ".xlsm")
     if layer == "measurements":
-        data = load_measurements(path, on_error="report")
+        data = load_measurements(path, on_error="report", date_format=date_format)
         problems = _row_problems(data.attrs.get("rejected", pd.DataFrame(columns=REJECTED_COLUMNS)),
                                  layer=layer, unit="line")
     elif layer == "patrols":

@@ -762,6 +762,10 @@ def load_rules(rules: dict[str, Any] | str | Path | None = None) -> dict[str, An
             extra = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except OSError as exc:
             raise ConfigError("cannot read the rules file", path=path, fix=str(exc)) from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError("the rules file is not UTF-8 text", path=path, expected="a UTF-8 YAML file",
+                              found=f"byte {exc.object[exc.start:exc.start + 1]!r} at {exc.start}",
+                              fix="save the rules file as UTF-8 YAML (see docs/patrol.md)") from None
         except yaml.YAMLError as exc:
             raise ConfigError(
                 "the rules file is not valid YAML", path=path, found=str(exc).splitlines()[0],

@@ -412,6 +412,14 @@ def patrol_analysis_dask(
     ------
     SchemaError, CRSError, GeometryError
         As for :func:`river_coverage_dask`.
+
+    Examples
+    --------
+    >>> from dongping_geo import patrol
+    >>> with client_for(n_workers=2) as client:  # doctest: +SKIP
+    ...     analysis = patrol.analyse(rivers, "district/fixes", start="2024-03-01", end="2024-03-31",
+    ...                               engine="dask")
+    ...     table = analysis.compliance().by_river
     """
     import dask
 

@@ -208,7 +208,8 @@ def test_check_landuse_land_survey_exit_codes(tmp_path):
     folder, survey = _tiny_dataset(tmp_path)
     # a house on the homestead, one on facility farmland: no occupation, exit 0
     clean = _houses(tmp_path, [(140, 40, 160, 55), (240, 40, 260, 55)])
-    args = ["check-landuse", folder, "--land-survey", survey, "--basemap", "none"]
+    args = ["check-landuse", folder, "--land-survey", survey, "--basemap", "none",
+            "--skip-missing", "setback,rebuilt"]
     result = _run([*args, "--survey", clean, "--out", tmp_path / "o0"])
     assert result.exit_code == 0, result.output
     # a third house across the 0101/0702 line: 10 m × 10 m on the paddy field, exit 1
@@ -223,10 +224,11 @@ def test_check_landuse_land_survey_exit_codes(tmp_path):
     assert result.exit_code == 1
     # an unknown land code, or a missing survey: bad input, exit 2, nothing written
     bad = _write_gdb(_dltb(["0101LS"], [(0, 0, 100, 100)]), tmp_path / "bad.gdb", "DLTB")
-    result = _run([*args[:3], bad, "--survey", dirty, "--out", tmp_path / "o3"])
+    rest = args[4:]
+    result = _run([*args[:3], bad, *rest, "--survey", dirty, "--out", tmp_path / "o3"])
     assert result.exit_code == 2 and "0101LS" in result.output
     assert not (tmp_path / "o3").exists() or not any((tmp_path / "o3").iterdir())
-    result = _run([*args[:3], tmp_path / "missing.gdb", "--survey", dirty, "--out", tmp_path / "o4"])
+    result = _run([*args[:3], tmp_path / "missing.gdb", *rest, "--survey", dirty, "--out", tmp_path / "o4"])
     assert result.exit_code == 2
 
 
