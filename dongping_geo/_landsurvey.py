@@ -5,7 +5,7 @@
   vectorised polygon-area call, so this is the one loop over features here.
 * :func:`partition_pairs`: the exact overlay of many small polygons (buildings, or the
   parcels of another vintage) with the parcels of a survey. Intersecting pairs come from
-  an STRtree of the parcels; equal geometries (the same parcel in two vintages) are
+  an STRtree (of the buildings, queried by the prepared parcels); equal geometries (the same parcel in two vintages) are
   matched without an overlay (and, for two partitions, their other pairs dropped);
   prepared ``contains_properly`` finds the polygons lying inside one parcel (overlap =
   the polygon itself), and only the rest get ``shapely.intersection``, split over the
@@ -91,10 +91,16 @@ def partition_pairs(
     tuple of ndarray
         Indices into ``small`` and ``parcels``, overlap geometries and their areas.
     """
-    # the tree tests each candidate pair exactly (``intersects``, with the small polygon
-    # prepared), as geopandas.overlay does; touching pairs pass and get area 0 below. For
-    # two partitions most pairs are dropped by the twin rule: boxes suffice there.
-    si, pi = shapely.STRtree(parcels).query(small, predicate=None if twins else "intersects")
+    # the tree tests each candidate pair exactly (``intersects``), as geopandas.overlay
+    # does; touching pairs pass and get area 0 below. The tree holds the small polygons and
+    # the parcels query it: each parcel is prepared once and tests every footprint in its
+    # box (0.29 s against 0.48 s CPU the other way round, 200,000 buildings / 11,000
+    # cultivated parcels). For two partitions most pairs are dropped by the twin rule:
+    # boxes suffice there.
+    if twins:
+        si, pi = shapely.STRtree(parcels).query(small, predicate=None)
+    else:
+        pi, si = shapely.STRtree(small).query(parcels, predicate="intersects")
     geoms = np.empty(si.size, dtype=object)
     areas = np.zeros(si.size)
     if si.size == 0:
