@@ -135,6 +135,8 @@ def test_dataset_loads_and_validates_the_land_survey(sample_dir, gdb, facts):
     result = _run(["validate", gdb])
     assert result.exit_code == 0, result.output
     assert "land_survey" in result.output
+    result = _run(["info", gdb])
+    assert result.exit_code == 0 and "(layer DLTB)" in result.output and "TBMJ" in result.output
 
 
 def _write_gdb(frame, path, layer):

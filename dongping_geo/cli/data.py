@@ -115,9 +115,9 @@ def info(path: Path) -> None:
     if not path.exists():
         raise InputFileError("file not found", path=path, expected="a file or dataset folder",
                              found="nothing at that path", fix="check the path and the working directory")
-    suffixes = (*VECTOR_SUFFIXES, ".csv", ".xlsx", ".tif", ".tiff")
+    suffixes = (*VECTOR_SUFFIXES, ".csv", ".xlsx", ".tif", ".tiff", ".gdb")
     files = (sorted(p for p in path.iterdir() if p.suffix.lower() in suffixes and p.stem != "manifest")
-             if path.is_dir() else [path])
+             if path.is_dir() and path.suffix.lower() != ".gdb" else [path])
     out = console()
     for f in files:
         suffix = f.suffix.lower()
@@ -130,7 +130,7 @@ def info(path: Path) -> None:
             out.print(f"[bold]{f}[/bold]: raster {r['width']} × {r['height']} × {r['count']}, {r['dtype']}, "
                       f"pixel {r['res'][0]:g} × {r['res'][1]:g}, CRS {r['crs']}, nodata {r['nodata']}")
             continue
-        layers = (_gpkg_layers(f) if suffix == ".gpkg"
+        layers = (_gpkg_layers(f) if suffix in (".gpkg", ".gdb")
                   else ["track_points"] if suffix == ".gpx" else [None])
         for layer in layers:
             gdf = read_layer(f, layer=layer)
@@ -139,7 +139,7 @@ def info(path: Path) -> None:
             types = ", ".join(sorted(set(gdf.geom_type.dropna())))
             fields = ", ".join(str(c) for c in gdf.columns if c != gdf.geometry.name)
             enc = gdf.attrs.get("encoding")
-            name = f"{f} (layer {layer})" if layer and suffix == ".gpkg" else str(f)
+            name = f"{f} (layer {layer})" if layer and suffix in (".gpkg", ".gdb") else str(f)
             out.print(f"[bold]{name}[/bold]: {len(gdf)} features ({types}); CRS {crs}; bounds {bounds}"
                       + (f"; encoding {enc} ({gdf.attrs.get('encoding_source')})" if enc else ""),
                       markup=True)
