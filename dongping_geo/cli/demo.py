@@ -23,7 +23,12 @@ def _demo_steps(data: Path, out: Path) -> list[tuple[str, list[str]]]:
     if (data / "landcover_2020.tif").exists() and (data / "landcover_2022.tif").exists():
         landuse += ["--landcover-before", str(data / "landcover_2020.tif"),
                     "--landcover-after", str(data / "landcover_2022.tif")]
+    survey = data / "dltb_2020.gdb"  # the land survey (三调 DLTB) of the sample
+    if survey.exists():
+        landuse += ["--land-survey", str(survey)]
     steps.append(("check-landuse", landuse))
+    if survey.exists():
+        steps.append(("land-accounts", [str(survey), "--by", "village", "--out", str(out / "land_accounts")]))
     return steps
 
 

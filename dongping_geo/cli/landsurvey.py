@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ._common import cli, crs_option, echo_written, log
+from ._common import cli, crs_option, echo_written, given, log
 
 _SURVEY = click.Path(exists=True, path_type=Path)
 
@@ -35,14 +35,16 @@ def land_accounts(survey_path: Path, by: str, level: str, before_path: Path | No
     area moving from each class to each other class and the pieces of cultivated land
     lost. Exits 0 when written, 2 on bad input.
     """
+    from ..io import check_output_dir
     from ..loaders import load_land_survey
     from ..reports import LandAccountsReport
 
     say = partial(log, "land-accounts")
+    inputs = given(survey_path, before_path)
+    check_output_dir(out_dir, inputs=inputs)  # a bad destination fails before the slow work
     parcels = load_land_survey(survey_path, layer, crs=crs)
     say(f"{survey_path}: {len(parcels)} parcels (layer {parcels.attrs.get('file_layer')})")
     before = load_land_survey(before_path, layer, crs=crs) if before_path is not None else None
     report = LandAccountsReport.compute(parcels, before=before, by=None if by.lower() == "none" else by,
                                         level=level, progress=say)
-    inputs = [p for p in (survey_path, before_path) if p]
     echo_written(report.write(out_dir, inputs=inputs))
