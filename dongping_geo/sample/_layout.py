@@ -20,6 +20,7 @@ import shapely
 
 from ..crs import gcj02_to_wgs84
 from ..errors import InputFileError
+from ._flow import outlet_section_point
 
 WORK_EPSG = 4549
 
@@ -399,7 +400,11 @@ def make_sections(rivers: gpd.GeoDataFrame, rng: np.random.Generator) -> gpd.Geo
     prefix = {"national": "GK", "municipal": "SK", "town": "ZK"}
     for i, tier, name in plan:
         counters[tier] += 1
-        x, y, dx, dy = _longest_gap_point(rivers.geometry.loc[i], float(rng.uniform(0.35, 0.65)))
+        frac = float(rng.uniform(0.35, 0.65))
+        if tier == "national":  # just above the outlet sluice: its catchment is the whole network
+            x, y, dx, dy = outlet_section_point(rivers)
+        else:
+            x, y, dx, dy = _longest_gap_point(rivers.geometry.loc[i], frac)
         off = 0.4 if rng.random() < 0.5 else -0.4  # sampled from one bank
         pt = shapely.Point(x - dy * off, y + dx * off)
         rows.append(dict(section_id=f"DP-{prefix[tier]}{counters[tier]:02d}", name=name, tier=tier,
