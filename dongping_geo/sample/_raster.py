@@ -43,7 +43,7 @@ BAND_SPLIT_V = 3_500.0  # 东平中横河: the southern band of channels lies be
 
 
 def greenhouse_channels(rivers) -> list[int]:
-    """Positions of the village channels lined with greenhouses (GREENHOUSE_CELLS)."""
+    """Positions of the village channels lined with greenhouses (GREENHOUSE_CELLS) and their ditches."""
     u_of = {n: g.coords[0][0] for n, g, k in zip(rivers["name"], rivers.geometry, rivers["kind"], strict=True)
             if k == "ns"}
     out = []
@@ -53,14 +53,20 @@ def greenhouse_channels(rivers) -> list[int]:
             south = v < BAND_SPLIT_V
             if k == "vch" and (u0, u1) == (u_of[west], u_of[east]) and south == (band == "south"):
                 out.append(i)
+    # The ditches branching off them lie among the greenhouses too.
+    starts = [shapely.Point(g.coords[0]) for g in rivers.geometry]
+    out += [j for j, k in enumerate(rivers["kind"]) if k == "stub"
+            and any(rivers.geometry.iloc[i].distance(starts[j]) < 1e-6 for i in out)]
     return sorted(out)
 
 
 def greenhouse_clusters(rivers, channels: list[int]) -> list:
-    """Greenhouse rectangles (local frame) on both banks of the given channels."""
+    """Greenhouse rectangles (local frame) on both banks of the given channels (ditches skipped)."""
     a, b = GREENHOUSE_BANK_M
     out = []
     for i in channels:
+        if rivers["kind"].iloc[i] != "vch":
+            continue
         g = rivers.geometry.iloc[i]
         (u0, v), (u1, _) = g.coords[0], g.coords[-1]
         u0, u1 = u0 + GREENHOUSE_END_GAP_M, u1 - GREENHOUSE_END_GAP_M
@@ -78,10 +84,6 @@ def _riparian_belts(layout: L.Layout, greenhouse_channels: list[int]) -> list:
     width[rv["level"].to_numpy() == "village"] = VILLAGE_BELT_M
     keep = np.ones(len(rv), bool)
     keep[greenhouse_channels] = False
-    starts = [shapely.Point(g.coords[0]) for g in rv.geometry]
-    for i in greenhouse_channels:  # their ditches have no belt either
-        keep &= ~np.array([(k == "stub" and rv.geometry.iloc[i].distance(p) < 1e-6)
-                           for k, p in zip(rv["kind"], starts, strict=True)])
     belts = shapely.buffer(rv.geometry.to_numpy()[keep], width[keep], cap_style="flat")
     return [L.world(b) for b in belts]
 
