@@ -70,7 +70,8 @@ def plan_rivers(rivers: gpd.GeoDataFrame, sections: gpd.GeoDataFrame, rng: np.ra
     skip_t = _pick(rng, [int(i) for i in np.flatnonzero(level == "town") if i not in part_t], 1)
     rows = []
     for i in range(len(rivers)):
-        plan, share, skip, why = "full", 1.0, (), ""
+        plan, share, why = "full", 1.0, ""
+        skip: tuple[str, ...] = ()
         if i in never:
             plan, share, why = "never", 0.0, "never patrolled"
         elif i in part_v + part_t:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -89,7 +90,7 @@ def _riparian_belts(layout: L.Layout, greenhouse_channels: list[int]) -> list:
 
 
 def landcover_2020(layout: L.Layout, greenhouse_blocks: list, bare_sites: list, *,
-                   greenhouse_channels: list[int] = ()) -> tuple[np.ndarray, rasterio.Affine]:
+                   greenhouse_channels: Sequence[int] = ()) -> tuple[np.ndarray, rasterio.Affine]:
     """The 2020 land cover; greenhouse clusters line ``greenhouse_channels`` (positions)."""
     town_w = L.world(layout.town_local)
     transform, width, height = grid(town_w)
