@@ -25,13 +25,15 @@ import numpy as np
 import pandas as pd
 import shapely
 
-OUTLET_RIVER = "北横引河"
+from ._layout import OUTLET_RIVER, OUTLET_SECTION_M, VILLAGE_V
+
+__all__ = ["OUTLET_RIVER", "OUTLET_SECTION_M", "OUTLET_TO", "drainage", "extend_outlet", "flows_to",
+           "upstream_sets"]
+
 OUTLET_TO = "长江"
 OUTLET_SLUICE = "东平闸"
 #: East-west town rivers and the north-south district river each drains into.
 EW_FLOWS_TO = {"东平南横河": "东风中心河", "东平中横河": "洪林河", "老北横引河": "前哨中心河"}
-#: The national section stands this far above the outlet sluice.
-OUTLET_SECTION_M = 150.0
 LEVEL_ORDER = {"village": 0, "town": 1, "district": 2}
 
 
@@ -84,8 +86,6 @@ def flows_to(rivers: gpd.GeoDataFrame) -> list[str | None]:
 
 def _band_split(rivers: gpd.GeoDataFrame, i: int) -> float:
     """The v between the two channels of the band channel ``i`` belongs to."""
-    from ._layout import VILLAGE_V
-
     v = rivers.geometry.iloc[i].coords[0][1]
     band = min(VILLAGE_V, key=lambda b: abs(0.5 * (b[0] + b[1]) - v))
     return 0.5 * (band[0] + band[1])
@@ -159,13 +159,3 @@ def upstream_sets(rivers: gpd.GeoDataFrame, sections: gpd.GeoDataFrame, flows: l
         m = rivers.geometry.iat[i].project(pt)
         out[sid] = sorted(ids[sorted(upstream_of(tab, i, m))])
     return out
-
-
-def outlet_section_point(rivers: gpd.GeoDataFrame) -> tuple[float, float, float, float]:
-    """Point and direction on 北横引河 ``OUTLET_SECTION_M`` above its east (outlet) end."""
-    g = rivers.geometry.iat[int(np.flatnonzero(rivers["name"].to_numpy() == OUTLET_RIVER)[0])]
-    p = g.interpolate(g.length - OUTLET_SECTION_M)
-    q = g.interpolate(g.length - OUTLET_SECTION_M + 1.0)
-    d = np.array([q.x - p.x, q.y - p.y])
-    d /= np.hypot(*d)
-    return p.x, p.y, float(d[0]), float(d[1])

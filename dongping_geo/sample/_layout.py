@@ -20,7 +20,6 @@ import shapely
 
 from ..crs import gcj02_to_wgs84
 from ..errors import InputFileError
-from ._flow import outlet_section_point
 
 WORK_EPSG = 4549
 
@@ -62,6 +61,10 @@ NS_NAMES = (
 # Village channels: two east-west channels per cell in the two southern bands.
 VILLAGE_V = ((1_650.0, 2_600.0), (4_350.0, 5_200.0))
 N_STUBS = 9
+# 北横引河 is the town's outlet (sluice at its east end); the national section stands this
+# far above the sluice.
+OUTLET_RIVER = "北横引河"
+OUTLET_SECTION_M = 150.0
 
 # Farm regions, west to east, split at these u values.
 REGIONS = (
@@ -402,6 +405,16 @@ def _longest_gap_point(line: shapely.LineString, frac: float) -> tuple[float, fl
     p = c[i] + frac * (c[i + 1] - c[i])
     d = (c[i + 1] - c[i]) / seg[i]
     return float(p[0]), float(p[1]), float(d[0]), float(d[1])
+
+
+def outlet_section_point(rivers: gpd.GeoDataFrame) -> tuple[float, float, float, float]:
+    """Point and direction on 北横引河 ``OUTLET_SECTION_M`` above its east (outlet) end."""
+    g = rivers.geometry.iat[int(np.flatnonzero(rivers["name"].to_numpy() == OUTLET_RIVER)[0])]
+    p = g.interpolate(g.length - OUTLET_SECTION_M)
+    q = g.interpolate(g.length - OUTLET_SECTION_M + 1.0)
+    d = np.array([q.x - p.x, q.y - p.y])
+    d /= np.hypot(*d)
+    return p.x, p.y, float(d[0]), float(d[1])
 
 
 def make_sections(rivers: gpd.GeoDataFrame, rng: np.random.Generator) -> gpd.GeoDataFrame:

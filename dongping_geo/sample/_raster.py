@@ -40,7 +40,7 @@ GREENHOUSE_CELLS = (("长江西河", "长江中心河", "north"), ("前进中心
 GREENHOUSE_BANK_M = (8.0, 90.0)
 GREENHOUSE_END_GAP_M = 40.0
 VILLAGE_BELT_M = 15.0
-BAND_SPLIT_V = 3_500.0  # 东平中横河: the southern band of channels lies below it
+BAND_SPLIT_V = {n: v for n, v, *_ in L.EW_RIVERS}["东平中横河"]  # the southern band lies below it
 
 
 def greenhouse_channels(rivers) -> list[int]:
