@@ -9,8 +9,8 @@ Chongming's polder rivers flow as the sluices let them. The sample's design:
 * The three east-west town rivers cross the three north-south district rivers; each
   is given the one district river it drains into (``flows_to``), at the crossing.
 * A village channel drains into the town river at one of its ends (level rule); a
-  channel between two town rivers is given one (``flows_to``): the east one in the
-  southern band of the cell, the west one in the northern band.
+  channel between two town rivers is given one (``flows_to``): the east one for the
+  southern channel of each pair, the west one for the northern.
 * A dead-end ditch drains into the channel it branches off (its first vertex).
 
 :func:`upstream_sets` traces the upstream rivers of every section on this design
@@ -85,7 +85,7 @@ def flows_to(rivers: gpd.GeoDataFrame) -> list[str | None]:
 
 
 def _band_split(rivers: gpd.GeoDataFrame, i: int) -> float:
-    """The v between the two channels of the band channel ``i`` belongs to."""
+    """The v between the two channels of the pair channel ``i`` belongs to."""
     v = rivers.geometry.iloc[i].coords[0][1]
     band = min(VILLAGE_V, key=lambda b: abs(0.5 * (b[0] + b[1]) - v))
     return 0.5 * (band[0] + band[1])

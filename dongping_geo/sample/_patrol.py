@@ -1,10 +1,15 @@
 """Sample dataset, part 4: a year (2022) of river-chief patrol GPS fixes.
 
-Each patrol follows one river along a bank (walking 5 m, driving 10 m off the
-centre line), from the river's first vertex to its end (or, for partially
-patrolled rivers, to a fixed share of its length). Fixes come every 5-15 s with
-Gaussian noise of 3-10 m RMS per track. A few fixes jump kilometres away and a
-few are duplicated, as real phone GPS logs do.
+The town mostly follows the patrol rules (dongping_geo/data/patrol_rules.yaml):
+district rivers are driven twice a month, town rivers patrolled monthly, village
+channels and ditches walked weekly. Each patrol follows one river along a bank
+(walking 5 m, driving 10 m off the centre line) from the river's first vertex to its
+end (partially patrolled rivers: to a fixed share of the length; a ditch: out, back
+and on along its channel). Fixes come every 10-20 s with Gaussian noise of 3-10 m
+RMS per track. A few fixes jump kilometres away and a few are duplicated, as real
+phone GPS logs do. Planted misses of the rules (never-patrolled and half-walked
+channels, skipped weeks and a skipped month) are computed from the design by
+:func:`missed_rules`, independently of :mod:`dongping_geo.patrol`.
 """
 
 from __future__ import annotations

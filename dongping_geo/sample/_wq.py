@@ -2,7 +2,8 @@
 
 Values are designed relative to each section's target-class limit: ordinary months
 sit at 25–60 % of the limit (DO well above its minimum), planted exceedances at
-135–220 %, so every month, quarter and year is unambiguous. The failing
+135–220 %, so every month, quarter and year is unambiguous. The sections of the
+channels lined with greenhouses fail TP and NH3_N in every month of 2022. The failing
 (section, period) pairs are computed here from the GB 3838-2002 table directly
 (single-factor method, half the detection limit for non-detects), independently
 of :mod:`dongping_geo.water_quality`.
