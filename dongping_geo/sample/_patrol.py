@@ -1,9 +1,9 @@
 """Sample dataset, part 4: a year (2022) of river-chief patrol GPS fixes.
 
 The town mostly follows the patrol rules (dongping_geo/data/patrol_rules.yaml):
-district rivers are driven twice a month, town rivers patrolled monthly, village
-channels and ditches walked weekly. Each patrol follows one river along a bank
-(walking 5 m, driving 10 m off the centre line) from the river's first vertex to its
+district rivers are patrolled twice a month (by e-bike, then by car), town rivers
+monthly (mostly by e-bike), village channels and ditches walked weekly. Each patrol follows one river along a bank
+(walking 5 m, riding an e-bike 8 m, driving 10 m off the centre line) from the river's first vertex to its
 end (partially patrolled rivers: to a fixed share of the length; a ditch: out, back
 and on along its channel). Fixes come every 10-20 s with Gaussian noise of 3-10 m
 RMS per track. A few fixes jump kilometres away and a few are duplicated, as real
@@ -35,11 +35,17 @@ TOLERANCE_M = 40.0  # bank offset + noise stay well inside this
 YEAR = 2022
 # Patrols planned per river: "week" = one on a random day of every ISO week,
 # "half-month" = one in days 1-14 and one in days 15-28 of every month, "month" = one
-# on a day 1-28 of every month. Town leaders mostly drive; partial patrols are walked.
+# on a day 1-28 of every month.
 SCHEDULE = {"district": "half-month", "town": "month", "village": "week"}
-DRIVE_SHARE = {"district": 1.0, "town": 0.75, "village": 0.0}
-WALK_MS = (1.0, 1.5)
-DRIVE_MS = (7.0, 11.0)
+# How a patrol moves: speed range (m/s) and bank offset (m). Village channels are walked;
+# town leaders ride an e-bike along town rivers (one in four walk); district rivers are
+# ridden in the first half of the month and driven in the second. Partial patrols walk.
+# Every rule period thus holds a patrol slower than 25 km/h (GB 17761-2018's e-bike top
+# speed), so a "too fast" patrol-quality rule would not change the planted misses.
+MODES = {"walk": ((1.0, 1.5), 5.0), "ebike": ((3.5, 5.5), 8.0), "car": ((7.0, 11.0), 10.0)}
+WALK_MS, EBIKE_MS, DRIVE_MS = (MODES[m][0] for m in ("walk", "ebike", "car"))
+EBIKE_SHARE_TOWN = 0.75
+MAX_SLOW_KMH = 25.0
 FIX_INTERVAL_S = (10, 20)
 STUB_WALK_M = 1_150.0  # a ditch is walked out and back, then along its channel, to this length
 N_JUMPS = 3
@@ -166,16 +172,25 @@ def _walk(route: shapely.LineString, speed: float, offset: float, rng: np.random
     return c + offset * np.column_stack([-d[:, 1], d[:, 0]]), t
 
 
-def _trip(rivers: gpd.GeoDataFrame, plan: pd.DataFrame, i: int, rng: np.random.Generator
-          ) -> tuple[np.ndarray, np.ndarray, bool]:
-    """One patrol of river ``i``: noisy local positions, seconds from the start, driven or not."""
-    level = rivers.at[i, "level"]
-    drive = plan.at[i, "plan"] == "full" and rng.random() < DRIVE_SHARE[level]
-    speed = rng.uniform(*(DRIVE_MS if drive else WALK_MS))
-    offset = (10.0 if drive else 5.0) * (1 if rng.random() < 0.5 else -1)
+def _mode(level: str, full: bool, start: pd.Timestamp, rng: np.random.Generator) -> str:
+    """Walk, e-bike or car (see MODES)."""
+    if not full or level == "village":
+        return "walk"
+    if level == "district":
+        return "car" if start.day >= 15 else "ebike"
+    return "ebike" if rng.random() < EBIKE_SHARE_TOWN else "walk"
+
+
+def _trip(rivers: gpd.GeoDataFrame, plan: pd.DataFrame, i: int, start: pd.Timestamp,
+          rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, str]:
+    """One patrol of river ``i``: noisy local positions, seconds from the start, mode."""
+    mode = _mode(rivers.at[i, "level"], plan.at[i, "plan"] == "full", start, rng)
+    (lo, hi), bank = MODES[mode]
+    speed = rng.uniform(lo, hi)
+    offset = bank * (1 if rng.random() < 0.5 else -1)
     c, t = _walk(_route(rivers, i, float(plan.at[i, "share"])), speed, offset, rng)
     rms = float(rng.uniform(3.0, 10.0))
-    return c + rng.normal(0.0, rms / np.sqrt(2.0), size=c.shape), t, drive
+    return c + rng.normal(0.0, rms / np.sqrt(2.0), size=c.shape), t, mode
 
 
 def _glitch(c: np.ndarray, tt: pd.DatetimeIndex, pid: str, jump: bool, dup: bool,
@@ -211,9 +226,9 @@ def make_patrols(rivers: gpd.GeoDataFrame, plan: pd.DataFrame, rng: np.random.Ge
     design = []
     for j, (start, i) in enumerate(trips):
         pid = f"XH{YEAR}-{j + 1:04d}"
-        c, t, drive = _trip(rivers, plan, i, rng)
+        c, t, mode = _trip(rivers, plan, i, start, rng)
         design.append(dict(patrol_id=pid, river=i, start=start, duration_s=float(t[-1]),
-                           track_m=float(np.hypot(*np.diff(c, axis=0).T).sum()), drive=drive))
+                           track_m=float(np.hypot(*np.diff(c, axis=0).T).sum()), mode=mode))
         c, tt = _glitch(c, start + pd.to_timedelta(t, unit="s"), pid, j in jump_patrols,
                         j in dup_patrols, glitches, rng)
         wx, wy = L.to_world_xy(c[:, 0], c[:, 1])
@@ -239,7 +254,9 @@ def _counts(rivers: gpd.GeoDataFrame, plan: pd.DataFrame, design: pd.DataFrame) 
     unclear = ~counts & (covered + TOLERANCE_M > need * (1 - MARGIN))
     valid = (design["duration_s"].to_numpy() >= RULE_MIN_DURATION_S * (1 + MARGIN)) & (
         design["track_m"].to_numpy() >= RULE_MIN_LENGTH_M * (1 + MARGIN))
-    if unclear.any() or (counts & ~valid).any():
+    kmh = design["track_m"].to_numpy() / design["duration_s"].to_numpy() * 3.6
+    slow_unclear = (design["mode"].to_numpy() != "car") & (kmh > MAX_SLOW_KMH * (1 - MARGIN))
+    if unclear.any() or (counts & ~valid).any() or slow_unclear.any():
         raise RuntimeError("a patrol is too close to the rules' limits to be planted unambiguously")
     return counts
 
@@ -260,9 +277,16 @@ def _label(day: pd.Timestamp, period: str) -> str:
     return f"{day.year}-{day.month:02d}" if period == "month" else f"{day.year}-Q{(day.month - 1) // 3 + 1}"
 
 
-def missed_rules(rivers: gpd.GeoDataFrame, plan: pd.DataFrame, design: pd.DataFrame) -> dict[str, dict]:
-    """River id -> the rule's periods in the year with no counted patrol (only rivers missing one)."""
-    counted = design[_counts(rivers, plan, design)]
+def missed_rules(rivers: gpd.GeoDataFrame, plan: pd.DataFrame, design: pd.DataFrame, *,
+                 slow_only: bool = False) -> dict[str, dict]:
+    """River id -> the rule's periods in the year with no counted patrol (only rivers missing one).
+
+    ``slow_only``: count only patrols slower than MAX_SLOW_KMH (no car patrols).
+    """
+    counts = _counts(rivers, plan, design)
+    if slow_only:
+        counts &= design["mode"].to_numpy() != "car"
+    counted = design[counts]
     out = {}
     for i in plan.index:
         period = RULE_PERIOD[rivers.at[i, "level"]]
