@@ -39,18 +39,25 @@ def main(folder: Path, out: Path) -> None:
     rng = np.random.default_rng(3)
     units.plot(ax=a1, color=rng.uniform(0.55, 0.95, (len(units), 3)), edgecolor="white", linewidth=0.3)
     ok = table["mouth_rule"] != "unresolved"
-    table[ok].plot(ax=a1, color="#1f5fa8", linewidth=1.2)
-    table[~ok].plot(ax=a1, color="#555555", linewidth=1.2, linestyle="--")
+    given = table["mouth_rule"] == "flows_to"
+    table[ok & ~given].plot(ax=a1, color="#1f5fa8", linewidth=1.2)
+    if given.any():
+        table[given].plot(ax=a1, color="#6a1b9a", linewidth=1.2)
+    if (~ok).any():
+        table[~ok].plot(ax=a1, color="#555555", linewidth=1.2, linestyle="--")
     mouths = table[ok & table["downstream"].notna()]
     pts = np.array([ln.interpolate(m).coords[0] for ln, m in zip(mouths.geometry, mouths["mouth_m"], strict=True)])
     a1.scatter(pts[:, 0], pts[:, 1], s=10, color="#c62828", zorder=3)
     a1.set_title("排水单元与河网 drainage units and the river network" if cjk else "Drainage units and the river network")
-    a1.legend(handles=[
-        Line2D([], [], color="#1f5fa8", label="river with one mouth" + (" 河道" if cjk else "")),
-        Line2D([], [], color="#555555", linestyle="--",
-               label="two possible mouths: needs flows_to" + (" 待定下游河道" if cjk else "")),
+    handles = [
+        Line2D([], [], color="#1f5fa8", label="downstream by level rule" + (" 按河道等级" if cjk else "")),
+        Line2D([], [], color="#6a1b9a", label="downstream given by flows_to" + (" 下游河道" if cjk else "")),
         Line2D([], [], marker="o", color="#c62828", linestyle="", label="mouth (confluence)" + (" 河口" if cjk else "")),
-    ], loc="lower right")
+    ]
+    if (~ok).any():
+        handles.insert(2, Line2D([], [], color="#555555", linestyle="--",
+                                 label="two possible mouths: needs flows_to" + (" 待定下游河道" if cjk else "")))
+    a1.legend(handles=handles, loc="lower right")
 
     town.boundary.plot(ax=a2, color="black", linewidth=0.8)
     colors = ("#fdd835", "#80cbc4", "#ef9a9a")

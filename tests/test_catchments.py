@@ -235,6 +235,13 @@ def test_sample_dataset_chain(sample_dir):
     d = c.section_drivers(a, sc, ds.landcover[2022], demolitions=ds.demolitions)
     shares = d[[f"share_{g}" for g in c.COVER_GROUPS]].sum(axis=1)
     assert shares.to_numpy() == pytest.approx(1.0)
+    # The sections failing in 2022 (the manifest, checked against GB 3838 in test_sample) drain
+    # greenhouse-lined banks; the passing ones mostly do not.
+    failing = {f["section_id"] for f in ds.manifest["water_quality"]["failures"]["Y"] if f["period"] == "2022"}
+    assert set(d.loc[d["meets_target"].eq(False), "section_id"]) == failing
+    fail = d["section_id"].isin(failing).to_numpy()
+    assert d.loc[fail, "strip_share_greenhouse"].min() > 5 * d.loc[~fail, "strip_share_greenhouse"].mean()
+    assert d.loc[fail, "share_greenhouse"].mean() > 5 * d.loc[~fail, "share_greenhouse"].mean()
     # Catchment shares against exactextract on the real sample raster.
     from exactextract import exact_extract
 
