@@ -304,6 +304,22 @@ def catchments_map(
     ------
     SchemaError
         If a layer lacks ``section_id``, or the candidates lack ``landcover``.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> from dongping_geo.catchments import section_catchments
+    >>> rivers = gpd.GeoDataFrame({"river_id": ["A"], "name": ["甲河"], "level": ["town"],
+    ...     "flows_to": ["长江"]}, geometry=[shapely.LineString([(640010, 3510200), (641000, 3510200)])],
+    ...     crs=4549)
+    >>> sections = gpd.GeoDataFrame({"section_id": ["S1"], "name": ["甲河断面"]},
+    ...     geometry=[shapely.Point(640500, 3510200)], crs=4549)
+    >>> sc = section_catchments(rivers, sections, shapely.box(640000, 3510000, 641000, 3510400))
+    >>> drivers = pd.DataFrame({"section_id": ["S1"], "meets_target": [False], "catchment_m2": [2e5]})
+    >>> from dongping_geo.maps import map_html
+    >>> m = catchments_map(drivers, sc, sections, rivers, basemap="none")
+    >>> 'pick("S1")' in map_html(m)  # the failing section opens picked
+    True
     """
     pts = _section_table(drivers, catchments, sections)
     catch = _drawable(catchments.drop(columns=[c for c in ("bank_strip",) if c in catchments.columns]))
