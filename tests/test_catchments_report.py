@@ -292,3 +292,11 @@ def test_sample_runoff_sections_fail_with_greenhouses_in_their_bank_strips(sampl
     assert runoff <= listed  # each has greenhouse or farmland parcels in its bank strip
     passing = d[d["meets_target"].astype(bool)]
     assert d.loc[sorted(runoff), "strip_share_greenhouse"].mean() > passing["strip_share_greenhouse"].mean()
+
+
+def test_demo_runs_the_catchments_step(sample_dir, tmp_path):
+    from dongping_geo.cli.demo import _demo_steps
+
+    steps = dict(_demo_steps(sample_dir, tmp_path))
+    assert steps["catchments"] == [str(sample_dir), "--year", "2022", "--out", str(tmp_path / "catchments"), "--offline"]
+    assert "catchments" not in dict(_demo_steps(tmp_path, tmp_path))  # no raster, no town: skipped
