@@ -995,6 +995,7 @@ class CatchmentsReport:
         *,
         map_options: MapOptions | None = None,
         inputs: Iterable[Path] = (),
+        rejected: pd.DataFrame | None = None,
     ) -> list[Path]:
         """Write catchments.gpkg, the tables, greening_candidates.gpkg and catchments.html together.
 
@@ -1006,6 +1007,9 @@ class CatchmentsReport:
             Basemap and offline settings.
         inputs : iterable of Path
             Files and folders read (the dataset folder and the raster): never written over.
+        rejected : DataFrame, optional
+            Rows the loaders set aside (``--on-error report``): written as
+            ``rejected.csv`` with the other outputs (even when empty).
 
         Returns
         -------
@@ -1025,6 +1029,7 @@ class CatchmentsReport:
             names.append(write_layers({"greening_candidates": self.candidates},
                                       stage / "greening_candidates.gpkg").name)
             names.append(save_map(m, stage / "catchments.html", offline=options.offline).name)
+            names += write_rejected(rejected, stage)
         return [out / n for n in names]
 
     @property

@@ -300,3 +300,16 @@ def test_demo_runs_the_catchments_step(sample_dir, tmp_path):
     steps = dict(_demo_steps(sample_dir, tmp_path))
     assert steps["catchments"] == [str(sample_dir), "--year", "2022", "--out", str(tmp_path / "catchments"), "--offline"]
     assert "catchments" not in dict(_demo_steps(tmp_path, tmp_path))  # no raster, no town: skipped
+
+
+def test_on_error_report_writes_rejected_rows(tmp_path):
+    data = make_dataset(tmp_path / "data")
+    with open(data / "measurements.csv", "a", encoding="utf-8") as fh:
+        fh.write("S9,2022-03-15,NH3_N,0.4\n")  # a section the layer does not have
+    out = tmp_path / "out"
+    r = CliRunner().invoke(cli, ["catchments", str(data), "--year", "2022", "--out", str(out), "--basemap", "none",
+                                 "--on-error", "report"])
+    assert r.exit_code == EXIT_FOUND, r.output
+    rejected = pd.read_csv(out / "rejected.csv", encoding="utf-8-sig")
+    assert len(rejected) == 1 and "S9" in rejected.to_csv()
+    assert len(pd.read_csv(out / "section_drivers.csv", encoding="utf-8-sig")) == 2

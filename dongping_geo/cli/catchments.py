@@ -8,7 +8,19 @@ from pathlib import Path
 
 import click
 
-from ._common import EXIT_FOUND, cli, crs_option, dataset_argument, echo_written, log, map_options
+from ._common import (
+    EXIT_FOUND,
+    EXIT_OK,
+    cli,
+    crs_option,
+    dataset_argument,
+    echo_written,
+    log,
+    map_options,
+    reading_options,
+    rejected_rows,
+    say_rejected,
+)
 
 
 @cli.command("catchments")
@@ -27,9 +39,10 @@ from ._common import EXIT_FOUND, cli, crs_option, dataset_argument, echo_written
 @map_options
 @crs_option
 @click.option("--strict", is_flag=True, help="Exit with status 1 when any section misses its target.")
+@reading_options
 def catchments_command(dataset_dir: Path, year: int, out_dir: Path, strip_m: float,
                        on_problem: str, basemap: str, offline: bool, tianditu_token: str | None,
-                       crs: str | None, strict: bool) -> None:
+                       crs: str | None, strict: bool, on_error: str, date_format: str | None) -> None:
     """Relate each section's water class to the land that drains to it, and write OUT.
 
     The dataset needs rivers, sections, measurements, landcover_<year>.tif and the
@@ -42,15 +55,20 @@ def catchments_command(dataset_dir: Path, year: int, out_dir: Path, strip_m: flo
     greening_candidates.csv/.gpkg (减麦增绿), small_watersheds.csv (生态清洁小流域
     indicators), network_problems.csv and catchments.html, all together or none.
     """
+    from ..io import check_output_dir
     from ..loaders import load_dataset
     from ..reports import CatchmentsReport, MapOptions
 
     say = partial(log, "catchments")
-    dataset = load_dataset(dataset_dir, crs=crs, patrols=False)
+    inputs = [dataset_dir]
+    check_output_dir(out_dir, inputs=inputs)  # before the slow work
+    dataset = load_dataset(dataset_dir, crs=crs, patrols=False, on_error=on_error, date_format=date_format)
+    rejected = rejected_rows(on_error, dataset)
     report = CatchmentsReport.compute(dataset, year=year, strip_m=strip_m,
                                       on_problem="raise" if on_problem == "raise" else "report", progress=say)
-    written = report.write(out_dir, inputs=[dataset_dir], map_options=MapOptions(basemap, tianditu_token, offline))
+    written = report.write(out_dir, inputs=inputs, rejected=rejected,
+                           map_options=MapOptions(basemap, tianditu_token, offline))
     click.echo(report.summary_line())
     echo_written(written)
-    if strict and len(report.failing):
-        sys.exit(EXIT_FOUND)
+    code = say_rejected(rejected, out_dir)
+    sys.exit(EXIT_FOUND if strict and len(report.failing) else code or EXIT_OK)
