@@ -1,5 +1,7 @@
-"""Draw drainage units and section catchments of the sample to docs/img/catchments.png, and
-the land cover behind each section's class to docs/img/catchment_drivers.png.
+"""Draw the catchment figures of docs/catchments.md from the sample data.
+
+docs/img/catchments.png: drainage units and section catchments; docs/img/catchment_drivers.png:
+the land cover behind each section's class and the greening candidates.
 
 Usage: python scripts/plot_catchments.py [DATASET_DIR] [OUT_PNG] [DRIVERS_PNG]
 """
