@@ -24,6 +24,8 @@ def _demo_steps(data: Path, out: Path) -> list[tuple[str, list[str]]]:
         landuse += ["--landcover-before", str(data / "landcover_2020.tif"),
                     "--landcover-after", str(data / "landcover_2022.tif")]
     steps.append(("check-landuse", landuse))
+    if (data / "landcover_2022.tif").exists() and any(data.glob("town.*")):
+        steps.append(("catchments", [str(data), "--year", "2022", "--out", str(out / "catchments"), "--offline"]))
     return steps
 
 
@@ -37,9 +39,10 @@ def demo(data_dir: Path | None, out_dir: Path) -> None:
     """Run every analysis on the sample data and write all maps and reports to OUT.
 
     Validates the dataset, then writes the overview map, the patrol report (one map
-    per river chief), the water-quality assessment and the land-use checks. Maps are
-    written offline (self-contained HTML), so they work without internet. OUT must
-    lie outside the dataset folder (exit 2 otherwise); exit 2 when a step fails.
+    per river chief), the water-quality assessment, the land-use checks and the section
+    catchments. Maps are written offline (self-contained HTML), so they work without
+    internet. OUT must lie outside the dataset folder (exit 2 otherwise); exit 2 when a
+    step fails.
     """
     from ..io import check_output_dir
 
