@@ -32,6 +32,10 @@ _ASSETS: dict[str, tuple[str, str]] = {
     "leaflet-measure.js": ("leaflet-measure-2.1.7/leaflet-measure.min.js", "2"),
     "leaflet-measure.min.css": ("leaflet-measure-2.1.7/leaflet-measure.css", "2"),
     "leaflet-measure.css": ("leaflet-measure-2.1.7/leaflet-measure.css", "2"),
+    "leaflet.markercluster.js": ("leaflet.markercluster-1.1.0/leaflet.markercluster.js", "1"),
+    "leaflet.markercluster-src.js": ("leaflet.markercluster-1.1.0/leaflet.markercluster.js", "1"),
+    "markercluster.css": ("leaflet.markercluster-1.1.0/MarkerCluster.css", "1"),
+    "markercluster.default.css": ("leaflet.markercluster-1.1.0/MarkerCluster.Default.css", "1"),
 }
 
 _MIME = {".png": "image/png", ".svg": "image/svg+xml", ".gif": "image/gif"}
@@ -161,7 +165,7 @@ def page_references(html: str) -> list[str]:
 def _unknown(url: str) -> OutputError:
     return OutputError(
         "cannot write an offline map: it needs a web asset that dongping_geo does not ship",
-        expected="only Leaflet, Leaflet.fullscreen and leaflet-measure assets",
+        expected="only Leaflet, Leaflet.fullscreen, leaflet-measure and Leaflet.markercluster assets",
         found=url,
         fix="remove the folium plugin that needs it, or save with offline=False",
     )

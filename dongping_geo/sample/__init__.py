@@ -25,6 +25,7 @@ from ..schemas import get_schema
 from . import _landuse as LU
 from . import _layout as L
 from . import _patrol as P
+from . import _problems as PR
 from . import _raster as R
 from . import _wq as WQ
 
@@ -37,7 +38,7 @@ SAMPLE_FILES: tuple[str, ...] = (
     "town.shp", "regions.shp", "roads.shp", "rivers.shp", "sections.shp", "redlines.shp",
     "demolitions.shp", "buildings_2020.shp", "buildings_2022.shp", "measurements.csv",
     "patrols_2022.parquet", "patrols_2022-06.gpx", "patrols_2022-06.csv",
-    "landcover_2020.tif", "landcover_2022.tif", "manifest.json",
+    "landcover_2020.tif", "landcover_2022.tif", "problems.csv", "signboards.gpkg", "manifest.json",
 )
 
 _SYNTHETIC_NOTE = (
@@ -148,6 +149,12 @@ def make_sample(out_dir: str | os.PathLike, *, seed: int = DEFAULT_SEED) -> dict
     P.write_gpx(june, out / "patrols_2022-06.gpx")
     P.write_csv(june, out / "patrols_2022-06.csv")
 
+    # --- problems found on patrol, signboards (issue 15) ------------------------------------
+    problems = PR.make_problems(rivers_w, _rng(seed, 15))
+    boards, planted_boards = PR.make_signboards(rivers_w, _rng(seed, 16))
+    PR.write_problems_csv(problems, out / "problems.csv")
+    write_layer(boards, out / "signboards.gpkg", layer="signboards")
+
     # --- land cover -------------------------------------------------------------------------
     gen_blocks = [zones.farmland_blocks[i] for i in zones.general_idx]
     greenhouse = gen_blocks[: max(2, len(gen_blocks) // 3)]
@@ -165,6 +172,7 @@ def make_sample(out_dir: str | os.PathLike, *, seed: int = DEFAULT_SEED) -> dict
         wq=wq, plan=plan, fixes=fixes_w, pinfo=pinfo, cover=cover, patches=patches, june=june,
         greenhouse=len(greenhouse),
     )
+    manifest.update(PR.manifest_section(problems, boards, planted_boards))
     manifest["files"] = _file_hashes(out)
     text = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=False)
     (out / "manifest.json").write_text(text + "\n", encoding="utf-8")
