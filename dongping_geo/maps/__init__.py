@@ -6,7 +6,7 @@ The subpackage is the presentation layer of the maps:
 * ``_toolkit`` — :func:`base_map`, :func:`add_features` and its wrappers, legends,
   :func:`map_html` and :func:`save_map` (offline assets in ``_offline``);
 * one private module per map: ``_overview`` (:func:`overview_map`), ``_patrol``
-  (:func:`coverage_map`), ``_water`` (:func:`water_quality_map`) and ``_landuse``
+  (:func:`coverage_map`), ``_problems`` (:func:`problems_map`, :func:`add_problem_layers`), ``_water`` (:func:`water_quality_map`) and ``_landuse``
   (:func:`violations_map`).
 
 Every public name is re-exported here: ``dongping_geo.maps.coverage_map`` and
@@ -22,6 +22,7 @@ from __future__ import annotations
 from ._landuse import VIOLATION_COLOURS, VIOLATION_LABELS, violations_map
 from ._overview import overview_map
 from ._patrol import coverage_map
+from ._problems import add_problem_layers, problems_map
 from ._toolkit import (
     BASEMAPS,
     DongpingMap,
@@ -66,4 +67,6 @@ __all__ = [
     "VIOLATION_LABELS",
     "violations_map",
     "coverage_map",
+    "problems_map",
+    "add_problem_layers",
 ]

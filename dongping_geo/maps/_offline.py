@@ -145,9 +145,17 @@ def inline_assets(html: str) -> str:
     return _LINK_RE.sub(link, html)
 
 
+# A hyperlink a person may click (``<a href="https://…">``, e.g. a problem's photo in a
+# popup) is not something the browser loads: it is left out of the check.
+_ANCHOR_RE = re.compile(r"""<a\s+href\s*=\s*["']https?://[^"'\s<>]*["']""", re.I)
+
+
 def external_references(html: str) -> list[str]:
-    """Addresses outside the file that a browser would load (src, href, CSS url, @import)."""
-    return sorted(set(_EXTERNAL_RE.findall(html)))
+    """Addresses outside the file that a browser would load (src, href, CSS url, @import).
+
+    Hyperlinks (``<a href=…>``) are not loads and are not listed.
+    """
+    return sorted(set(_EXTERNAL_RE.findall(_ANCHOR_RE.sub("<a", html))))
 
 
 def page_references(html: str) -> list[str]:
