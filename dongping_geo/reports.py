@@ -567,9 +567,9 @@ class ProblemsReport:
 
         lo, hi = period_bounds(start, end)
         as_of = hi - pd.Timedelta(microseconds=1)
-        reported, _ = parse_datetime(problems["reported_at"].reset_index(drop=True)) if "reported_at" in problems else (None, None)
-        if reported is None:  # let the analysis say what is missing
+        if "reported_at" not in problems.columns:  # the analysis names what is missing
             pr.problem_summary(problems, rivers)
+        reported, _ = parse_datetime(problems["reported_at"].reset_index(drop=True))
         upto = problems[(reported < hi).to_numpy()]
         period = problems[((reported >= lo) & (reported < hi)).to_numpy()]
         progress("summarising problems")
