@@ -115,7 +115,8 @@ def open_problems(problems: gpd.GeoDataFrame, *, as_of: Any = None, overdue_days
                           expected="problem_id, kind, status, reported_at", found=", ".join(map(str, problems.columns)),
                           fix="load the layer with dongping_geo.load_problems()")
     rep = _times(problems["reported_at"])
-    res = _times(problems["resolved_at"]) if "resolved_at" in problems.columns else pd.Series(pd.NaT, index=problems.index)
+    res = (_times(problems["resolved_at"]) if "resolved_at" in problems.columns
+           else pd.Series(pd.NaT, index=problems.index, dtype=f"datetime64[ns, {LOCAL_TZ}]"))
     when = pd.Timestamp(as_of) if as_of is not None else pd.concat([rep, res]).max()
     if when.tzinfo is None:
         when = when.tz_localize(LOCAL_TZ)
@@ -200,7 +201,7 @@ def add_problem_layers(
     as_of: Any = None,
     overdue_days: float = 7,
     cluster: bool = True,
-) -> None:
+) -> list[folium.map.Layer]:
     """Add the open and overdue problems (markers by kind) and the signboards to a map.
 
     Parameters
@@ -221,6 +222,11 @@ def add_problem_layers(
     cluster : bool, default True
         Cluster nearby markers (Leaflet.markercluster).
 
+    Returns
+    -------
+    list of folium.map.Layer
+        The layers added: the problems (when any is open) and the signboards (when given).
+
     Examples
     --------
     >>> rivers = gpd.GeoDataFrame({"river_id": ["R1"]},
@@ -228,14 +234,17 @@ def add_problem_layers(
     >>> p = gpd.GeoDataFrame({"problem_id": ["Q1"], "kind": ["dumping"], "status": ["reported"],
     ...     "reported_at": ["2022-03-01"]}, geometry=[shapely.Point(640500, 3510005)], crs=4549)
     >>> m = base_map(rivers, basemap="none")
-    >>> add_problem_layers(m, p, as_of="2022-03-20")
+    >>> len(add_problem_layers(m, p, as_of="2022-03-20"))
+    1
     """
+    layers = []
     if problems is not None and len(problems):
         shown = open_problems(problems, as_of=as_of, overdue_days=overdue_days)
         if len(shown):
-            _add_problem_markers(m, shown, cluster=cluster)
+            layers.append(_add_problem_markers(m, shown, cluster=cluster))
     if signboards is not None and len(signboards):
-        _add_boards(m, signboards, board_checks)
+        layers.append(_add_boards(m, signboards, board_checks))
+    return layers
 
 
 def problems_map(
