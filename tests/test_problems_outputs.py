@@ -3,6 +3,7 @@ command, patrol-report's patrol-quality table, the problems map and the dataset 
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 
@@ -167,15 +168,19 @@ def _hand_made():
 
 def test_problems_map_escapes_popups_and_links_only_http_photos():
     rivers, problems = _hand_made()
-    html = map_html(problems_map(problems, rivers, basemap="none", as_of="2022-03-20"))
-    assert html.count("L.marker(") == 3  # Q3 is closed
-    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
-    assert "${alert(2)}" not in html and "&#36;{alert(2)}" in html
-    assert "`x`" not in html
-    assert 'href="javascript' not in html and "javascript:alert(3)" in html  # shown as text
-    assert "onmouseover=" not in html.replace("onmouseover=&quot;", "")  # the quoted address is not a link
-    assert len(re.findall(r'<a href="https://photos\.example\.org/q4\.jpg\?a=1&amp;b=2"', html)) == 1
-    assert len(re.findall(r"<a href=", html)) == 1
+    page = map_html(problems_map(problems, rivers, basemap="none", as_of="2022-03-20"))
+    assert page.count("L.marker(") == 3  # Q3 is closed
+    assert "<script>alert(1)" not in page and "${alert(2)}" not in page and "`x`" not in page
+    # The popups travel as JSON strings; decoded, they are escaped HTML.
+    popups = [json.loads(s) for s in re.findall(r'\.bindPopup\(("(?:[^"\\]|\\.)*")', page)]
+    assert len(popups) == 3
+    text = "".join(popups)
+    assert "<script>" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "${" not in text and "&#36;{alert(2)}" in text and "&#96;x&#96;" in text
+    assert "javascript:alert(3)" in text and 'href="javascript' not in text  # shown as text
+    assert 'onmouseover="' not in text  # the address with a quote is text, not a link
+    assert re.findall(r"<a href=[^>]*>", text) == [
+        '<a href="https://photos.example.org/q4.jpg?a=1&amp;b=2" target="_blank" rel="noopener noreferrer">']
 
 
 def test_overdue_markers_are_ringed_and_counted_in_the_layer_name():

@@ -17,7 +17,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from branca.element import MacroElement
 from folium import plugins
+from folium.template import Template
 
 from ..errors import SchemaError
 from ..schemas import (
@@ -144,6 +146,30 @@ def _problem_popup(row: pd.Series) -> str:
     return f'<table class="dg-tip">{body}</table>'
 
 
+class _MarkerText(MacroElement):
+    """Bind a popup and a tooltip to the parent marker from JSON strings.
+
+    folium's own Popup builds its content with jQuery, which :func:`base_map` leaves out
+    of the page; here the (already escaped) HTML travels as a JSON string, which Jinja's
+    ``tojson`` makes safe inside a script tag.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.bindPopup({{ this.popup|tojson }}, {maxWidth: 360});
+        {{ this._parent.get_name() }}.bindTooltip({{ this.tooltip|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, popup: str, tooltip: str):
+        super().__init__()
+        self._name = "DgMarkerText"
+        self.popup = popup
+        self.tooltip = tooltip
+
+
 def _icon(colour: str, overdue: bool) -> folium.DivIcon:
     ring = OVERDUE_COLOUR if overdue else "#ffffff"
     size = 16 if overdue else 12
@@ -157,17 +183,17 @@ def _add_problem_markers(m: folium.Map, shown: gpd.GeoDataFrame, *, cluster: boo
     web = prepare_for_web(shown, tolerance_m=0.0, gcj02=bool(getattr(m, "gcj02", False)), layer="problems")
     n_over = int(web["overdue"].sum())
     name = f"巡河问题 Open problems ({len(web)}, 超期 overdue {n_over})"
+    # Leaflet.markercluster needs the map's maxZoom, which only tile layers set otherwise.
+    m.options.setdefault("max_zoom", 18)
     group: folium.map.Layer = (plugins.MarkerCluster(name=name, options={"disableClusteringAtZoom": 17})
                                if cluster else folium.FeatureGroup(name=name))
     colours = CATEGORY_COLOURS["kind"]
     xy = shapely.get_coordinates(web.geometry.values)
     for (x, y), (_, row) in zip(xy, web.iterrows(), strict=True):
-        folium.Marker(
-            location=(float(y), float(x)),
-            icon=_icon(colours.get(row["kind"], "#999999"), bool(row["overdue"])),
-            popup=folium.Popup(_problem_popup(row), max_width=360),
-            tooltip=folium.Tooltip(_text(_label("kind", row["kind"]))),
-        ).add_to(group)
+        marker = folium.Marker(location=(float(y), float(x)),
+                               icon=_icon(colours.get(row["kind"], "#999999"), bool(row["overdue"])))
+        marker.add_child(_MarkerText(_problem_popup(row), _text(_label("kind", row["kind"]))))
+        marker.add_to(group)
     group.add_to(m)
     kinds = [k for k in CATEGORY_LABELS["kind"] if k in set(web["kind"])]
     items = [(_label("kind", k), colours[k]) for k in kinds] + [("超期 Overdue (red ring)", OVERDUE_COLOUR)]
