@@ -1344,6 +1344,10 @@ def _inspect_into(report: LayerReport, path: Path, layer: str, *, crs: Any, date
     elif layer == "patrols":
         data = load_patrols(path, crs=crs, on_error="report", date_format=date_format)
         problems = _row_problems(data.attrs["rejected"], layer=layer, unit="line" if tabular else "FID")
+    elif layer in _POINT_LAYERS and tabular:  # a river-chief app's lon/lat export
+        data = {"problems": load_problems, "signboards": load_signboards}[layer](
+            path, on_error="report", date_format=date_format)
+        problems = _row_problems(data.attrs["rejected"], layer=layer, unit="line")
     else:
         raw = read_layer(path, fid_as_index=True)
         report.crs = raw.crs.to_string() if raw.crs is not None else "none"

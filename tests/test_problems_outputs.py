@@ -204,3 +204,13 @@ def test_offline_problems_map_inlines_markercluster(tmp_path):
     text = path.read_text(encoding="utf-8")
     assert "L.MarkerClusterGroup" in text and ".marker-cluster" in text
     assert external_references(text) == []
+
+
+def test_validate_checks_a_problems_export_row_by_row(sample_dir, tmp_path):
+    lines = (sample_dir / "problems.csv").read_text(encoding="utf-8").splitlines()[:4]
+    lines[2] = lines[2].replace(lines[2].split(",")[3], "飞碟", 1)  # an unknown kind on line 3
+    path = tmp_path / "巡河问题.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["validate", str(path)])
+    assert res.exit_code == 1, res.output
+    assert "problems" in res.output and "飞碟" in res.output and "kind" in res.output
