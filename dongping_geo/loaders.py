@@ -1327,7 +1327,8 @@ def _pick_layer(path: Path, report: LayerReport) -> str | None:
         report.problems.append(SchemaError(
             "cannot tell which layer this file holds", path=path,
             expected="a name like rivers, sections, redlines, demolitions, regions, buildings_YYYY, "
-                     "patrols*, measurements, or the columns of one layer (see docs/data-model.md)",
+                     "patrols*, measurements, problems, signboards, or the columns of one layer "
+                     "(see docs/data-model.md)",
             found=repr(path.name), fix="rename the file, or name the layer (--layer)",
         ))
         return None

@@ -14,7 +14,8 @@ from ._common import EXIT_BAD_INPUT, EXIT_FOUND, EXIT_OK, cli, console, crs_opti
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @crs_option
 @click.option("--layer", default=None, help="Layer of the given files when their names do not tell "
-              "(rivers, sections, redlines, demolitions, regions, buildings, patrols, measurements).")
+              "(rivers, sections, redlines, demolitions, regions, buildings, patrols, measurements, "
+              "problems, signboards).")
 def validate(paths: tuple[Path, ...], crs: str | None, layer: str | None) -> None:
     """Check layer files or dataset folders against the data model.
 
