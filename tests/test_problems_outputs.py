@@ -43,6 +43,7 @@ def test_overdue_unassigned_and_open_are_exactly_the_planted_ones(ds, planted, a
     summary = P.problem_summary(ds.problems, ds.rivers, by=(), as_of=when)
     assert int(summary["open"].iloc[0]) == len(man["overdue"]) + len(man["open_not_overdue"])
     assert int(summary["overdue"].iloc[0]) == len(man["overdue"])
+    assert int(summary["resolved_late"].iloc[0]) == len(man["resolved_late"])
     assert int(summary["problems"].iloc[0]) == man["count"] == len(ds.problems)
 
 
@@ -97,12 +98,20 @@ def test_problems_command_writes_tables_map_and_exits_1_when_strict(sample_dir, 
     assert res.exit_code == 0, res.output
 
 
-def test_problems_command_with_an_early_end_has_nothing_overdue_and_exits_0(sample_dir, tmp_path):
+def test_problems_command_for_a_month_assesses_at_its_end(sample_dir, ds, tmp_path):
+    # Expected by hand: reported by 31 January, not handled by then, reported 7+ days before.
+    end = pd.Timestamp("2022-02-01", tz="Asia/Shanghai")
+    p = ds.problems
+    still_open = p["status"].isin(["reported", "assigned"]) | (p["resolved_at"] >= end)
+    expected = p[(p["reported_at"] < end) & still_open & (end - p["reported_at"] >= pd.Timedelta(days=7))]
     out = tmp_path / "jan"
     res = CliRunner().invoke(cli, ["problems", str(sample_dir), "--start", "2022-01-01", "--end", "2022-01-31",
                                    "--out", str(out), "--basemap", "none", "--strict"])
-    assert res.exit_code == 0, res.output
-    assert pd.read_csv(out / "overdue.csv", encoding="utf-8-sig").empty
+    assert res.exit_code == (1 if len(expected) else 0), res.output
+    got = pd.read_csv(out / "overdue.csv", encoding="utf-8-sig")
+    assert sorted(got["problem_id"]) == sorted(expected["problem_id"])
+    summary = pd.read_csv(out / "problem_summary.csv", encoding="utf-8-sig")
+    assert int(summary["problems"].iloc[0]) == int((p["reported_at"] < end).sum())
 
 
 def test_problems_command_without_problems_layer_is_bad_input(sample_dir, tmp_path):
