@@ -84,3 +84,21 @@ def test_problem_popups_show_payloads_as_text_and_link_only_http_photos(browser_
     assert "${window.__xss = 3}" in text and "javascript:window.__xss=4" in text
     assert page.page.locator(".leaflet-container img[src='x']").count() == 0
     assert page.errors == []
+
+
+def test_chief_coverage_map_with_problems_and_signboards_renders(browser_page, layers, tmp_path):  # noqa: F811
+    import pandas as pd
+
+    rivers, problems, boards = layers
+    cov = pd.DataFrame({"river_id": ["R1"], "coverage": [0.5], "covered_m": [1500.0], "length_m": [3000.0],
+                        "patrols": [2], "last_patrolled": [pd.NaT]})
+    m = maps.coverage_map(rivers, cov, basemap="none")
+    group, board_layer = maps.add_problem_layers(m, problems, signboards=boards, as_of="2022-03-20")
+    path = maps.save_map(m, tmp_path / "chief.html", offline=True)
+    page = browser_page.open(path, block_network=True)
+    page.page.wait_for_timeout(800)
+    page.screenshot("chief_with_problems")
+    assert page.errors == [] and page.blocked == []
+    assert page.page.evaluate("(n) => window[n].getLayers().length", group.get_name()) == 6
+    assert page.feature_count(board_layer.get_name()) == 1
+    assert page.feature_count() == 2  # the river and the board (GeoJSON layers)
