@@ -74,6 +74,8 @@ def test_sample_problems_are_realistic(ds):
     assert dist.max() < 15  # on the bank of its river
     took = (p["resolved_at"] - p["reported_at"]).dt.total_seconds() / 86400
     assert 1 < took.median() < 5
+    town = ds.extra["town"].geometry.iloc[0]
+    assert p.within(town).all() and ds.signboards.within(town).all()
 
 
 # --- the problems command ---------------------------------------------------------------
