@@ -495,7 +495,8 @@ class ProblemsReport:
     ----------
     summaries : dict of str to DataFrame
         :func:`dongping_geo.problems.problem_summary` of the problems reported in the
-        period: ``all``, ``by_river``, ``by_chief``, ``by_kind_month`` (by month).
+        period: ``all``, ``by_river``, ``by_chief``, ``by_month`` and, when the rivers
+        have a region, ``by_region``.
     overdue : GeoDataFrame
         Problems open ``overdue_days`` or more as of the period's end (reported then or before).
     recurring : DataFrame
@@ -578,6 +579,8 @@ class ProblemsReport:
             "all": pr.problem_summary(period, rivers, by=(), **kw),
             "by_river": pr.problem_summary(period, rivers, by=("river_id", "name", "chief"), **kw),
             "by_chief": pr.problem_summary(period, rivers, by=("chief",), **kw),
+            **({"by_region": pr.problem_summary(period, rivers, by=("region",), **kw)}
+               if "region" in rivers.columns else {}),
             "by_month": pr.problem_summary(period, rivers, by=("month",), **kw),
         }
         progress("overdue and recurring problems")
@@ -596,7 +599,7 @@ class ProblemsReport:
         -------
         dict of str to DataFrame
             ``problem_summary``, ``problems_by_river``, ``problems_by_chief``,
-            ``problems_by_month``, ``overdue``, ``recurring``, ``hotspots`` and, with
+            ``problems_by_month``, ``problems_by_region`` (with regions), ``overdue``, ``recurring``, ``hotspots`` and, with
             signboards, ``signboard_check``.
         """
         def plain(df: pd.DataFrame) -> pd.DataFrame:
@@ -604,6 +607,7 @@ class ProblemsReport:
 
         out = {"problem_summary": self.summaries["all"], "problems_by_river": self.summaries["by_river"],
                "problems_by_chief": self.summaries["by_chief"], "problems_by_month": self.summaries["by_month"],
+               **({"problems_by_region": self.summaries["by_region"]} if "by_region" in self.summaries else {}),
                "overdue": plain(self.overdue), "recurring": self.recurring, "hotspots": plain(self.hotspots)}
         if self.board_checks is not None:
             out["signboard_check"] = self.board_checks

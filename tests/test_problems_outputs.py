@@ -81,18 +81,22 @@ def test_sample_problems_are_realistic(ds):
 # --- the problems command ---------------------------------------------------------------
 
 
-def test_problems_command_writes_tables_map_and_exits_1_when_strict(sample_dir, planted, tmp_path):
+def test_problems_command_writes_tables_map_and_exits_1_when_strict(sample_dir, ds, planted, tmp_path):
     out = tmp_path / "out"
     args = ["problems", str(sample_dir), "--start", "2022-01-01", "--end", "2022-12-31", "--out", str(out),
             "--basemap", "none", "--offline"]
     res = CliRunner().invoke(cli, [*args, "--strict"])
     assert res.exit_code == 1, res.output
-    for name in ("problem_summary", "problems_by_river", "problems_by_chief", "problems_by_month", "overdue",
+    for name in ("problem_summary", "problems_by_river", "problems_by_chief", "problems_by_month",
+                 "problems_by_region", "overdue",
                  "recurring", "hotspots", "signboard_check"):
         raw = (out / f"{name}.csv").read_bytes()
         assert raw.startswith(b"\xef\xbb\xbf"), name
     overdue = pd.read_csv(out / "overdue.csv", encoding="utf-8-sig")
     assert sorted(overdue["problem_id"]) == planted[0]["overdue"]
+    by_region = pd.read_csv(out / "problems_by_region.csv", encoding="utf-8-sig").set_index("region")["problems"]
+    region = ds.rivers.set_index("river_id").loc[ds.problems["river_id"], "region"]
+    assert by_region.to_dict() == region.value_counts().to_dict()
     html = (out / "problems_map.html").read_text(encoding="utf-8")
     assert html.count("L.marker(") == len(planted[0]["overdue"]) + len(planted[0]["open_not_overdue"])
     assert "markerClusterGroup" in html and "cdnjs" not in html
