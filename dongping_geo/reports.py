@@ -35,17 +35,19 @@ import geopandas as gpd
 import pandas as pd
 
 from .errors import OutputError
-from .io import atomic_path, check_output_path, write_layers, write_table
-from .schemas import CATEGORY_LABELS
+from .io import atomic_path, check_output_dir, check_output_path, write_layers, write_table
+from .schemas import CATEGORY_LABELS, get_schema
 
 __all__ = [
     "LANDUSE_CHECKS",
+    "LANDUSE_CHECK_LAYERS",
     "LanduseReport",
     "PatrolReport",
     "ProblemsReport",
     "WaterQualityReport",
     "safe_filename",
     "staged_outputs",
+    "write_rejected",
 ]
 
 #: A callback told the name of each step as a report computes or writes.
@@ -97,7 +99,7 @@ def staged_outputs(out_dir: str | os.PathLike, *, inputs: Iterable[Path] = ()) -
     """
     out = Path(out_dir)
     inputs = list(inputs)
-    check_output_path(out / "index.html", inputs=inputs)  # the folder: not an input, writable
+    check_output_dir(out, inputs=inputs)  # the folder: not an input, not inside one, writable
     try:
         out.mkdir(parents=True, exist_ok=True)
         staging = out.parent / f".{out.name}.staging-{uuid.uuid4().hex[:8]}"
@@ -114,6 +116,26 @@ def staged_outputs(out_dir: str | os.PathLike, *, inputs: Iterable[Path] = ()) -
             os.replace(src, final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def write_rejected(rejected: pd.DataFrame | None, stage: Path) -> list[str]:
+    """Write ``rejected.csv`` into a staging folder when the rows were asked for.
+
+    Parameters
+    ----------
+    rejected : DataFrame or None
+        The rows the loaders set aside (``on_error="report"``); ``None`` writes nothing.
+    stage : Path
+        The staging folder of :func:`staged_outputs`.
+
+    Returns
+    -------
+    list of str
+        The names written (``["rejected.csv"]`` or ``[]``).
+    """
+    if rejected is None:
+        return []
+    return [write_table(pd.DataFrame(rejected), stage / "rejected.csv").name]
 
 
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
@@ -302,8 +324,8 @@ class PatrolReport:
         area : geometry or GeoDataFrame, optional
             The town boundary: fixes outside it are dropped.
         engine : {"memory", "dask"}, default "memory"
-            ``"dask"`` computes the coverage table on the current dask scheduler; the
-            other tables still come from the one in-memory analysis.
+            ``"dask"`` intersects tracks and rivers on the current dask scheduler; every
+            table derives from that one distributed analysis.
         progress : callable, optional
             Told the name of each step.
         problems, signboards : GeoDataFrame, optional
@@ -323,12 +345,8 @@ class PatrolReport:
         lo, hi = patrol.period_bounds(start, end)
         progress("intersecting tracks with rivers")
         analysis = patrol.analyse(rivers, cleaned, tolerance_m=tolerance_m, start=lo,
-                                  end=hi - pd.Timedelta(microseconds=1))
-        if engine == "dask":
-            coverage = patrol.river_coverage(rivers, cleaned, tolerance_m=tolerance_m, start=start,
-                                             end=end, engine="dask")
-        else:
-            coverage = analysis.coverage()
+                                  end=hi - pd.Timedelta(microseconds=1), engine=engine)
+        coverage = analysis.coverage()
         progress("checking patrol frequency")
         in_period = ((cleaned["timestamp"] >= lo) & (cleaned["timestamp"] < hi)).to_numpy()
         stamps = pd.to_datetime(dropped["timestamp"], utc=True) if len(dropped) else pd.Series([], dtype=object)
@@ -409,6 +427,7 @@ class PatrolReport:
         map_options: MapOptions | None = None,
         inputs: Iterable[Path] = (),
         progress: Progress = _quiet,
+        rejected: pd.DataFrame | None = None,
     ) -> list[Path]:
         """Write the tables, ``uncovered.gpkg``, one map per group and ``index.html``.
 
@@ -424,6 +443,9 @@ class PatrolReport:
             Files and folders read: never written over.
         progress : callable, optional
             Told the name of each file written.
+        rejected : DataFrame, optional
+            Rows the loaders set aside (``on_error="report"``): written as
+            ``rejected.csv`` with the other outputs (even when empty).
 
         Returns
         -------
@@ -449,7 +471,7 @@ class PatrolReport:
             title = f"河长巡河报告 Patrol report {self.start} – {self.end}"
             with atomic_path(stage / "index.html") as tmp:
                 tmp.write_text(_index_html(rows, title=title, by=by, note=self._quality_note()), encoding="utf-8")
-            names += [r["file"] for r in rows] + ["index.html"]
+            names += [r["file"] for r in rows] + ["index.html"] + write_rejected(rejected, stage)
         return [out / n for n in names]
 
     def summary(self) -> str:
@@ -769,6 +791,7 @@ class WaterQualityReport:
         map_period: str | None = None,
         map_options: MapOptions | None = None,
         inputs: Iterable[Path] = (),
+        rejected: pd.DataFrame | None = None,
     ) -> list[Path]:
         """Write assessment.csv, rivers.csv, summary.csv and water_quality.html together.
 
@@ -782,6 +805,9 @@ class WaterQualityReport:
             Basemap and offline settings.
         inputs : iterable of Path
             Files and folders read: never written over.
+        rejected : DataFrame, optional
+            Rows the loaders set aside (``on_error="report"``): written as
+            ``rejected.csv`` with the other outputs (even when empty).
 
         Returns
         -------
@@ -797,6 +823,7 @@ class WaterQualityReport:
         with staged_outputs(out, inputs=inputs) as stage:
             names = [write_table(t, stage / f"{k}.csv").name for k, t in tables.items()]
             names.append(save_map(m, stage / "water_quality.html", offline=options.offline).name)
+            names += write_rejected(rejected, stage)
         return [out / n for n in names]
 
     @property
@@ -825,6 +852,16 @@ class WaterQualityReport:
 #: (labels from ``schemas.CATEGORY_LABELS["check"]``).
 LANDUSE_CHECKS: dict[str, str] = {k: f"{zh} {en}" for k, (zh, en) in CATEGORY_LABELS["check"].items()}
 
+#: The dataset layer each land-use check needs (a check without it runs on an empty layer).
+LANDUSE_CHECK_LAYERS: dict[str, str] = {"redline": "redlines", "farmland": "redlines", "setback": "rivers",
+                                        "rebuilt": "demolitions", "landcover_change": "redlines"}
+
+
+def _empty_layer(name: str, crs: Any) -> gpd.GeoDataFrame:
+    """Build an empty layer with the fields of schema ``name`` (a check's missing input)."""
+    fields = {f.name: pd.Series([], dtype=object) for f in get_schema(name).fields}
+    return gpd.GeoDataFrame(fields, geometry=gpd.GeoSeries([], crs=crs))
+
 
 def _landcover_layer(landcover: tuple[Path, Path], redlines: gpd.GeoDataFrame,
                      progress: Progress) -> gpd.GeoDataFrame:
@@ -849,11 +886,15 @@ class LanduseReport:
         Violations per check (keys of :data:`LANDUSE_CHECKS`).
     dataset : object
         The dataset checked against (zones, rivers, demolitions for the map).
+    missing : list of str
+        Checks that could not run because the dataset lacks their layer (red lines,
+        rivers, demolitions): their layers are empty, with the usual columns.
     """
 
     layers: dict[str, gpd.GeoDataFrame]
     dataset: Any
     notes: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
 
     @classmethod
     def compute(
@@ -866,7 +907,7 @@ class LanduseReport:
         landcover: tuple[Path, Path] | None = None,
         progress: Progress = _quiet,
     ) -> LanduseReport:
-        """Run every check whose layers the dataset has.
+        """Run every check; a check whose layer the dataset lacks gives an empty layer.
 
         ``new`` is the part of the survey to check against zones and setbacks (the
         structures new since an earlier survey; default the whole survey). The
@@ -902,18 +943,21 @@ class LanduseReport:
         )
 
         new = survey if new is None else new
-        layers: dict[str, gpd.GeoDataFrame] = {}
-        if dataset.redlines is not None:
-            eco = [c for c in ZONE_CATEGORIES if c != "basic_farmland"]
-            layers["redline"] = check_violations(new, dataset.redlines, categories=eco)
-            layers["farmland"] = check_violations(new, dataset.redlines, categories="basic_farmland")
-        if dataset.rivers is not None:
-            layers["setback"] = river_setback_violations(new, dataset.rivers, setback_m=setback_m)
-        if dataset.demolitions is not None:
-            layers["rebuilt"] = rebuilt_on_demolished(survey, dataset.demolitions)
-        if landcover is not None and dataset.redlines is not None:
-            layers["landcover_change"] = _landcover_layer(landcover, dataset.redlines, progress)
-        return cls(layers=layers, dataset=dataset)
+        missing = [check for check, name in LANDUSE_CHECK_LAYERS.items()
+                   if getattr(dataset, name) is None and (check != "landcover_change" or landcover is not None)]
+        # A check whose layer is absent runs on an empty layer: its (empty) result keeps the columns.
+        zones, rivers, sites = (getattr(dataset, n) if getattr(dataset, n) is not None else _empty_layer(n, new.crs)
+                                for n in ("redlines", "rivers", "demolitions"))
+        eco = [c for c in ZONE_CATEGORIES if c != "basic_farmland"]
+        layers: dict[str, gpd.GeoDataFrame] = {
+            "redline": check_violations(new, zones, categories=eco),
+            "farmland": check_violations(new, zones, categories="basic_farmland"),
+            "setback": river_setback_violations(new, rivers, setback_m=setback_m),
+            "rebuilt": rebuilt_on_demolished(survey, sites),
+        }
+        if landcover is not None:
+            layers["landcover_change"] = _landcover_layer(landcover, zones, progress)
+        return cls(layers=layers, dataset=dataset, missing=missing)
 
     def table(self) -> pd.DataFrame:
         """All violations in one table, in check order then each layer's (sorted) order.
@@ -963,6 +1007,7 @@ class LanduseReport:
         *,
         map_options: MapOptions | None = None,
         inputs: Iterable[Path] = (),
+        rejected: pd.DataFrame | None = None,
     ) -> list[Path]:
         """Write violations.gpkg (a layer per check), violations.csv and violations.html together.
 
@@ -974,6 +1019,9 @@ class LanduseReport:
             Basemap and offline settings.
         inputs : iterable of Path
             Files and folders read: never written over.
+        rejected : DataFrame, optional
+            Rows the loaders set aside (``on_error="report"``): written as
+            ``rejected.csv`` with the other outputs (even when empty).
 
         Returns
         -------
@@ -990,6 +1038,7 @@ class LanduseReport:
         with staged_outputs(out, inputs=inputs) as stage:
             names = [write_layers(self.layers, stage / "violations.gpkg").name,
                      write_table(self.table(), stage / "violations.csv").name,
-                     save_map(m, stage / "violations.html", offline=options.offline).name]
+                     save_map(m, stage / "violations.html", offline=options.offline).name,
+                     *write_rejected(rejected, stage)]
         return [out / n for n in names]
 

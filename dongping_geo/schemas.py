@@ -338,6 +338,40 @@ SCHEMAS: dict[str, LayerSchema] = {
 }
 
 
+# --- the land survey (第三次全国国土调查 / 年度变更调查), layer 地类图斑 DLTB -----------------
+# Standard field names of the survey database (国土调查数据库标准) are the Shapefile names, so a
+# layer written back to a Shapefile carries DLBM, TBMJ …; land-class codes and their first-level
+# classes live in dongping_geo.landclass (the loader normalises and checks the codes).
+
+from .landclass import FIRST_LEVEL as _LAND_FIRST_LEVEL  # noqa: E402
+
+SCHEMAS["land_survey"] = LayerSchema(
+    "land_survey", "地类图斑", _POLYGONS, "parcel_id",
+    (
+        Field("object_id", "str", "标识码", required=False, unique=True, short="BSM", description="Database object id (BSM), unique"),
+        Field("parcel_id", "str", "图斑编号", short="TBBH", description="Parcel number (TBBH), unique within its village"),
+        Field("land_code", "str", "地类编码", short="DLBM", description="Land-class code (DLBM), GB/T 21010-2017 / 三调 working classification"),
+        Field("land_name", "str", "地类名称", required=False, short="DLMC", description="Land-class name (DLMC)"),
+        Field("land_class", "str", "一级地类", required=False, values={k: (v[1], v[0], v[2]) for k, v in _LAND_FIRST_LEVEL.items()}, short="YJDL", description="First-level class, derived from land_code"),
+        Field("owner_type", "str", "权属性质", required=False, short="QSXZ", description="Ownership type code (QSXZ)"),
+        Field("owner_code", "str", "权属单位代码", required=False, short="QSDWDM", description="Owner unit code (QSDWDM)"),
+        Field("owner", "str", "权属单位名称", required=False, short="QSDWMC", description="Owner unit name (QSDWMC)"),
+        Field("village_code", "str", "坐落单位代码", required=False, short="ZLDWDM", description="Code of the unit the parcel lies in (ZLDWDM)"),
+        Field("village", "str", "坐落单位名称", required=False, short="ZLDWMC", description="Name of the unit the parcel lies in (ZLDWMC)"),
+        Field("area_m2", "float", "图斑面积", short="TBMJ", description="Official (ellipsoidal, CGCS2000) parcel area in m² (TBMJ)"),
+        Field("deduction_code", "str", "扣除地类编码", required=False, short="KCDLBM", description="Land class deducted (KCDLBM, 1203 田坎)"),
+        Field("deduction_ratio", "float", "扣除地类系数", required=False, short="KCXS", description="Deduction coefficient for field ridges (KCXS), 0–1"),
+        Field("deduction_m2", "float", "扣除地类面积", required=False, short="KCMJ", description="Deducted area in m² (KCMJ = TBMJ × KCXS)"),
+        Field("net_area_m2", "float", "图斑地类面积", required=False, short="TBDLMJ", description="Net land-class area in m² (TBDLMJ = TBMJ − KCMJ)"),
+        Field("farmland_type", "str", "耕地类型", required=False, short="GDLX", description="Cultivated land type (GDLX: TT 梯田 terraced, PD 坡地 sloping)"),
+        Field("slope_grade", "str", "耕地坡度级别", required=False, short="GDPDJB", description="Cultivated-land slope grade (GDPDJB, 1–5)"),
+        Field("planting_code", "str", "种植属性代码", required=False, short="ZZSXDM", description="Planting attribute marker (ZZSXDM)"),
+        Field("refinement_code", "str", "图斑细化代码", required=False, short="TBXHDM", description="Parcel refinement marker (TBXHDM)"),
+        Field("settlement_code", "str", "城镇村属性码", required=False, short="CZCSXM", description="Town/village attribute code (CZCSXM: 201, 202, 203 …)"),
+    ),
+)
+
+
 def get_schema(layer: str) -> LayerSchema:
     """Return the schema of a layer.
 
@@ -1268,6 +1302,15 @@ CATEGORY_COLOURS: dict[str, dict[Any, str]] = {
 #: Fields whose values are water-quality classes, besides ``water_class`` itself.
 _CLASS_FIELD_ALIASES = ("target_class",)
 
+
+# Land classes of the survey (dongping_geo.landclass is their one home): first-level classes
+# and second-level codes, labelled and coloured for maps and reports.
+from .landclass import LAND_CLASSES as _LAND_CLASSES  # noqa: E402
+
+CATEGORY_LABELS["land_class"] = {k: (v[1], v[2]) for k, v in _LAND_FIRST_LEVEL.items()}
+CATEGORY_COLOURS["land_class"] = {k: v[3] for k, v in _LAND_FIRST_LEVEL.items()}
+CATEGORY_LABELS["land_code"] = {c: (lc.zh, lc.en) for c, lc in _LAND_CLASSES.items()}
+CATEGORY_COLOURS["land_code"] = {c: lc.colour for c, lc in _LAND_CLASSES.items()}
 
 def category_field(column: str) -> str | None:
     """Return the field of :data:`CATEGORY_LABELS` that labels a column, or None.
