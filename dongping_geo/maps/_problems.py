@@ -44,7 +44,7 @@ __all__ = ["add_problem_layers", "problems_map"]
 
 #: Ring colour of an overdue problem's marker, and of a board with a finding.
 OVERDUE_COLOUR = "#d7191c"
-_BOARD_OK_COLOUR = "#1f78b4"
+_BOARD_OK_COLOUR = "#66c2a5"  # mint: not a problem-kind colour
 _HOTSPOT_RAMP = ("#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15")
 _URL_RE = re.compile(r"^https?://[^\s\"'<>`]+$", re.I)
 
@@ -215,7 +215,7 @@ def _add_boards(m: folium.Map, signboards: gpd.GeoDataFrame, board_checks: pd.Da
                                 "board_check": "核查 Check"}.items() if k in boards.columns}
     return add_points(m, boards, name=f"河长公示牌 Signboards ({len(boards)})", category="board_check",
                       palette=palette, category_labels=labels, popup=popup, tooltip=["board_id"],
-                      legend_title="河长公示牌 Signboards", radius=5.0)
+                      legend_title="河长公示牌 Signboards", radius=4.0)
 
 
 def add_problem_layers(
