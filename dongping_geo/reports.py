@@ -670,9 +670,9 @@ class ProblemsReport:
             for stem, table in self.tables().items():
                 progress(f"{stem}.csv")
                 names.append(write_table(table, stage / f"{stem}.csv").name)
-            layers = {"overdue": self.overdue, "hotspots": self.hotspots}
-            names.append(write_layers({k: v for k, v in layers.items() if len(v)}, stage / "problems.gpkg").name
-                         if any(len(v) for v in layers.values()) else "")
+            layers = {k: v for k, v in {"overdue": self.overdue, "hotspots": self.hotspots}.items() if len(v)}
+            if layers:
+                names.append(write_layers(layers, stage / "problems.gpkg").name)
             m = problems_map(self.problems, self.rivers, signboards=self.signboards, board_checks=self.board_checks,
                              hotspots=self.hotspots, as_of=self.as_of, overdue_days=self.overdue_days,
                              basemap=options.basemap, tianditu_token=options.tianditu_token,
@@ -680,7 +680,7 @@ class ProblemsReport:
             progress("problems_map.html")
             save_map(m, stage / "problems_map.html", offline=options.offline)
             names.append("problems_map.html")
-        return [out / n for n in names if n]
+        return [out / n for n in names]
 
     def summary(self) -> str:
         """One line for the terminal: problems, open, overdue, recurring, signboard findings.
