@@ -693,8 +693,9 @@ class ProblemsReport:
         row = self.summaries["all"].iloc[0] if len(self.summaries["all"]) else None
         n, n_open = (int(row["problems"]), int(row["open"])) if row is not None else (0, 0)
         boards = "" if self.board_checks is None else f"; {len(self.board_checks)} signboard findings"
-        return (f"{n} problems reported, {n_open} still open; {len(self.overdue)} overdue "
-                f"(>= {self.overdue_days:g} days); {len(self.recurring)} recurring{boards}")
+        return (f"{n} problems reported in the period, {n_open} of them still open; {len(self.overdue)} overdue "
+                f"at its end (open >= {self.overdue_days:g} days, whenever reported); "
+                f"{len(self.recurring)} recurring{boards}")
 
 
 # --- water-quality report ----------------------------------------------------------------
