@@ -46,6 +46,7 @@ __all__ = [
     "LANDUSE_CHECK_LAYERS",
     "LanduseReport",
     "PatrolReport",
+    "ProblemsReport",
     "WaterQualityReport",
     "safe_filename",
     "staged_outputs",
@@ -208,7 +209,7 @@ def _patrol_groups(rivers: gpd.GeoDataFrame, by: str) -> list[tuple[str, list[An
     return [(str(k), list(ids)) for k, ids in rivers.groupby(keys.to_numpy(), sort=True)["river_id"]]
 
 
-def _index_html(rows: list[dict[str, Any]], *, title: str, by: str) -> str:
+def _index_html(rows: list[dict[str, Any]], *, title: str, by: str, note: str = "") -> str:
     """index.html text: one row per map, escaped text and URL-quoted links."""
     head = {"chief": "河长 Chief", "river": "河道 River", "region": "片区 Region"}[by]
     body = "".join(
@@ -228,7 +229,7 @@ def _index_html(rows: list[dict[str, Any]], *, title: str, by: str) -> str:
         f"<h1>{html.escape(title)}</h1>"
         f"<table><thead><tr><th>{head}</th><th>河道数 Rivers</th><th>覆盖率 Coverage</th>"
         f"<th>巡河达标 Compliant</th></tr></thead><tbody>{body}</tbody></table>"
-        "<p>coverage.csv, compliance.csv, uncovered.gpkg: see this folder. "
+        f"{note}<p>coverage.csv, compliance.csv, uncovered.gpkg: see this folder. "
         "Synthetic sample data unless stated otherwise.</p></body></html>\n"
     )
 
@@ -276,6 +277,10 @@ class PatrolReport:
         Patrol tracks of the period (LineStrings), for the maps.
     start, end : str
         The period, as given.
+    quality : DataFrame or None
+        :func:`dongping_geo.problems.patrol_quality` of the period's patrols.
+    problems, signboards : GeoDataFrame or None
+        When given, each map shows its rivers' open and overdue problems and signboards.
     """
 
     rivers: gpd.GeoDataFrame
@@ -287,6 +292,9 @@ class PatrolReport:
     tracks: gpd.GeoDataFrame
     start: str
     end: str
+    quality: pd.DataFrame | None = None
+    problems: gpd.GeoDataFrame | None = None
+    signboards: gpd.GeoDataFrame | None = None
 
     @classmethod
     def compute(
@@ -301,6 +309,8 @@ class PatrolReport:
         area: Any = None,
         engine: str = "memory",
         progress: Progress = _quiet,
+        problems: gpd.GeoDataFrame | None = None,
+        signboards: gpd.GeoDataFrame | None = None,
     ) -> PatrolReport:
         """Clean the fixes, intersect tracks with rivers once, and derive every table.
 
@@ -321,6 +331,8 @@ class PatrolReport:
             table derives from that one distributed analysis.
         progress : callable, optional
             Told the name of each step.
+        problems, signboards : GeoDataFrame, optional
+            Problems found on patrol and signboards to show on the maps.
 
         Returns
         -------
@@ -328,6 +340,7 @@ class PatrolReport:
             The computed report.
         """
         from . import patrol
+        from .problems import patrol_quality
 
         rules = patrol.load_rules(rules)  # bad rules fail before the slow work
         progress("cleaning GPS fixes")
@@ -345,6 +358,9 @@ class PatrolReport:
             rivers=analysis.rivers, fixes=cleaned, dropped=dropped_in, coverage=coverage,
             uncovered=analysis.uncovered(min_length_m=1.0), compliance=analysis.compliance(rules=rules),
             tracks=patrol.patrol_tracks(cleaned[in_period]), start=str(start), end=str(end),
+            quality=patrol_quality(cleaned, rivers, tolerance_m=tolerance_m, start=lo,
+                                   end=hi - pd.Timedelta(microseconds=1)),
+            problems=problems, signboards=signboards,
         )
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -353,15 +369,19 @@ class PatrolReport:
         Returns
         -------
         dict of str to DataFrame
-            ``coverage``, ``compliance``, ``compliance_by_chief``, ``dropped_fixes``.
+            ``coverage``, ``compliance``, ``compliance_by_chief``, ``dropped_fixes`` and,
+            when computed, ``patrol_quality``.
         """
         join = {"missed_periods": lambda d: d["missed_periods"].str.join("; ")}
-        return {
+        tables = {
             "coverage": self.coverage,
             "compliance": self.compliance.by_river.assign(**join),
             "compliance_by_chief": self.compliance.by_chief.assign(**join),
             "dropped_fixes": pd.DataFrame(self.dropped.drop(columns="geometry")),
         }
+        if self.quality is not None:
+            tables["patrol_quality"] = self.quality
+        return tables
 
     def _group_map(self, label: str, ids: list[Any], by: str, options: MapOptions) -> Any:
         from .maps import coverage_map
@@ -373,12 +393,26 @@ class PatrolReport:
         elif len(tracks):  # only the tracks near these rivers
             x0, y0, x1, y1 = sub_rivers.total_bounds
             tracks = tracks.cx[x0 - 200:x1 + 200, y0 - 200:y1 + 200]
-        return coverage_map(
+        m = coverage_map(
             sub_rivers, self.coverage[self.coverage["river_id"].isin(ids)],
             uncovered=self.uncovered[self.uncovered["river_id"].isin(ids)], fixes=tracks,
             basemap=options.basemap, tianditu_token=options.tianditu_token,
             title=f"{label} 巡河覆盖 Patrol coverage {self.start} – {self.end}",
         )
+        if self.problems is not None or self.signboards is not None:
+            self._add_problems(m, ids)
+        return m
+
+    def _add_problems(self, m: Any, ids: list[Any]) -> None:
+        """Add the group's open/overdue problems (as of the period's end) and signboards to a map."""
+        from .maps import add_problem_layers
+        from .patrol import period_bounds
+
+        def mine(layer: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+            return None if layer is None or "river_id" not in layer.columns else layer[layer["river_id"].isin(ids).to_numpy()]
+
+        as_of = period_bounds(self.start, self.end)[1] - pd.Timedelta(microseconds=1)
+        add_problem_layers(m, mine(self.problems), signboards=mine(self.signboards), as_of=as_of)
 
     def _index_row(self, label: str, ids: list[Any], file: str) -> dict[str, Any]:
         cov = self.coverage[self.coverage["river_id"].isin(ids)]
@@ -439,7 +473,7 @@ class PatrolReport:
                 rows.append(self._index_row(label, ids, name))
             title = f"河长巡河报告 Patrol report {self.start} – {self.end}"
             with atomic_path(stage / "index.html") as tmp:
-                tmp.write_text(_index_html(rows, title=title, by=by), encoding="utf-8")
+                tmp.write_text(_index_html(rows, title=title, by=by, note=self._quality_note()), encoding="utf-8")
             names += [r["file"] for r in rows] + ["index.html"] + write_rejected(rejected, stage)
         return [out / n for n in names]
 
@@ -457,9 +491,214 @@ class PatrolReport:
                 f"{self.n_missing_rule} rivers miss their patrol rule; {len(self.dropped)} fixes dropped")
 
     @property
+    def n_flagged(self) -> int:
+        """Number of patrols of the period with a patrol-quality flag (0 when not computed)."""
+        return 0 if self.quality is None else int(self.quality["flagged"].sum())
+
+    def _quality_note(self) -> str:
+        if self.quality is None:
+            return ""
+        return (f"<p>巡河质量存疑 Flagged patrols: {self.n_flagged} / {len(self.quality)} "
+                "(patrol_quality.csv; rules in docs/problems.md)</p>")
+
+    @property
     def n_missing_rule(self) -> int:
         """Number of rivers that miss their patrol rule."""
         return int(self.compliance.by_river["compliant"].eq(False).sum())
+
+
+# --- problems report (issue 15) ----------------------------------------------------------
+
+
+@dataclass
+class ProblemsReport:
+    """Problems found on patrol and signboards over a period, computed once.
+
+    Make it with :meth:`compute`; write it with :meth:`write`.
+
+    Attributes
+    ----------
+    summaries : dict of str to DataFrame
+        :func:`dongping_geo.problems.problem_summary` of the problems reported in the
+        period: ``all``, ``by_river``, ``by_chief``, ``by_month`` and, when the rivers
+        have a region, ``by_region``.
+    overdue : GeoDataFrame
+        Problems open ``overdue_days`` or more as of the period's end (reported then or before).
+    recurring : DataFrame
+        Re-check failures reported in the period.
+    hotspots : GeoDataFrame
+        Problem stretches of the period, worst first.
+    board_checks : DataFrame or None
+        :func:`dongping_geo.problems.check_signboards` findings (None without signboards).
+    problems, rivers, signboards : GeoDataFrame
+        The layers, for the map (problems up to the period's end).
+    start, end : str
+        The period, as given.
+    as_of : Timestamp
+        The end of the period's last day: the state assessed.
+    overdue_days : float
+        The overdue rule.
+    """
+
+    summaries: dict[str, pd.DataFrame]
+    overdue: gpd.GeoDataFrame
+    recurring: pd.DataFrame
+    hotspots: gpd.GeoDataFrame
+    board_checks: pd.DataFrame | None
+    problems: gpd.GeoDataFrame
+    rivers: gpd.GeoDataFrame
+    signboards: gpd.GeoDataFrame | None
+    start: str
+    end: str
+    as_of: pd.Timestamp
+    overdue_days: float = 7
+
+    @classmethod
+    def compute(
+        cls,
+        problems: gpd.GeoDataFrame,
+        rivers: gpd.GeoDataFrame,
+        *,
+        start: str,
+        end: str,
+        signboards: gpd.GeoDataFrame | None = None,
+        overdue_days: float = 7,
+        progress: Progress = _quiet,
+    ) -> ProblemsReport:
+        """Summarise the problems of a period and check the signboards.
+
+        Parameters
+        ----------
+        problems : GeoDataFrame
+            As from :func:`dongping_geo.load_problems`.
+        rivers : GeoDataFrame
+            The rivers (river_id, name, chief).
+        start, end : str
+            The period (``end`` included); the state is assessed at the end of ``end``.
+        signboards : GeoDataFrame, optional
+            As from :func:`dongping_geo.load_signboards`.
+        overdue_days : float, default 7
+            Days after which an open problem is overdue.
+        progress : callable, optional
+            Told the name of each step.
+
+        Returns
+        -------
+        ProblemsReport
+            The computed report.
+        """
+        from . import problems as pr
+        from .patrol import period_bounds
+        from .schemas import parse_datetime
+
+        lo, hi = period_bounds(start, end)
+        as_of = hi - pd.Timedelta(microseconds=1)
+        if "reported_at" not in problems.columns:  # the analysis names what is missing
+            pr.problem_summary(problems, rivers)
+        reported, _ = parse_datetime(problems["reported_at"].reset_index(drop=True))
+        upto = problems[(reported < hi).to_numpy()]
+        period = problems[((reported >= lo) & (reported < hi)).to_numpy()]
+        progress("summarising problems")
+        kw = {"overdue_days": overdue_days, "as_of": as_of}
+        summaries = {
+            "all": pr.problem_summary(period, rivers, by=(), **kw),
+            "by_river": pr.problem_summary(period, rivers, by=("river_id", "name", "chief"), **kw),
+            "by_chief": pr.problem_summary(period, rivers, by=("chief",), **kw),
+            **({"by_region": pr.problem_summary(period, rivers, by=("region",), **kw)}
+               if "region" in rivers.columns else {}),
+            "by_month": pr.problem_summary(period, rivers, by=("month",), **kw),
+        }
+        progress("overdue and recurring problems")
+        recurring = pr.recurring_problems(upto)
+        recurring = recurring[(recurring["reported_at"] >= lo).to_numpy()].reset_index(drop=True)
+        checks = pr.check_signboards(signboards, rivers, as_of=as_of) if signboards is not None else None
+        return cls(summaries=summaries, overdue=pr.overdue_problems(upto, rivers, **kw), recurring=recurring,
+                   hotspots=pr.problem_hotspots(period, rivers), board_checks=checks, problems=upto,
+                   rivers=rivers, signboards=signboards, start=str(start), end=str(end), as_of=as_of,
+                   overdue_days=overdue_days)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Return the report's tables by file stem (geometry dropped).
+
+        Returns
+        -------
+        dict of str to DataFrame
+            ``problem_summary``, ``problems_by_river``, ``problems_by_chief``,
+            ``problems_by_month``, ``problems_by_region`` (with regions), ``overdue``, ``recurring``, ``hotspots`` and, with
+            signboards, ``signboard_check``.
+        """
+        def plain(df: pd.DataFrame) -> pd.DataFrame:
+            return pd.DataFrame(df.drop(columns=df.geometry.name)) if isinstance(df, gpd.GeoDataFrame) else df
+
+        out = {"problem_summary": self.summaries["all"], "problems_by_river": self.summaries["by_river"],
+               "problems_by_chief": self.summaries["by_chief"], "problems_by_month": self.summaries["by_month"],
+               **({"problems_by_region": self.summaries["by_region"]} if "by_region" in self.summaries else {}),
+               "overdue": plain(self.overdue), "recurring": self.recurring, "hotspots": plain(self.hotspots)}
+        if self.board_checks is not None:
+            out["signboard_check"] = self.board_checks
+        return out
+
+    def write(
+        self,
+        out_dir: str | os.PathLike,
+        *,
+        map_options: MapOptions | None = None,
+        inputs: Iterable[Path] = (),
+        progress: Progress = _quiet,
+    ) -> list[Path]:
+        """Write the tables (CSV, UTF-8 with BOM), ``problems.gpkg`` and ``problems_map.html``.
+
+        Parameters
+        ----------
+        out_dir : path-like
+            Output folder.
+        map_options : MapOptions, optional
+            Basemap and offline settings.
+        inputs : iterable of Path
+            Files and folders read: never written over.
+        progress : callable, optional
+            Told the name of each file written.
+
+        Returns
+        -------
+        list of Path
+            The files written (final paths).
+        """
+        from .maps import problems_map, save_map
+
+        options = map_options or MapOptions()
+        out = Path(out_dir)
+        names: list[str] = []
+        with staged_outputs(out, inputs=inputs) as stage:
+            for stem, table in self.tables().items():
+                progress(f"{stem}.csv")
+                names.append(write_table(table, stage / f"{stem}.csv").name)
+            layers = {k: v for k, v in {"overdue": self.overdue, "hotspots": self.hotspots}.items() if len(v)}
+            if layers:
+                names.append(write_layers(layers, stage / "problems.gpkg").name)
+            m = problems_map(self.problems, self.rivers, signboards=self.signboards, board_checks=self.board_checks,
+                             hotspots=self.hotspots, as_of=self.as_of, overdue_days=self.overdue_days,
+                             basemap=options.basemap, tianditu_token=options.tianditu_token,
+                             title=f"巡河问题 Problems {self.start} – {self.end}")
+            progress("problems_map.html")
+            save_map(m, stage / "problems_map.html", offline=options.offline)
+            names.append("problems_map.html")
+        return [out / n for n in names]
+
+    def summary(self) -> str:
+        """One line for the terminal: problems, open, overdue, recurring, signboard findings.
+
+        Returns
+        -------
+        str
+            The summary line.
+        """
+        row = self.summaries["all"].iloc[0] if len(self.summaries["all"]) else None
+        n, n_open = (int(row["problems"]), int(row["open"])) if row is not None else (0, 0)
+        boards = "" if self.board_checks is None else f"; {len(self.board_checks)} signboard findings"
+        return (f"{n} problems reported in the period, {n_open} of them still open; {len(self.overdue)} overdue "
+                f"at its end (open >= {self.overdue_days:g} days, whenever reported); "
+                f"{len(self.recurring)} recurring{boards}")
 
 
 # --- water-quality report ----------------------------------------------------------------

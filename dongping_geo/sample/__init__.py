@@ -27,6 +27,7 @@ from . import _flow as F
 from . import _landuse as LU
 from . import _layout as L
 from . import _patrol as P
+from . import _problems as PR
 from . import _raster as R
 from . import _wq as WQ
 
@@ -39,7 +40,7 @@ SAMPLE_FILES: tuple[str, ...] = (
     "town.shp", "regions.shp", "roads.shp", "rivers.shp", "sections.shp", "redlines.shp",
     "demolitions.shp", "buildings_2020.shp", "buildings_2022.shp", "measurements.csv",
     "patrols_2022.parquet", "patrols_2022-06.gpx", "patrols_2022-06.csv",
-    "landcover_2020.tif", "landcover_2022.tif", "manifest.json",
+    "landcover_2020.tif", "landcover_2022.tif", "problems.csv", "signboards.gpkg", "manifest.json",
 )
 
 _SYNTHETIC_NOTE = (
@@ -140,8 +141,10 @@ def make_sample(out_dir: str | os.PathLike, *, seed: int = DEFAULT_SEED) -> dict
     d = _design(seed)
     written = _write_vectors(d, out)
     june = _write_patrols(d, out)
+    planted_problems = _write_problems(written["rivers_w"], out, seed)
     patches, n_greenhouse = _write_landcover(d, out, _rng(seed, 10))
     manifest = _manifest(d, written, june, patches, n_greenhouse)
+    manifest.update(planted_problems)
     manifest["files"] = _file_hashes(out)
     text = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=False)
     (out / "manifest.json").write_text(text + "\n", encoding="utf-8")
@@ -187,6 +190,15 @@ def _write_vectors(d: _Design, out: Path) -> dict[str, Any]:
     d.meas.to_csv(out / "measurements.csv", index=False, encoding="utf-8", lineterminator="\n")
     return dict(town_w=town_w, road_w=road_w, rivers_w=rivers_w, sections_w=sections_w, red_w=red_w,
                 dem_w=dem_w)
+
+
+def _write_problems(rivers_w: gpd.GeoDataFrame, out: Path, seed: int) -> dict[str, Any]:
+    """Problems found on patrol (an app's CSV export) and signboards (issue 15); return their manifest."""
+    problems = PR.make_problems(rivers_w, _rng(seed, 15))
+    boards, planted_boards = PR.make_signboards(rivers_w, _rng(seed, 16))
+    PR.write_problems_csv(problems, out / "problems.csv")
+    write_layer(boards, out / "signboards.gpkg", layer="signboards")
+    return PR.manifest_section(problems, boards, planted_boards)
 
 
 def _write_patrols(d: _Design, out: Path) -> gpd.GeoDataFrame:
