@@ -570,6 +570,16 @@ def _prepare_columns(
     return out
 
 
+def _with_sources(inputs: Iterable[str | os.PathLike] | None, *frames: Any) -> list[str | os.PathLike]:
+    """Return the command's inputs plus the file each frame was read from (``attrs["path"]``).
+
+    A layer read with :func:`read_layer` (or a loader) remembers its file, so writing it
+    back over that file is refused even when the caller names no inputs.
+    """
+    sources = [f.attrs["path"] for f in frames if isinstance(getattr(f, "attrs", None), dict) and f.attrs.get("path")]
+    return [*(inputs or ()), *sources]
+
+
 def write_layer(
     gdf: gpd.GeoDataFrame,
     path: str | os.PathLike,
@@ -630,7 +640,8 @@ def write_layer(
         raise OutputError("unsupported output type", path=path, expected=".shp .gpkg .parquet .geojson .gdb",
                           found=repr(path.suffix), fix="choose one of those suffixes")
     data = _prepare_columns(gdf, layer=layer, field_names=field_names, shapefile=shapefile, encoding=encoding)
-    with atomic_path(path, sidecars=_SHP_SIDECARS[1:] if shapefile else (), inputs=inputs) as tmp:
+    with atomic_path(path, sidecars=_SHP_SIDECARS[1:] if shapefile else (),
+                     inputs=_with_sources(inputs, gdf)) as tmp:
         try:
             if suffix in (".parquet", ".geoparquet"):
                 data.to_parquet(tmp, compression="zstd")
@@ -683,7 +694,7 @@ def write_layers(
     PosixPath('out/violations.gpkg')
     """
     path = Path(path)
-    with atomic_path(path, inputs=inputs) as tmp:
+    with atomic_path(path, inputs=_with_sources(inputs, *layers.values())) as tmp:
         for name, gdf in layers.items():
             data, arrow = _dates_for_gpkg(gdf.copy())
             try:
@@ -780,7 +791,7 @@ def write_table(
         raise OutputError("unsupported table type", path=path, expected=".csv or .xlsx", found=repr(path.suffix),
                           fix="name the output .csv or .xlsx")
     table = neutralize_formulas(pd.DataFrame(df.drop(columns="geometry", errors="ignore")))
-    with atomic_path(path, inputs=inputs) as tmp:
+    with atomic_path(path, inputs=_with_sources(inputs, df)) as tmp:
         # CRLF rows (RFC 4180, what Excel writes): cells holding a bare CR or LF get quoted.
         table.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
     return path
@@ -831,7 +842,7 @@ def write_tables(
         raise OutputError("unsupported workbook type", path=path, expected=".xlsx", found=repr(path.suffix),
                           fix="name the output .xlsx")
     sheets = _sheet_names(tables)
-    with atomic_path(path, inputs=inputs) as tmp:
+    with atomic_path(path, inputs=_with_sources(inputs, *tables.values())) as tmp:
         _write_workbook({sheets[k]: v for k, v in tables.items()}, tmp)
     return path
 

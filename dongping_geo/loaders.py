@@ -821,7 +821,7 @@ def _point_layer_loader(layer: str):
 
     def loader(path: str | os.PathLike, *, crs: Any = None, shift: str = "wgs84", sheet: str | int = 0,
                encoding: str | None = None, work_crs: Any = None, on_error: str = "raise",
-               date_format: str | None = None) -> gpd.GeoDataFrame:
+               date_format: str | None = None, file_layer: str | None = None) -> gpd.GeoDataFrame:
         _check_on_error(on_error)
         path = Path(path)
         issues: list = []
@@ -829,7 +829,7 @@ def _point_layer_loader(layer: str):
             gdf, issues = _points_from_table(path, crs, layer=layer, sheet=sheet)
             crs = None
         else:
-            gdf = read_layer(path, encoding=encoding, fid_as_index=True)
+            gdf = read_layer(path, layer=file_layer, encoding=encoding, fid_as_index=True)
         gdf = _unshift(gdf, shift, path=path, crs=crs, layer=layer)
         data = _finish(gdf, layer, path=path, crs=crs, repair=False, work_crs=work_crs,
                        on_error=on_error, date_format=date_format, issues=issues)
@@ -863,6 +863,8 @@ def _point_layer_loader(layer: str):
         ``"report"``: keep the valid features, list the others in ``attrs["rejected"]``.
     date_format : str, optional
         strptime format of date fields in a form not accepted by default.
+    file_layer : str, optional
+        Layer inside a GeoPackage holding several.
 
     Returns
     -------
@@ -901,6 +903,9 @@ class Dataset:
         Long table of water-quality measurements.
     patrols : GeoDataFrame or None
         Patrol GPS fixes (the most complete patrol file in the folder).
+    problems, signboards : GeoDataFrame or None
+        Problems found on patrol (巡河问题) and river-chief signboards (河长公示牌),
+        from a GIS file or a lon/lat CSV/XLSX export.
     buildings : dict of int to GeoDataFrame
         Building surveys by year (``buildings_2022.shp`` → 2022).
     landcover : dict of int to Path
@@ -925,6 +930,8 @@ class Dataset:
     demolitions: gpd.GeoDataFrame | None = None
     patrols: gpd.GeoDataFrame | None = None
     regions: gpd.GeoDataFrame | None = None
+    problems: gpd.GeoDataFrame | None = None
+    signboards: gpd.GeoDataFrame | None = None
     buildings: dict[int, gpd.GeoDataFrame] = field(default_factory=dict)
     landcover: dict[int, Path] = field(default_factory=dict)
     land_survey: gpd.GeoDataFrame | None = None
@@ -942,7 +949,7 @@ class Dataset:
             Columns file, row, field, value, reason, fix (empty when nothing was rejected).
         """
         layers = [self.rivers, self.sections, self.measurements, self.redlines, self.demolitions,
-                  self.patrols, self.regions, *self.buildings.values()]
+                  self.patrols, self.regions, self.problems, self.signboards, *self.buildings.values()]
         parts = [df.attrs["rejected"] for df in layers if df is not None and len(df.attrs.get("rejected", ()))]
         if not parts:
             return pd.DataFrame(columns=REJECTED_COLUMNS)
@@ -950,11 +957,14 @@ class Dataset:
 
 
 _SIMPLE_LAYERS = ("rivers", "sections", "redlines", "demolitions", "regions")
+# Point layers that may also come as a lon/lat CSV/XLSX export of a river-chief app.
+_POINT_LAYERS = ("problems", "signboards")
 _YEAR = re.compile(r"_(\d{4})$")
 # File/layer names a dataset may use for each layer: canonical, Chinese, and GDAL-style.
 _LAYER_NAMES = {
-    **{name: name for name in (*_SIMPLE_LAYERS, "buildings", "patrols", "measurements")},
-    **{get_schema(name).zh: name for name in (*_SIMPLE_LAYERS, "buildings", "patrols", "measurements")},
+    **{name: name for name in (*_SIMPLE_LAYERS, *_POINT_LAYERS, "buildings", "patrols", "measurements")},
+    **{get_schema(name).zh: name for name in (*_SIMPLE_LAYERS, *_POINT_LAYERS, "buildings", "patrols", "measurements")},
+    "问题": "problems", "公示牌": "signboards",
     "河道": "rivers", "断面": "sections", "监测断面": "sections", "生态红线": "redlines",
     "生态保护红线": "redlines", "拆违": "demolitions", "拆违地块": "demolitions", "片区": "regions",
     "建筑": "buildings", "巡河轨迹": "patrols", "监测数据": "measurements",
@@ -1032,6 +1042,10 @@ def _classify_folder(folder: Path, *, skip: set[Path] | None = None) -> dict[str
             plan["landcover"][int(layer_year.group(1))] = p
     plan["measurements"] = next((p for p in files if p.suffix.lower() in (".csv", ".xlsx")
                                  and _canonical(p.stem)[0] == "measurements"), None)
+    for p in files:  # app exports (lon/lat tables); a GIS file of the same layer comes first
+        layer = _canonical(p.stem)[0] if p.suffix.lower() in (".csv", ".xlsx") else None
+        if layer in _POINT_LAYERS:
+            plan.setdefault(layer, _Source(p))
     surveys = [p for p in files if _is_land_survey(p)] + plan.pop("land_survey_files", [])
     # the latest vintage when several (by the year in the name), then by name
     plan["land_survey"] = max(surveys, key=lambda p: (_canonical(p.stem)[1] or 0, p.name), default=None)
@@ -1053,7 +1067,7 @@ def _is_land_survey(path: Path) -> bool:
 def _place(plan: dict[str, Any], patrol_candidates: list[_Source], src: _Source, name: str) -> bool:
     """Put a file/layer called ``name`` into the plan; False when the name is no layer."""
     layer, year = _canonical(name)
-    if layer in _SIMPLE_LAYERS:
+    if layer in _SIMPLE_LAYERS or layer in _POINT_LAYERS:
         plan.setdefault(layer, src)
     elif layer == "buildings" and year is not None:
         plan["buildings"].setdefault(year, src)
@@ -1081,8 +1095,10 @@ def load_dataset(
     Expected names: ``rivers``, ``sections``, ``redlines``, ``demolitions``,
     ``regions`` (any vector format), ``measurements.csv``/``.xlsx``,
     ``patrols*.parquet|gpx|csv``, ``buildings_YYYY.*``, ``landcover_YYYY.tif``,
-    a land survey (``*.gdb`` folder with a DLTB layer, or ``dltb_YYYY.gpkg|shp``),
-    ``manifest.json``. Absent layers are ``None`` (or empty dicts), not errors.
+    ``problems``/``巡河问题`` and ``signboards``/``河长公示牌`` (a GIS file, or a
+    lon/lat CSV/XLSX export), a land survey (``*.gdb`` folder with a DLTB layer, or
+    ``dltb_YYYY.gpkg|shp``), ``manifest.json``; Chinese layer names are accepted
+    and a GeoPackage may hold several layers. Absent layers are ``None`` (or empty dicts), not errors.
 
     Parameters
     ----------
@@ -1147,6 +1163,14 @@ def load_dataset(
         ds.patrols = load_patrols(src.path, file_layer=src.file_layer, work_crs=work_crs, on_error=on_error,
                                   date_format=date_format)
         ds.files["patrols"] = src.path
+    point_loaders = {"problems": load_problems, "signboards": load_signboards}
+    for name in _POINT_LAYERS:
+        if plan.get(name):
+            src = plan[name]
+            table = src.path.suffix.lower() in (".csv", ".xlsx")  # lon/lat: crs is for GIS files without .prj
+            setattr(ds, name, point_loaders[name](src.path, file_layer=src.file_layer, crs=None if table else crs,
+                                                  work_crs=work_crs, on_error=on_error, date_format=date_format))
+            ds.files[name] = src.path
     ds.landcover = plan["landcover"]
     if plan["land_survey"] is not None:
         ds.land_survey = load_land_survey(plan["land_survey"], crs=crs, repair=repair, work_crs=work_crs)
@@ -1334,7 +1358,8 @@ def _pick_layer(path: Path, report: LayerReport) -> str | None:
         report.problems.append(SchemaError(
             "cannot tell which layer this file holds", path=path,
             expected="a name like rivers, sections, redlines, demolitions, regions, buildings_YYYY, "
-                     "patrols*, measurements, or the columns of one layer (see docs/data-model.md)",
+                     "patrols*, measurements, problems, signboards, or the columns of one layer "
+                     "(see docs/data-model.md)",
             found=repr(path.name), fix="rename the file, or name the layer (--layer)",
         ))
         return None
@@ -1351,6 +1376,10 @@ def _inspect_into(report: LayerReport, path: Path, layer: str, *, crs: Any, date
     elif layer == "patrols":
         data = load_patrols(path, crs=crs, on_error="report", date_format=date_format)
         problems = _row_problems(data.attrs["rejected"], layer=layer, unit="line" if tabular else "FID")
+    elif layer in _POINT_LAYERS and tabular:  # a river-chief app's lon/lat export
+        data = {"problems": load_problems, "signboards": load_signboards}[layer](
+            path, on_error="report", date_format=date_format)
+        problems = _row_problems(data.attrs["rejected"], layer=layer, unit="line")
     else:
         file_layer = _land_survey_layer(path, None) if layer == "land_survey" else None
         raw = read_layer(path, layer=file_layer, fid_as_index=True)

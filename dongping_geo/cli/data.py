@@ -52,7 +52,8 @@ def _extra_note(path: Path) -> list[str]:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @crs_option
 @click.option("--layer", default=None, help="Layer of the given files when their names do not tell "
-              "(rivers, sections, redlines, demolitions, regions, buildings, patrols, measurements, land_survey).")
+              "(rivers, sections, redlines, demolitions, regions, buildings, patrols, measurements, "
+              "problems, signboards, land_survey).")
 @date_format_option
 def validate(paths: tuple[Path, ...], crs: str | None, layer: str | None, date_format: str | None) -> None:
     """Check layer files or dataset folders against the data model.

@@ -18,6 +18,9 @@ def _demo_steps(data: Path, out: Path) -> list[tuple[str, list[str]]]:
                            "--out", str(out / "patrol"), "--offline"]),
         ("water-quality", [str(data), "--period", "Q", "--out", str(out / "water_quality"), "--offline"]),
     ]
+    if any(data.glob("problems.*")) or any(data.glob("巡河问题.*")):
+        steps.insert(2, ("problems", [str(data), "--start", "2022-01-01", "--end", "2022-12-31",
+                                      "--out", str(out / "problems"), "--offline"]))
     landuse = [str(data), "--survey", str(data / "buildings_2022.shp"),
                "--before", str(data / "buildings_2020.shp"), "--out", str(out / "landuse"), "--offline"]
     if (data / "landcover_2020.tif").exists() and (data / "landcover_2022.tif").exists():
@@ -29,6 +32,8 @@ def _demo_steps(data: Path, out: Path) -> list[tuple[str, list[str]]]:
     steps.append(("check-landuse", landuse))
     if survey.exists():
         steps.append(("land-accounts", [str(survey), "--by", "village", "--out", str(out / "land_accounts")]))
+    if (data / "landcover_2022.tif").exists() and any(data.glob("town.*")):
+        steps.append(("catchments", [str(data), "--year", "2022", "--out", str(out / "catchments"), "--offline"]))
     return steps
 
 
@@ -42,9 +47,10 @@ def demo(data_dir: Path | None, out_dir: Path) -> None:
     """Run every analysis on the sample data and write all maps and reports to OUT.
 
     Validates the dataset, then writes the overview map, the patrol report (one map
-    per river chief), the water-quality assessment and the land-use checks. Maps are
-    written offline (self-contained HTML), so they work without internet. OUT must
-    lie outside the dataset folder (exit 2 otherwise); exit 2 when a step fails.
+    per river chief), the problems report (when the dataset has problems), the
+    water-quality assessment, the land-use checks and the section catchments. Maps are
+    written offline (self-contained HTML), so they work without internet. OUT must lie
+    outside the dataset folder (exit 2 otherwise); exit 2 when a step fails.
     """
     from ..io import check_output_dir
 

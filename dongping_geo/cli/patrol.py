@@ -88,7 +88,8 @@ def patrol_report(dataset_dir: Path, start: str, end: str, out_dir: Path, by: st
         )
     use_dask = engine == "dask" or scheduler is not None
     kwargs = {"start": start, "end": end, "tolerance_m": tolerance_m, "rules": rules,
-              "area": dataset.extra.get("town"), "progress": err.print}
+              "area": dataset.extra.get("town"), "progress": err.print,
+              "problems": dataset.problems, "signboards": dataset.signboards}
     if use_dask:
         from ..scale import client_for
 
@@ -100,7 +101,7 @@ def patrol_report(dataset_dir: Path, start: str, end: str, out_dir: Path, by: st
     written = report.write(out_dir, by=by, inputs=inputs, rejected=rejected,
                            map_options=MapOptions(basemap, tianditu_token, offline))
     n_maps = sum(1 for p in written if p.parent.name == "maps")
-    click.echo(f"{report.summary()}; {n_maps} maps")
+    click.echo(f"{report.summary()}; {report.n_flagged} patrols flagged; {n_maps} maps")
     echo_written([p for p in written if p.parent.name != "maps"])
     code = say_rejected(rejected, out_dir)
     sys.exit(EXIT_FOUND if strict and report.n_missing_rule else code)

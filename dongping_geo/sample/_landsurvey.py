@@ -113,3 +113,19 @@ def write_land_survey(dltb: gpd.GeoDataFrame, out: Path) -> Path:
     dltb.to_file(path, driver="OpenFileGDB", layer=LAYER, engine="pyogrio",
                  layer_options={"LAYER_ALIAS": LAYER_ALIAS, "TARGET_ARCGIS_VERSION": "ARCGIS_PRO_3_2_OR_LATER"})
     return path
+
+
+def write_sample_land_survey(design: Any, written: dict[str, Any], out: Path) -> dict[str, Any]:
+    """Build and write ``dltb_2020.gdb`` from the generator's design; return its manifest section.
+
+    ``written`` holds the world-frame layers already written (town, rivers, red lines) and
+    ``out`` the 2020 land-cover raster.
+    """
+    import rasterio
+
+    with rasterio.open(out / "landcover_2020.tif") as src:
+        landcover = (src.read(1), src.transform)
+    dltb, facts = make_land_survey(written["town_w"], design.layout.regions, written["rivers_w"], written["red_w"],
+                                   design.demol, design.surveys, landcover, seed=design.seed)
+    write_land_survey(dltb, out)
+    return facts
