@@ -16,7 +16,7 @@ import contextlib
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypedDict, Unpack, cast
 
 import geopandas as gpd
 import numpy as np
@@ -37,6 +37,7 @@ __all__ = [
     "CONTINUOUS_STATS",
     "SUSPECT_CHANGE_FROM",
     "SUSPECT_CHANGE_TO",
+    "ChangeDates",
     "zonal_stats",
     "detect_change",
 ]
@@ -492,6 +493,13 @@ def _read_class_band(ds: DatasetReader, band: int) -> tuple[np.ndarray, np.ndarr
     return arr, valid
 
 
+class ChangeDates(TypedDict, total=False):
+    """Dates of the two rasters of :func:`detect_change` (date-like: str, date, Timestamp)."""
+
+    before_date: Any
+    after_date: Any
+
+
 def detect_change(
     before: RasterLike,
     after: RasterLike,
@@ -500,11 +508,10 @@ def detect_change(
     *,
     min_area_m2: float = 200.0,
     align: bool = False,
-    before_date: Any = None,
-    after_date: Any = None,
     connectivity: Literal[4, 8] = 4,
     legend: Mapping[int, LandCoverClass] = LANDCOVER_LEGEND,
     band: int = 1,
+    **dates: Unpack[ChangeDates],
 ) -> gpd.GeoDataFrame:
     """Polygons where the land cover changed from some classes to others.
 
@@ -528,9 +535,6 @@ def detect_change(
         If the grids differ (CRS, transform or shape), resample ``after`` onto
         ``before``'s grid with nearest neighbour (the only resampling that
         keeps class codes) instead of raising.
-    before_date, after_date : date-like, optional
-        Dates of the two rasters, copied to every polygon; by default read from
-        a ``DATE`` or ``TIFFTAG_DATETIME`` tag, else NaT.
     connectivity : {4, 8}, default 4
         Pixel connectivity of a patch. 4 (edge neighbours) always yields valid
         polygons; with 8, pixels touching at a corner join one patch and the
@@ -540,6 +544,10 @@ def detect_change(
         ``from_classes``/``to_classes``.
     band : int, default 1
         Band of both rasters to compare.
+    **dates
+        ``before_date``, ``after_date`` (date-like, optional): dates of the two
+        rasters, copied to every polygon; by default read from a ``DATE`` or
+        ``TIFFTAG_DATETIME`` tag, else NaT (see :class:`ChangeDates`).
 
     Returns
     -------
@@ -565,6 +573,9 @@ def detect_change(
     ...                         before_date="2020-06-30", after_date="2022-06-30")  # doctest: +SKIP
     >>> changes[["from_name", "to_name", "area_m2"]].head()  # doctest: +SKIP
     """
+    unknown = sorted(set(dates) - set(ChangeDates.__annotations__))
+    if unknown:
+        raise TypeError(f"detect_change() got an unexpected keyword argument {unknown[0]!r}")
     if connectivity not in (4, 8):
         raise ConfigError("connectivity must be 4 or 8", field="connectivity", expected="4 or 8", found=repr(connectivity))
     src_codes = _class_codes(from_classes, legend, "from_classes")
@@ -580,7 +591,8 @@ def detect_change(
         b_arr, b_valid = _read_class_band(b_ds, band)
         a_arr, a_valid = _read_on_grid(a_ds, b_ds, band, align=align)
         crs, transform = b_ds.crs, b_ds.transform
-        d0, d1 = _raster_date(b_ds, before_date), _raster_date(a_ds, after_date)
+        d0 = _raster_date(b_ds, dates.get("before_date"))
+        d1 = _raster_date(a_ds, dates.get("after_date"))
         const_area, _ = _pixel_area_m2(b_ds)
 
     mask = b_valid & a_valid & np.isin(b_arr, src_codes) & np.isin(a_arr, dst_codes) & (b_arr != a_arr)

@@ -42,7 +42,7 @@ import shutil
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 import geopandas as gpd
 import numpy as np
@@ -68,6 +68,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from distributed import Client
 
 __all__ = [
+    "CoverageOptions",
     "use_dask",
     "check_violations_dask",
     "client_for",
@@ -242,19 +243,49 @@ def _as_pandas(obj: Any, *, layer: str) -> gpd.GeoDataFrame:
 # --------------------------------------------------------------------------------------
 # Patrol coverage
 # --------------------------------------------------------------------------------------
+class CoverageOptions(TypedDict, total=False):
+    """Options :func:`river_coverage_dask` shares with :func:`dongping_geo.patrol.river_coverage`."""
+
+    tolerance_m: float
+    start: Any
+    end: Any
+    min_share: float
+    max_gap_s: float | None
+    max_speed_kmh: float | None
+
+
+# The defaults of dongping_geo.patrol.river_coverage (None: the track defaults of _patrol_tracks).
+_COVERAGE_DEFAULTS: dict[str, Any] = {
+    "tolerance_m": 30.0, "start": None, "end": None, "min_share": 0.5, "max_gap_s": None, "max_speed_kmh": None,
+}
+
+
+def _coverage_options(options: CoverageOptions) -> dict[str, Any]:
+    """Return the options with their defaults; an unknown keyword is a TypeError, as for any function."""
+    unknown = sorted(set(options) - set(_COVERAGE_DEFAULTS))
+    if unknown:
+        raise TypeError(f"river_coverage_dask() got an unexpected keyword argument {unknown[0]!r}")
+    opts = {**_COVERAGE_DEFAULTS, **options}
+    if opts["max_gap_s"] is None:
+        opts["max_gap_s"] = DEFAULT_MAX_GAP_S
+    if opts["max_speed_kmh"] is None:
+        opts["max_speed_kmh"] = DEFAULT_MAX_SPEED_KMH
+    if not opts["tolerance_m"] > 0:
+        raise SchemaError(
+            "tolerance must be positive", field="tolerance_m", expected="a distance in metres > 0",
+            found=repr(opts["tolerance_m"]), fix="pass e.g. tolerance_m=30",
+        )
+    return opts
+
+
 def river_coverage_dask(
     rivers: Any,
     fixes: Any,
     *,
-    tolerance_m: float = 30.0,
-    start: Any = None,
-    end: Any = None,
-    min_share: float = 0.5,
-    max_gap_s: float | None = None,
-    max_speed_kmh: float | None = None,
     npartitions: int | None = None,
     spatial: bool = True,
     patrols_partitioned: bool = False,
+    **options: Unpack[CoverageOptions],
 ) -> pd.DataFrame:
     """:func:`dongping_geo.patrol.river_coverage` for fixes that do not fit in memory.
 
@@ -268,8 +299,6 @@ def river_coverage_dask(
     fixes : dask_geopandas.GeoDataFrame, GeoDataFrame or path
         GPS fixes (Point) with ``timestamp`` and usually ``patrol_id`` and ``chief``;
         a path is read with :func:`read_partitioned`.
-    tolerance_m, start, end, min_share, max_gap_s, max_speed_kmh
-        As for :func:`dongping_geo.patrol.river_coverage` (same defaults).
     npartitions : int, optional
         Partitions of the patrol and spatial shuffles (default: those of ``fixes``).
     spatial : bool, default True
@@ -280,6 +309,10 @@ def river_coverage_dask(
         Promise that every patrol's fixes (every chief's, for fixes without
         ``patrol_id``) already lie in one partition, e.g. files written per patrol
         or per chief: skips the shuffle by patrol. A broken promise splits patrols.
+    **options
+        ``tolerance_m``, ``start``, ``end``, ``min_share``, ``max_gap_s``,
+        ``max_speed_kmh``: as for :func:`dongping_geo.patrol.river_coverage` (same
+        meaning, same defaults; see :class:`CoverageOptions`).
 
     Returns
     -------
@@ -300,17 +333,12 @@ def river_coverage_dask(
     >>> with client_for(n_workers=2) as client:  # doctest: +SKIP
     ...     table = river_coverage_dask(rivers, "district/fixes", start="2024-03-01", end="2024-03-31")
     """
-    max_gap_s = DEFAULT_MAX_GAP_S if max_gap_s is None else max_gap_s
-    max_speed_kmh = DEFAULT_MAX_SPEED_KMH if max_speed_kmh is None else max_speed_kmh
-    if not tolerance_m > 0:
-        raise SchemaError(
-            "tolerance must be positive", field="tolerance_m", expected="a distance in metres > 0",
-            found=repr(tolerance_m), fix="pass e.g. tolerance_m=30",
-        )
+    opts = _coverage_options(options)
+    tolerance_m = opts["tolerance_m"]
     rivers = check_rivers(_as_pandas(rivers, layer="rivers"))
     ddf = _as_dask(fixes, layer="patrols")
     check_fixes(ddf._meta, rivers.crs)  # fields and CRS, before any work
-    lo, hi = period_bounds(start, end)
+    lo, hi = period_bounds(opts["start"], opts["end"])
     rs = core.explode_rivers(rivers.geometry.values)
     # Read only what the coverage needs from the (columnar) files.
     wanted = [c for c in ("patrol_id", "chief", "timestamp") if c in ddf.columns]
@@ -324,7 +352,7 @@ def river_coverage_dask(
     if not patrols_partitioned:
         reduced = reduced.shuffle(on="_key", npartitions=nparts, ignore_index=True)
     segs = reduced.map_partitions(
-        sc.fix_segments, max_gap_s=max_gap_s, max_speed_kmh=max_speed_kmh,
+        sc.fix_segments, max_gap_s=opts["max_gap_s"], max_speed_kmh=opts["max_speed_kmh"],
         meta=sc.empty(sc.SEG_META), partition_info=True,
     )
     if spatial:
@@ -338,7 +366,7 @@ def river_coverage_dask(
     partials = segs.map_partitions(
         sc.segment_intervals, rs=rs, tolerance_m=tolerance_m, meta=sc.empty(sc.PARTIAL_META),
     ).compute()
-    return _coverage_table(rivers, rs, sc.merge_partials(partials, rs), min_share)
+    return _coverage_table(rivers, rs, sc.merge_partials(partials, rs), opts["min_share"])
 
 
 def _coverage_table(
@@ -515,17 +543,22 @@ def write_partitioned(
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         data.to_parquet(str(tmp), write_index=False)
-        if dest.exists():
-            old = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.old")
-            dest.rename(old)
-            tmp.rename(dest)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(dest)
+        _move_into_place(tmp, dest)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         raise OutputError("cannot write the GeoParquet folder", path=dest, fix=str(exc)) from None
     return dest
+
+
+def _move_into_place(tmp: Path, dest: Path) -> None:
+    """Rename the written folder ``tmp`` to ``dest``, replacing an existing ``dest``."""
+    if dest.exists():
+        old = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.old")
+        dest.rename(old)
+        tmp.rename(dest)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        tmp.rename(dest)
 
 
 def make_district_inputs(
