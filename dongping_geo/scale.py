@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from . import _patrol_core as core
 from . import _scale_coverage as sc
@@ -391,6 +392,12 @@ def _violations_partition(
         b = zones.geometry.bounds.to_numpy()
         near = (b[:, 0] <= fx1) & (b[:, 2] >= fx0) & (b[:, 1] <= fy1) & (b[:, 3] >= fy0)
         zones = zones[near]
+    # Tasks on worker threads share the zones' geometry objects, and the kernel prepares
+    # them: GEOS prepared geometries are not safe to build or use from two threads at
+    # once (a segmentation fault). Each task works on its own exact copies.
+    copies = shapely.from_wkb(shapely.to_wkb(np.asarray(zones.geometry.values, dtype=object)))
+    zones = zones.copy(deep=False)
+    zones[zones.geometry.name] = gpd.GeoSeries(copies, index=zones.index, crs=zones.crs)
     return check_violations_memory(features, zones, **options)
 
 

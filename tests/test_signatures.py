@@ -57,3 +57,24 @@ def test_unknown_keywords_are_type_errors(tmp_path):
     out = raster.detect_change(path, path, from_classes=2, to_classes=5, before_date="2020-01-01",
                                after_date="2022-01-01")
     assert len(out) == 0 and list(out.columns)[:2] == ["change_id", "from_class"]
+
+
+def test_violation_tasks_do_not_prepare_the_shared_zones():
+    # Dask tasks on worker threads share the zone objects; GEOS prepared geometries are
+    # not thread-safe, so each task must prepare its own copies (a segfault otherwise).
+    import geopandas as gpd
+    import shapely
+
+    zones = gpd.GeoDataFrame(
+        {"zone_id": ["Z1"], "category": ["eco_redline"]},
+        geometry=[shapely.box(0, 0, 100, 100)], crs=4549,
+    ).rename_geometry("shape")  # fmt: skip
+    buildings = gpd.GeoDataFrame(
+        {"building_id": ["B1", "B2"]}, geometry=[shapely.box(90, 90, 110, 110), shapely.box(500, 0, 510, 10)],
+        crs=4549,
+    )  # fmt: skip
+    options = {"categories": None, "min_overlap_m2": 1.0, "id_field": None, "repair": False, "work_crs": 4549}
+    got = scale._violations_partition(buildings, zones, options)
+    assert not shapely.is_prepared(zones.geometry.values).any()
+    assert list(got["building_id"]) == ["B1"] and got["overlap_m2"].tolist() == [100.0]
+    assert list(zones.columns) == ["zone_id", "category", "shape"]
