@@ -10,6 +10,8 @@ The presentation layer's report objects sit between the analyses and the command
   and the compliance summary, with the water-quality map.
 * :class:`LanduseReport` — the land-use checks of a building survey (red lines,
   farmland, setbacks, rebuilt sites, land-cover change), with the violations map.
+* :class:`CatchmentsReport` — section catchments, the land cover behind each
+  section's class, greening candidates and the small-watershed sheet, with the map.
 
 Every ``write`` puts its files in a staging folder beside the target and moves them
 in only when all were written (:func:`staged_outputs`): a report's files appear
@@ -35,16 +37,20 @@ import geopandas as gpd
 import pandas as pd
 
 from .errors import OutputError
-from .io import atomic_path, check_output_path, write_layers, write_table
-from .schemas import CATEGORY_LABELS
+from .io import atomic_path, check_output_dir, check_output_path, write_layers, write_table
+from .schemas import CATEGORY_LABELS, get_schema
 
 __all__ = [
+    "CatchmentsReport",
     "LANDUSE_CHECKS",
+    "LANDUSE_CHECK_LAYERS",
     "LanduseReport",
     "PatrolReport",
+    "ProblemsReport",
     "WaterQualityReport",
     "safe_filename",
     "staged_outputs",
+    "write_rejected",
 ]
 
 #: A callback told the name of each step as a report computes or writes.
@@ -96,7 +102,7 @@ def staged_outputs(out_dir: str | os.PathLike, *, inputs: Iterable[Path] = ()) -
     """
     out = Path(out_dir)
     inputs = list(inputs)
-    check_output_path(out / "index.html", inputs=inputs)  # the folder: not an input, writable
+    check_output_dir(out, inputs=inputs)  # the folder: not an input, not inside one, writable
     try:
         out.mkdir(parents=True, exist_ok=True)
         staging = out.parent / f".{out.name}.staging-{uuid.uuid4().hex[:8]}"
@@ -113,6 +119,26 @@ def staged_outputs(out_dir: str | os.PathLike, *, inputs: Iterable[Path] = ()) -
             os.replace(src, final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def write_rejected(rejected: pd.DataFrame | None, stage: Path) -> list[str]:
+    """Write ``rejected.csv`` into a staging folder when the rows were asked for.
+
+    Parameters
+    ----------
+    rejected : DataFrame or None
+        The rows the loaders set aside (``on_error="report"``); ``None`` writes nothing.
+    stage : Path
+        The staging folder of :func:`staged_outputs`.
+
+    Returns
+    -------
+    list of str
+        The names written (``["rejected.csv"]`` or ``[]``).
+    """
+    if rejected is None:
+        return []
+    return [write_table(pd.DataFrame(rejected), stage / "rejected.csv").name]
 
 
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
@@ -183,7 +209,7 @@ def _patrol_groups(rivers: gpd.GeoDataFrame, by: str) -> list[tuple[str, list[An
     return [(str(k), list(ids)) for k, ids in rivers.groupby(keys.to_numpy(), sort=True)["river_id"]]
 
 
-def _index_html(rows: list[dict[str, Any]], *, title: str, by: str) -> str:
+def _index_html(rows: list[dict[str, Any]], *, title: str, by: str, note: str = "") -> str:
     """index.html text: one row per map, escaped text and URL-quoted links."""
     head = {"chief": "河长 Chief", "river": "河道 River", "region": "片区 Region"}[by]
     body = "".join(
@@ -203,7 +229,7 @@ def _index_html(rows: list[dict[str, Any]], *, title: str, by: str) -> str:
         f"<h1>{html.escape(title)}</h1>"
         f"<table><thead><tr><th>{head}</th><th>河道数 Rivers</th><th>覆盖率 Coverage</th>"
         f"<th>巡河达标 Compliant</th></tr></thead><tbody>{body}</tbody></table>"
-        "<p>coverage.csv, compliance.csv, uncovered.gpkg: see this folder. "
+        f"{note}<p>coverage.csv, compliance.csv, uncovered.gpkg: see this folder. "
         "Synthetic sample data unless stated otherwise.</p></body></html>\n"
     )
 
@@ -251,6 +277,10 @@ class PatrolReport:
         Patrol tracks of the period (LineStrings), for the maps.
     start, end : str
         The period, as given.
+    quality : DataFrame or None
+        :func:`dongping_geo.problems.patrol_quality` of the period's patrols.
+    problems, signboards : GeoDataFrame or None
+        When given, each map shows its rivers' open and overdue problems and signboards.
     """
 
     rivers: gpd.GeoDataFrame
@@ -262,6 +292,9 @@ class PatrolReport:
     tracks: gpd.GeoDataFrame
     start: str
     end: str
+    quality: pd.DataFrame | None = None
+    problems: gpd.GeoDataFrame | None = None
+    signboards: gpd.GeoDataFrame | None = None
 
     @classmethod
     def compute(
@@ -276,6 +309,8 @@ class PatrolReport:
         area: Any = None,
         engine: str = "memory",
         progress: Progress = _quiet,
+        problems: gpd.GeoDataFrame | None = None,
+        signboards: gpd.GeoDataFrame | None = None,
     ) -> PatrolReport:
         """Clean the fixes, intersect tracks with rivers once, and derive every table.
 
@@ -292,10 +327,12 @@ class PatrolReport:
         area : geometry or GeoDataFrame, optional
             The town boundary: fixes outside it are dropped.
         engine : {"memory", "dask"}, default "memory"
-            ``"dask"`` computes the coverage table on the current dask scheduler; the
-            other tables still come from the one in-memory analysis.
+            ``"dask"`` intersects tracks and rivers on the current dask scheduler; every
+            table derives from that one distributed analysis.
         progress : callable, optional
             Told the name of each step.
+        problems, signboards : GeoDataFrame, optional
+            Problems found on patrol and signboards to show on the maps.
 
         Returns
         -------
@@ -303,6 +340,7 @@ class PatrolReport:
             The computed report.
         """
         from . import patrol
+        from .problems import patrol_quality
 
         rules = patrol.load_rules(rules)  # bad rules fail before the slow work
         progress("cleaning GPS fixes")
@@ -310,12 +348,8 @@ class PatrolReport:
         lo, hi = patrol.period_bounds(start, end)
         progress("intersecting tracks with rivers")
         analysis = patrol.analyse(rivers, cleaned, tolerance_m=tolerance_m, start=lo,
-                                  end=hi - pd.Timedelta(microseconds=1))
-        if engine == "dask":
-            coverage = patrol.river_coverage(rivers, cleaned, tolerance_m=tolerance_m, start=start,
-                                             end=end, engine="dask")
-        else:
-            coverage = analysis.coverage()
+                                  end=hi - pd.Timedelta(microseconds=1), engine=engine)
+        coverage = analysis.coverage()
         progress("checking patrol frequency")
         in_period = ((cleaned["timestamp"] >= lo) & (cleaned["timestamp"] < hi)).to_numpy()
         stamps = pd.to_datetime(dropped["timestamp"], utc=True) if len(dropped) else pd.Series([], dtype=object)
@@ -324,6 +358,9 @@ class PatrolReport:
             rivers=analysis.rivers, fixes=cleaned, dropped=dropped_in, coverage=coverage,
             uncovered=analysis.uncovered(min_length_m=1.0), compliance=analysis.compliance(rules=rules),
             tracks=patrol.patrol_tracks(cleaned[in_period]), start=str(start), end=str(end),
+            quality=patrol_quality(cleaned, rivers, tolerance_m=tolerance_m, start=lo,
+                                   end=hi - pd.Timedelta(microseconds=1)),
+            problems=problems, signboards=signboards,
         )
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -332,15 +369,19 @@ class PatrolReport:
         Returns
         -------
         dict of str to DataFrame
-            ``coverage``, ``compliance``, ``compliance_by_chief``, ``dropped_fixes``.
+            ``coverage``, ``compliance``, ``compliance_by_chief``, ``dropped_fixes`` and,
+            when computed, ``patrol_quality``.
         """
         join = {"missed_periods": lambda d: d["missed_periods"].str.join("; ")}
-        return {
+        tables = {
             "coverage": self.coverage,
             "compliance": self.compliance.by_river.assign(**join),
             "compliance_by_chief": self.compliance.by_chief.assign(**join),
             "dropped_fixes": pd.DataFrame(self.dropped.drop(columns="geometry")),
         }
+        if self.quality is not None:
+            tables["patrol_quality"] = self.quality
+        return tables
 
     def _group_map(self, label: str, ids: list[Any], by: str, options: MapOptions) -> Any:
         from .maps import coverage_map
@@ -352,12 +393,26 @@ class PatrolReport:
         elif len(tracks):  # only the tracks near these rivers
             x0, y0, x1, y1 = sub_rivers.total_bounds
             tracks = tracks.cx[x0 - 200:x1 + 200, y0 - 200:y1 + 200]
-        return coverage_map(
+        m = coverage_map(
             sub_rivers, self.coverage[self.coverage["river_id"].isin(ids)],
             uncovered=self.uncovered[self.uncovered["river_id"].isin(ids)], fixes=tracks,
             basemap=options.basemap, tianditu_token=options.tianditu_token,
             title=f"{label} 巡河覆盖 Patrol coverage {self.start} – {self.end}",
         )
+        if self.problems is not None or self.signboards is not None:
+            self._add_problems(m, ids)
+        return m
+
+    def _add_problems(self, m: Any, ids: list[Any]) -> None:
+        """Add the group's open/overdue problems (as of the period's end) and signboards to a map."""
+        from .maps import add_problem_layers
+        from .patrol import period_bounds
+
+        def mine(layer: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+            return None if layer is None or "river_id" not in layer.columns else layer[layer["river_id"].isin(ids).to_numpy()]
+
+        as_of = period_bounds(self.start, self.end)[1] - pd.Timedelta(microseconds=1)
+        add_problem_layers(m, mine(self.problems), signboards=mine(self.signboards), as_of=as_of)
 
     def _index_row(self, label: str, ids: list[Any], file: str) -> dict[str, Any]:
         cov = self.coverage[self.coverage["river_id"].isin(ids)]
@@ -375,6 +430,7 @@ class PatrolReport:
         map_options: MapOptions | None = None,
         inputs: Iterable[Path] = (),
         progress: Progress = _quiet,
+        rejected: pd.DataFrame | None = None,
     ) -> list[Path]:
         """Write the tables, ``uncovered.gpkg``, one map per group and ``index.html``.
 
@@ -390,6 +446,9 @@ class PatrolReport:
             Files and folders read: never written over.
         progress : callable, optional
             Told the name of each file written.
+        rejected : DataFrame, optional
+            Rows the loaders set aside (``on_error="report"``): written as
+            ``rejected.csv`` with the other outputs (even when empty).
 
         Returns
         -------
@@ -414,8 +473,8 @@ class PatrolReport:
                 rows.append(self._index_row(label, ids, name))
             title = f"河长巡河报告 Patrol report {self.start} – {self.end}"
             with atomic_path(stage / "index.html") as tmp:
-                tmp.write_text(_index_html(rows, title=title, by=by), encoding="utf-8")
-            names += [r["file"] for r in rows] + ["index.html"]
+                tmp.write_text(_index_html(rows, title=title, by=by, note=self._quality_note()), encoding="utf-8")
+            names += [r["file"] for r in rows] + ["index.html"] + write_rejected(rejected, stage)
         return [out / n for n in names]
 
     def summary(self) -> str:
@@ -432,9 +491,214 @@ class PatrolReport:
                 f"{self.n_missing_rule} rivers miss their patrol rule; {len(self.dropped)} fixes dropped")
 
     @property
+    def n_flagged(self) -> int:
+        """Number of patrols of the period with a patrol-quality flag (0 when not computed)."""
+        return 0 if self.quality is None else int(self.quality["flagged"].sum())
+
+    def _quality_note(self) -> str:
+        if self.quality is None:
+            return ""
+        return (f"<p>巡河质量存疑 Flagged patrols: {self.n_flagged} / {len(self.quality)} "
+                "(patrol_quality.csv; rules in docs/problems.md)</p>")
+
+    @property
     def n_missing_rule(self) -> int:
         """Number of rivers that miss their patrol rule."""
         return int(self.compliance.by_river["compliant"].eq(False).sum())
+
+
+# --- problems report (issue 15) ----------------------------------------------------------
+
+
+@dataclass
+class ProblemsReport:
+    """Problems found on patrol and signboards over a period, computed once.
+
+    Make it with :meth:`compute`; write it with :meth:`write`.
+
+    Attributes
+    ----------
+    summaries : dict of str to DataFrame
+        :func:`dongping_geo.problems.problem_summary` of the problems reported in the
+        period: ``all``, ``by_river``, ``by_chief``, ``by_month`` and, when the rivers
+        have a region, ``by_region``.
+    overdue : GeoDataFrame
+        Problems open ``overdue_days`` or more as of the period's end (reported then or before).
+    recurring : DataFrame
+        Re-check failures reported in the period.
+    hotspots : GeoDataFrame
+        Problem stretches of the period, worst first.
+    board_checks : DataFrame or None
+        :func:`dongping_geo.problems.check_signboards` findings (None without signboards).
+    problems, rivers, signboards : GeoDataFrame
+        The layers, for the map (problems up to the period's end).
+    start, end : str
+        The period, as given.
+    as_of : Timestamp
+        The end of the period's last day: the state assessed.
+    overdue_days : float
+        The overdue rule.
+    """
+
+    summaries: dict[str, pd.DataFrame]
+    overdue: gpd.GeoDataFrame
+    recurring: pd.DataFrame
+    hotspots: gpd.GeoDataFrame
+    board_checks: pd.DataFrame | None
+    problems: gpd.GeoDataFrame
+    rivers: gpd.GeoDataFrame
+    signboards: gpd.GeoDataFrame | None
+    start: str
+    end: str
+    as_of: pd.Timestamp
+    overdue_days: float = 7
+
+    @classmethod
+    def compute(
+        cls,
+        problems: gpd.GeoDataFrame,
+        rivers: gpd.GeoDataFrame,
+        *,
+        start: str,
+        end: str,
+        signboards: gpd.GeoDataFrame | None = None,
+        overdue_days: float = 7,
+        progress: Progress = _quiet,
+    ) -> ProblemsReport:
+        """Summarise the problems of a period and check the signboards.
+
+        Parameters
+        ----------
+        problems : GeoDataFrame
+            As from :func:`dongping_geo.load_problems`.
+        rivers : GeoDataFrame
+            The rivers (river_id, name, chief).
+        start, end : str
+            The period (``end`` included); the state is assessed at the end of ``end``.
+        signboards : GeoDataFrame, optional
+            As from :func:`dongping_geo.load_signboards`.
+        overdue_days : float, default 7
+            Days after which an open problem is overdue.
+        progress : callable, optional
+            Told the name of each step.
+
+        Returns
+        -------
+        ProblemsReport
+            The computed report.
+        """
+        from . import problems as pr
+        from .patrol import period_bounds
+        from .schemas import parse_datetime
+
+        lo, hi = period_bounds(start, end)
+        as_of = hi - pd.Timedelta(microseconds=1)
+        if "reported_at" not in problems.columns:  # the analysis names what is missing
+            pr.problem_summary(problems, rivers)
+        reported, _ = parse_datetime(problems["reported_at"].reset_index(drop=True))
+        upto = problems[(reported < hi).to_numpy()]
+        period = problems[((reported >= lo) & (reported < hi)).to_numpy()]
+        progress("summarising problems")
+        kw = {"overdue_days": overdue_days, "as_of": as_of}
+        summaries = {
+            "all": pr.problem_summary(period, rivers, by=(), **kw),
+            "by_river": pr.problem_summary(period, rivers, by=("river_id", "name", "chief"), **kw),
+            "by_chief": pr.problem_summary(period, rivers, by=("chief",), **kw),
+            **({"by_region": pr.problem_summary(period, rivers, by=("region",), **kw)}
+               if "region" in rivers.columns else {}),
+            "by_month": pr.problem_summary(period, rivers, by=("month",), **kw),
+        }
+        progress("overdue and recurring problems")
+        recurring = pr.recurring_problems(upto)
+        recurring = recurring[(recurring["reported_at"] >= lo).to_numpy()].reset_index(drop=True)
+        checks = pr.check_signboards(signboards, rivers, as_of=as_of) if signboards is not None else None
+        return cls(summaries=summaries, overdue=pr.overdue_problems(upto, rivers, **kw), recurring=recurring,
+                   hotspots=pr.problem_hotspots(period, rivers), board_checks=checks, problems=upto,
+                   rivers=rivers, signboards=signboards, start=str(start), end=str(end), as_of=as_of,
+                   overdue_days=overdue_days)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Return the report's tables by file stem (geometry dropped).
+
+        Returns
+        -------
+        dict of str to DataFrame
+            ``problem_summary``, ``problems_by_river``, ``problems_by_chief``,
+            ``problems_by_month``, ``problems_by_region`` (with regions), ``overdue``, ``recurring``, ``hotspots`` and, with
+            signboards, ``signboard_check``.
+        """
+        def plain(df: pd.DataFrame) -> pd.DataFrame:
+            return pd.DataFrame(df.drop(columns=df.geometry.name)) if isinstance(df, gpd.GeoDataFrame) else df
+
+        out = {"problem_summary": self.summaries["all"], "problems_by_river": self.summaries["by_river"],
+               "problems_by_chief": self.summaries["by_chief"], "problems_by_month": self.summaries["by_month"],
+               **({"problems_by_region": self.summaries["by_region"]} if "by_region" in self.summaries else {}),
+               "overdue": plain(self.overdue), "recurring": self.recurring, "hotspots": plain(self.hotspots)}
+        if self.board_checks is not None:
+            out["signboard_check"] = self.board_checks
+        return out
+
+    def write(
+        self,
+        out_dir: str | os.PathLike,
+        *,
+        map_options: MapOptions | None = None,
+        inputs: Iterable[Path] = (),
+        progress: Progress = _quiet,
+    ) -> list[Path]:
+        """Write the tables (CSV, UTF-8 with BOM), ``problems.gpkg`` and ``problems_map.html``.
+
+        Parameters
+        ----------
+        out_dir : path-like
+            Output folder.
+        map_options : MapOptions, optional
+            Basemap and offline settings.
+        inputs : iterable of Path
+            Files and folders read: never written over.
+        progress : callable, optional
+            Told the name of each file written.
+
+        Returns
+        -------
+        list of Path
+            The files written (final paths).
+        """
+        from .maps import problems_map, save_map
+
+        options = map_options or MapOptions()
+        out = Path(out_dir)
+        names: list[str] = []
+        with staged_outputs(out, inputs=inputs) as stage:
+            for stem, table in self.tables().items():
+                progress(f"{stem}.csv")
+                names.append(write_table(table, stage / f"{stem}.csv").name)
+            layers = {k: v for k, v in {"overdue": self.overdue, "hotspots": self.hotspots}.items() if len(v)}
+            if layers:
+                names.append(write_layers(layers, stage / "problems.gpkg").name)
+            m = problems_map(self.problems, self.rivers, signboards=self.signboards, board_checks=self.board_checks,
+                             hotspots=self.hotspots, as_of=self.as_of, overdue_days=self.overdue_days,
+                             basemap=options.basemap, tianditu_token=options.tianditu_token,
+                             title=f"巡河问题 Problems {self.start} – {self.end}")
+            progress("problems_map.html")
+            save_map(m, stage / "problems_map.html", offline=options.offline)
+            names.append("problems_map.html")
+        return [out / n for n in names]
+
+    def summary(self) -> str:
+        """One line for the terminal: problems, open, overdue, recurring, signboard findings.
+
+        Returns
+        -------
+        str
+            The summary line.
+        """
+        row = self.summaries["all"].iloc[0] if len(self.summaries["all"]) else None
+        n, n_open = (int(row["problems"]), int(row["open"])) if row is not None else (0, 0)
+        boards = "" if self.board_checks is None else f"; {len(self.board_checks)} signboard findings"
+        return (f"{n} problems reported in the period, {n_open} of them still open; {len(self.overdue)} overdue "
+                f"at its end (open >= {self.overdue_days:g} days, whenever reported); "
+                f"{len(self.recurring)} recurring{boards}")
 
 
 # --- water-quality report ----------------------------------------------------------------
@@ -531,6 +795,7 @@ class WaterQualityReport:
         map_period: str | None = None,
         map_options: MapOptions | None = None,
         inputs: Iterable[Path] = (),
+        rejected: pd.DataFrame | None = None,
     ) -> list[Path]:
         """Write assessment.csv, rivers.csv, summary.csv and water_quality.html together.
 
@@ -544,6 +809,9 @@ class WaterQualityReport:
             Basemap and offline settings.
         inputs : iterable of Path
             Files and folders read: never written over.
+        rejected : DataFrame, optional
+            Rows the loaders set aside (``on_error="report"``): written as
+            ``rejected.csv`` with the other outputs (even when empty).
 
         Returns
         -------
@@ -559,6 +827,7 @@ class WaterQualityReport:
         with staged_outputs(out, inputs=inputs) as stage:
             names = [write_table(t, stage / f"{k}.csv").name for k, t in tables.items()]
             names.append(save_map(m, stage / "water_quality.html", offline=options.offline).name)
+            names += write_rejected(rejected, stage)
         return [out / n for n in names]
 
     @property
@@ -587,6 +856,16 @@ class WaterQualityReport:
 #: (labels from ``schemas.CATEGORY_LABELS["check"]``).
 LANDUSE_CHECKS: dict[str, str] = {k: f"{zh} {en}" for k, (zh, en) in CATEGORY_LABELS["check"].items()}
 
+#: The dataset layer each land-use check needs (a check without it runs on an empty layer).
+LANDUSE_CHECK_LAYERS: dict[str, str] = {"redline": "redlines", "farmland": "redlines", "setback": "rivers",
+                                        "rebuilt": "demolitions", "landcover_change": "redlines"}
+
+
+def _empty_layer(name: str, crs: Any) -> gpd.GeoDataFrame:
+    """Build an empty layer with the fields of schema ``name`` (a check's missing input)."""
+    fields = {f.name: pd.Series([], dtype=object) for f in get_schema(name).fields}
+    return gpd.GeoDataFrame(fields, geometry=gpd.GeoSeries([], crs=crs))
+
 
 def _landcover_layer(landcover: tuple[Path, Path], redlines: gpd.GeoDataFrame,
                      progress: Progress) -> gpd.GeoDataFrame:
@@ -611,11 +890,15 @@ class LanduseReport:
         Violations per check (keys of :data:`LANDUSE_CHECKS`).
     dataset : object
         The dataset checked against (zones, rivers, demolitions for the map).
+    missing : list of str
+        Checks that could not run because the dataset lacks their layer (red lines,
+        rivers, demolitions): their layers are empty, with the usual columns.
     """
 
     layers: dict[str, gpd.GeoDataFrame]
     dataset: Any
     notes: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
 
     @classmethod
     def compute(
@@ -628,7 +911,7 @@ class LanduseReport:
         landcover: tuple[Path, Path] | None = None,
         progress: Progress = _quiet,
     ) -> LanduseReport:
-        """Run every check whose layers the dataset has.
+        """Run every check; a check whose layer the dataset lacks gives an empty layer.
 
         ``new`` is the part of the survey to check against zones and setbacks (the
         structures new since an earlier survey; default the whole survey). The
@@ -664,18 +947,21 @@ class LanduseReport:
         )
 
         new = survey if new is None else new
-        layers: dict[str, gpd.GeoDataFrame] = {}
-        if dataset.redlines is not None:
-            eco = [c for c in ZONE_CATEGORIES if c != "basic_farmland"]
-            layers["redline"] = check_violations(new, dataset.redlines, categories=eco)
-            layers["farmland"] = check_violations(new, dataset.redlines, categories="basic_farmland")
-        if dataset.rivers is not None:
-            layers["setback"] = river_setback_violations(new, dataset.rivers, setback_m=setback_m)
-        if dataset.demolitions is not None:
-            layers["rebuilt"] = rebuilt_on_demolished(survey, dataset.demolitions)
-        if landcover is not None and dataset.redlines is not None:
-            layers["landcover_change"] = _landcover_layer(landcover, dataset.redlines, progress)
-        return cls(layers=layers, dataset=dataset)
+        missing = [check for check, name in LANDUSE_CHECK_LAYERS.items()
+                   if getattr(dataset, name) is None and (check != "landcover_change" or landcover is not None)]
+        # A check whose layer is absent runs on an empty layer: its (empty) result keeps the columns.
+        zones, rivers, sites = (getattr(dataset, n) if getattr(dataset, n) is not None else _empty_layer(n, new.crs)
+                                for n in ("redlines", "rivers", "demolitions"))
+        eco = [c for c in ZONE_CATEGORIES if c != "basic_farmland"]
+        layers: dict[str, gpd.GeoDataFrame] = {
+            "redline": check_violations(new, zones, categories=eco),
+            "farmland": check_violations(new, zones, categories="basic_farmland"),
+            "setback": river_setback_violations(new, rivers, setback_m=setback_m),
+            "rebuilt": rebuilt_on_demolished(survey, sites),
+        }
+        if landcover is not None:
+            layers["landcover_change"] = _landcover_layer(landcover, zones, progress)
+        return cls(layers=layers, dataset=dataset, missing=missing)
 
     def table(self) -> pd.DataFrame:
         """All violations in one table, in check order then each layer's (sorted) order.
@@ -725,6 +1011,7 @@ class LanduseReport:
         *,
         map_options: MapOptions | None = None,
         inputs: Iterable[Path] = (),
+        rejected: pd.DataFrame | None = None,
     ) -> list[Path]:
         """Write violations.gpkg (a layer per check), violations.csv and violations.html together.
 
@@ -736,6 +1023,9 @@ class LanduseReport:
             Basemap and offline settings.
         inputs : iterable of Path
             Files and folders read: never written over.
+        rejected : DataFrame, optional
+            Rows the loaders set aside (``on_error="report"``): written as
+            ``rejected.csv`` with the other outputs (even when empty).
 
         Returns
         -------
@@ -752,6 +1042,254 @@ class LanduseReport:
         with staged_outputs(out, inputs=inputs) as stage:
             names = [write_layers(self.layers, stage / "violations.gpkg").name,
                      write_table(self.table(), stage / "violations.csv").name,
-                     save_map(m, stage / "violations.html", offline=options.offline).name]
+                     save_map(m, stage / "violations.html", offline=options.offline).name,
+                     *write_rejected(rejected, stage)]
         return [out / n for n in names]
 
+
+
+# --- catchments report -----------------------------------------------------------------------
+
+
+def _assessment_of_year(dataset: Any, year: int) -> pd.DataFrame:
+    """Yearly GB 3838 assessment of the dataset's sections for one calendar year."""
+    from .errors import ConfigError, InputFileError
+    from .water_quality import assess_sections
+
+    if dataset.measurements is None or dataset.sections is None:
+        missing = "measurements.csv/.xlsx" if dataset.measurements is None else "the sections layer"
+        raise InputFileError("the dataset lacks what the assessment needs", path=dataset.folder,
+                             expected="a sections layer and measurements.csv (or .xlsx)", found=f"no {missing}",
+                             fix="add the file to the dataset folder")
+    a = assess_sections(dataset.measurements, dataset.sections, period="Y")
+    years = sorted(a["period"].astype(str).unique())
+    if str(year) not in years:
+        raise ConfigError("no measurements in that year", field="year", expected=", ".join(years) or "a measured year",
+                          found=str(year), fix="pass --year with a year the measurements cover")
+    return a[a["period"].astype(str) == str(year)].reset_index(drop=True)
+
+
+def _landcover_of_year(dataset: Any, year: int) -> Path:
+    from .errors import InputFileError
+
+    if year not in dataset.landcover:
+        have = ", ".join(f"landcover_{y}.tif" for y in sorted(dataset.landcover)) or "none"
+        raise InputFileError("the dataset has no land-cover raster for that year", path=dataset.folder,
+                             expected=f"landcover_{year}.tif", found=have,
+                             fix="add the raster or pass a year that has one")
+    return Path(dataset.landcover[year])
+
+
+def _boundary_of(dataset: Any, boundary: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    from .errors import InputFileError
+
+    town = boundary if boundary is not None else dataset.extra.get("town")
+    if town is None or dataset.rivers is None or dataset.sections is None:
+        missing = "town boundary (town.shp/.gpkg)" if town is None else "rivers or sections layer"
+        raise InputFileError("the dataset lacks what the catchments need", path=dataset.folder,
+                             expected="rivers, sections and the town boundary (town.*)", found=f"no {missing}",
+                             fix="add the layer to the dataset folder")
+    return town
+
+
+@dataclass
+class CatchmentsReport:
+    """What drains into each section, and the land use behind a failing class, computed once.
+
+    Attributes
+    ----------
+    catchments : GeoDataFrame
+        :func:`dongping_geo.catchments.section_catchments` (with ``bank_strip``).
+    upstream : GeoDataFrame
+        :func:`dongping_geo.catchments.upstream_stretches`.
+    river_catchments : GeoDataFrame
+        :func:`dongping_geo.catchments.river_catchments` of the town and district rivers.
+    drivers : DataFrame
+        :func:`dongping_geo.catchments.section_drivers` for the year.
+    candidates : GeoDataFrame
+        :func:`dongping_geo.catchments.greening_candidates`.
+    small_watersheds : DataFrame
+        :func:`dongping_geo.catchments.small_watershed_indicators`.
+    problems : DataFrame
+        Rivers without a single downstream path (``river_network(...).graph["problems"]``).
+    dataset : object
+        The dataset (sections and rivers for the map).
+    year : int
+        The year assessed.
+    landcover : Path
+        The land-cover raster used.
+    """
+
+    catchments: gpd.GeoDataFrame
+    upstream: gpd.GeoDataFrame
+    river_catchments: gpd.GeoDataFrame
+    drivers: pd.DataFrame
+    candidates: gpd.GeoDataFrame
+    small_watersheds: pd.DataFrame
+    problems: pd.DataFrame
+    dataset: Any
+    year: int
+    landcover: Path
+
+    @classmethod
+    def compute(
+        cls,
+        dataset: Any,
+        *,
+        year: int,
+        boundary: gpd.GeoDataFrame | None = None,
+        on_problem: Literal["raise", "report"] = "report",
+        strip_m: float = 100.0,
+        progress: Progress = _quiet,
+    ) -> CatchmentsReport:
+        """Build the network and catchments, assess the year and relate both.
+
+        Parameters
+        ----------
+        dataset : Dataset
+            With rivers, sections, measurements, ``landcover_<year>.tif`` and the town
+            boundary (``extra["town"]``) unless ``boundary`` is given.
+        year : int
+            Calendar year: the yearly assessment and the land cover of that year.
+        boundary : GeoDataFrame, optional
+            The town polygon (default the dataset's ``town`` layer).
+        on_problem : {"raise", "report"}, default "report"
+            Rivers without a single downstream path: raise, or keep them unconnected
+            downstream and list them in :attr:`problems`.
+        strip_m : float, default 100
+            Width of the bank strips.
+        progress : callable, optional
+            Told the name of each step.
+
+        Returns
+        -------
+        CatchmentsReport
+            The computed report.
+        """
+        from . import catchments as c
+        from .network import river_network
+
+        town = _boundary_of(dataset, boundary)
+        raster = _landcover_of_year(dataset, year)
+        assessment = _assessment_of_year(dataset, year)  # bad inputs fail before the slow work
+        rivers, sections = dataset.rivers, dataset.sections
+        progress("river network")
+        problems = river_network(rivers, boundary=town, on_problem=on_problem).graph["problems"]
+        progress("section catchments")
+        opts: dict[str, Any] = {"on_problem": on_problem}
+        sc = c.section_catchments(rivers, sections, town, strip_m=strip_m, **opts)
+        up = c.upstream_stretches(rivers, sections, town, **opts)
+        rc = c.river_catchments(rivers, town, strip_m=strip_m, **opts)
+        progress(f"land cover {raster.name}")
+        drivers = c.section_drivers(assessment, sc, raster, demolitions=dataset.demolitions)
+        candidates = c.greening_candidates(drivers, sc, raster)
+        sheet = c.small_watershed_indicators(rc, raster, drivers=drivers, demolitions=dataset.demolitions)
+        return cls(catchments=sc, upstream=up, river_catchments=rc, drivers=drivers, candidates=candidates,
+                   small_watersheds=sheet, problems=problems, dataset=dataset, year=int(year), landcover=raster)
+
+    def layers(self) -> dict[str, gpd.GeoDataFrame]:
+        """Return the layers of catchments.gpkg, each with one geometry column.
+
+        Returns
+        -------
+        dict of str to GeoDataFrame
+            ``section_catchments``, ``section_bank_strips``, ``river_catchments``,
+            ``river_bank_strips`` and ``upstream_stretches``.
+        """
+        def split(frame: gpd.GeoDataFrame, key: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+            whole = frame.drop(columns="bank_strip")
+            strips = gpd.GeoDataFrame(frame[[key, "bank_strip_m2"]].copy(), geometry=frame["bank_strip"].values,
+                                      crs=frame.crs)
+            return whole, strips
+
+        sc, sc_strip = split(self.catchments, "section_id")
+        rc, rc_strip = split(self.river_catchments, "river_id")
+        return {"section_catchments": sc, "section_bank_strips": sc_strip, "river_catchments": rc,
+                "river_bank_strips": rc_strip, "upstream_stretches": self.upstream}
+
+    def map(self, *, map_options: MapOptions | None = None) -> Any:
+        """Draw the catchments map (:func:`dongping_geo.maps.catchments_map`).
+
+        Parameters
+        ----------
+        map_options : MapOptions, optional
+            Basemap settings.
+
+        Returns
+        -------
+        DongpingMap
+            The map.
+        """
+        from .maps import catchments_map
+
+        options = map_options or MapOptions()
+        ds = self.dataset
+        return catchments_map(self.drivers, self.catchments, ds.sections, ds.rivers, candidates=self.candidates,
+                              upstream=self.upstream, basemap=options.basemap, tianditu_token=options.tianditu_token,
+                              title=f"断面汇水区与达标 Section catchments and compliance {self.year}")
+
+    def write(
+        self,
+        out_dir: str | os.PathLike,
+        *,
+        map_options: MapOptions | None = None,
+        inputs: Iterable[Path] = (),
+        rejected: pd.DataFrame | None = None,
+    ) -> list[Path]:
+        """Write catchments.gpkg, the tables, greening_candidates.gpkg and catchments.html together.
+
+        Parameters
+        ----------
+        out_dir : path-like
+            Output folder.
+        map_options : MapOptions, optional
+            Basemap and offline settings.
+        inputs : iterable of Path
+            Files and folders read (the dataset folder and the raster): never written over.
+        rejected : DataFrame, optional
+            Rows the loaders set aside (``--on-error report``): written as
+            ``rejected.csv`` with the other outputs (even when empty).
+
+        Returns
+        -------
+        list of Path
+            The files written.
+        """
+        from .maps import save_map
+
+        options = map_options or MapOptions()
+        m = self.map(map_options=options)
+        tables = {"section_drivers": self.drivers, "greening_candidates": self.candidates,
+                  "small_watersheds": self.small_watersheds, "network_problems": self.problems}
+        out = Path(out_dir)
+        with staged_outputs(out, inputs=[*inputs, self.landcover]) as stage:
+            names = [write_layers(self.layers(), stage / "catchments.gpkg").name]
+            names += [write_table(t, stage / f"{k}.csv").name for k, t in tables.items()]
+            names.append(write_layers({"greening_candidates": self.candidates},
+                                      stage / "greening_candidates.gpkg").name)
+            names.append(save_map(m, stage / "catchments.html", offline=options.offline).name)
+            names += write_rejected(rejected, stage)
+        return [out / n for n in names]
+
+    @property
+    def failing(self) -> pd.DataFrame:
+        """Sections that miss their target in the year."""
+        return self.drivers[self.drivers["meets_target"].astype("boolean").eq(False).fillna(False).to_numpy()]
+
+    def summary_line(self) -> str:
+        """One line for the terminal.
+
+        Returns
+        -------
+        str
+            Sections, failures, candidates and network problems.
+        """
+        d = self.drivers
+        ha = float(self.candidates["area_m2"].sum()) / 1e4 if len(self.candidates) else 0.0
+        line = (f"{len(d)} sections, {int(d['meets_target'].notna().sum())} assessed in {self.year}, "
+                f"{len(self.failing)} miss their target; {len(self.candidates)} greening candidates "
+                f"({ha:.1f} ha) in their bank strips")
+        if len(self.problems):
+            line += (f"; {self.problems['river_id'].nunique()} rivers have no single downstream path "
+                     "(network_problems.csv: set flows_to)")
+        return line

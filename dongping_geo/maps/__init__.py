@@ -7,8 +7,9 @@ The subpackage is the presentation layer of the maps:
   :class:`FeatureStyle` or the same fields as keywords), legends,
   :func:`map_html` and :func:`save_map` (offline assets in ``_offline``);
 * one private module per map: ``_overview`` (:func:`overview_map`), ``_patrol``
-  (:func:`coverage_map`), ``_water`` (:func:`water_quality_map`) and ``_landuse``
-  (:func:`violations_map`).
+  (:func:`coverage_map`), ``_problems`` (:func:`problems_map`, :func:`add_problem_layers`),
+  ``_water`` (:func:`water_quality_map`), ``_landuse`` (:func:`violations_map`) and
+  ``_catchments`` (:func:`catchments_map`).
 
 Every public name is re-exported here: ``dongping_geo.maps.coverage_map`` and
 ``from dongping_geo.maps import save_map`` keep working.
@@ -20,9 +21,11 @@ as text.
 
 from __future__ import annotations
 
+from ._catchments import catchments_map
 from ._landuse import VIOLATION_COLOURS, VIOLATION_LABELS, violations_map
 from ._overview import overview_map
 from ._patrol import coverage_map
+from ._problems import add_problem_layers, problems_map
 from ._toolkit import (
     BASEMAPS,
     DongpingMap,
@@ -69,4 +72,7 @@ __all__ = [
     "VIOLATION_LABELS",
     "violations_map",
     "coverage_map",
+    "catchments_map",
+    "problems_map",
+    "add_problem_layers",
 ]

@@ -32,6 +32,10 @@ _ASSETS: dict[str, tuple[str, str]] = {
     "leaflet-measure.js": ("leaflet-measure-2.1.7/leaflet-measure.min.js", "2"),
     "leaflet-measure.min.css": ("leaflet-measure-2.1.7/leaflet-measure.css", "2"),
     "leaflet-measure.css": ("leaflet-measure-2.1.7/leaflet-measure.css", "2"),
+    "leaflet.markercluster.js": ("leaflet.markercluster-1.1.0/leaflet.markercluster.js", "1"),
+    "leaflet.markercluster-src.js": ("leaflet.markercluster-1.1.0/leaflet.markercluster.js", "1"),
+    "markercluster.css": ("leaflet.markercluster-1.1.0/MarkerCluster.css", "1"),
+    "markercluster.default.css": ("leaflet.markercluster-1.1.0/MarkerCluster.Default.css", "1"),
 }
 
 _MIME = {".png": "image/png", ".svg": "image/svg+xml", ".gif": "image/gif"}
@@ -141,9 +145,17 @@ def inline_assets(html: str) -> str:
     return _LINK_RE.sub(link, html)
 
 
+# A hyperlink a person may click (``<a href="https://…">``, e.g. a problem's photo in a
+# popup) is not something the browser loads: it is left out of the check.
+_ANCHOR_RE = re.compile(r"""<a\s+href\s*=\s*["']https?://[^"'\s<>]*["']""", re.I)
+
+
 def external_references(html: str) -> list[str]:
-    """Addresses outside the file that a browser would load (src, href, CSS url, @import)."""
-    return sorted(set(_EXTERNAL_RE.findall(html)))
+    """Addresses outside the file that a browser would load (src, href, CSS url, @import).
+
+    Hyperlinks (``<a href=…>``) are not loads and are not listed.
+    """
+    return sorted(set(_EXTERNAL_RE.findall(_ANCHOR_RE.sub("<a", html))))
 
 
 def page_references(html: str) -> list[str]:
@@ -161,7 +173,7 @@ def page_references(html: str) -> list[str]:
 def _unknown(url: str) -> OutputError:
     return OutputError(
         "cannot write an offline map: it needs a web asset that dongping_geo does not ship",
-        expected="only Leaflet, Leaflet.fullscreen and leaflet-measure assets",
+        expected="only Leaflet, Leaflet.fullscreen, leaflet-measure and Leaflet.markercluster assets",
         found=url,
         fix="remove the folium plugin that needs it, or save with offline=False",
     )
