@@ -136,10 +136,13 @@ def _dense_unique(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(occupied), rank[keys]
 
 
-def _single_cell_pairs(feats, zones, idx, cell, size):
-    """Overlay of the features ``idx``, each within the grid cell ``cell[k]``, with zones."""
-    if idx.size == 0:
-        return _empty()
+def _cell_zone_pieces(zones, cell, size):
+    """Boxes of the occupied grid cells and the zones meeting them.
+
+    Returns the cell of each feature (index into the boxes), the (zone, cell) pairs
+    ``pz``, ``pc``, whether the zone covers the whole cell, and the zone's piece inside
+    the cell where it does not (None where it does).
+    """
     cx = cell[:, 0].astype(np.int64)
     cy = cell[:, 1].astype(np.int64)
     ox, oy = cx.min(), cy.min()
@@ -151,25 +154,66 @@ def _single_cell_pairs(feats, zones, idx, cell, size):
     boxes = shapely.box(x0, y0, x0 + size, y0 + size)
     # which zones meet which occupied cells, and whether they cover the whole cell
     pz, pc = shapely.STRtree(boxes).query(zones, predicate="intersects")
-    if pz.size == 0:
-        return _empty()
     full = shapely.covers(zones[pz], boxes[pc])
     pieces = np.empty(pz.size, dtype=object)
     part = ~full
     pieces[part] = shapely.intersection(zones[pz[part]], boxes[pc[part]])
-    # join features to the (zone, cell) pairs of their cell: sort pairs by cell, then
-    # expand each feature over its cell's range of pairs
+    return f_cell, pz, pc, full, pieces
+
+
+def _pairs_of_cells(f_cell, pc):
+    """Expand each feature over the (zone, cell) pairs of its cell.
+
+    Returns, per (feature, pair) row, the feature's position in ``f_cell`` and the pair
+    index; features whose cell meets no zone get no row.
+    """
+    # sort pairs by cell, then expand each feature over its cell's range of pairs
     order = np.argsort(pc, kind="stable")
     sorted_cells = pc[order]
     lo = np.searchsorted(sorted_cells, f_cell, side="left")
     hi = np.searchsorted(sorted_cells, f_cell, side="right")
     count = hi - lo
     total = int(count.sum())
+    feature = np.repeat(np.arange(f_cell.size), count)
+    offsets = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
+    return feature, order[np.repeat(lo, count) + offsets]
+
+
+def _overlay_pieces(geoms, areas, rest, pc_geoms, f_geoms):
+    """Fill ``geoms``/``areas`` at ``rest``, where a zone's boundary crosses the cell.
+
+    Tests each feature against the zone's small piece in its cell; returns the rows
+    of ``rest`` whose feature misses the piece.
+    """
+    # pieces are small: unprepared intersects is as fast as prepared, and (without
+    # prepared geometry) safe to run in threads; contains_properly gains from
+    # preparing, so the pieces are prepared after the threads are done
+    hit = threaded(shapely.intersects, pc_geoms, f_geoms)
+    miss = rest[~hit]
+    rest, pc_geoms, f_geoms = rest[hit], pc_geoms[hit], f_geoms[hit]
+    shapely.prepare(pc_geoms)
+    within = shapely.contains_properly(pc_geoms, f_geoms)
+    geoms[rest[within]] = f_geoms[within]
+    areas[rest[within]] = shapely.area(f_geoms[within])
+    cross = ~within
+    inter = polygonal(_intersection(f_geoms[cross], pc_geoms[cross]))
+    geoms[rest[cross]] = inter
+    areas[rest[cross]] = shapely.area(inter)
+    return miss
+
+
+def _single_cell_pairs(feats, zones, idx, cell, size):
+    """Overlay of the features ``idx``, each within the grid cell ``cell[k]``, with zones."""
+    if idx.size == 0:
+        return _empty()
+    f_cell, pz, pc, full, pieces = _cell_zone_pieces(zones, cell, size)
+    if pz.size == 0:
+        return _empty()
+    feature, pair = _pairs_of_cells(f_cell, pc)
+    total = pair.size
     if total == 0:
         return _empty()
-    fi = np.repeat(idx, count)
-    offsets = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
-    pair = order[np.repeat(lo, count) + offsets]
+    fi = idx[feature]
     zi = pz[pair]
     geoms = np.empty(total, dtype=object)
     areas = np.zeros(total, dtype=float)
@@ -180,23 +224,8 @@ def _single_cell_pairs(feats, zones, idx, cell, size):
     # zone boundary crosses the cell: test against the small piece
     rest = np.flatnonzero(~inside)
     if rest.size:
-        pc_geoms = pieces[pair[rest]]
-        f_geoms = feats[fi[rest]]
-        # pieces are small: unprepared intersects is as fast as prepared, and (without
-        # prepared geometry) safe to run in threads; contains_properly gains from
-        # preparing, so the pieces are prepared after the threads are done
-        hit = threaded(shapely.intersects, pc_geoms, f_geoms)
-        rest, pc_geoms, f_geoms = rest[hit], pc_geoms[hit], f_geoms[hit]
-        shapely.prepare(pc_geoms)
-        within = shapely.contains_properly(pc_geoms, f_geoms)
-        geoms[rest[within]] = f_geoms[within]
-        areas[rest[within]] = shapely.area(f_geoms[within])
-        cross = ~within
-        inter = polygonal(_intersection(f_geoms[cross], pc_geoms[cross]))
-        geoms[rest[cross]] = inter
-        areas[rest[cross]] = shapely.area(inter)
+        miss = _overlay_pieces(geoms, areas, rest, pieces[pair[rest]], feats[fi[rest]])
         keep = np.ones(total, dtype=bool)
-        miss = np.setdiff1d(np.flatnonzero(~inside), rest, assume_unique=True)
         keep[miss] = False
         fi, zi, geoms, areas = fi[keep], zi[keep], geoms[keep], areas[keep]
     return fi, zi, geoms, areas

@@ -783,45 +783,57 @@ def load_rules(rules: dict[str, Any] | str | Path | None = None) -> dict[str, An
     return merged
 
 
-def _validate_rules(r: dict[str, Any], *, source: Any) -> None:
-    def bad(field: str, expected: str, found: Any) -> ConfigError:
-        return ConfigError(
-            "invalid patrol rule", path=source, field=field, expected=expected,
-            found=repr(found), fix="correct the value (see docs/patrol.md)",
-        )
+def _rule_error(source: Any, field: str, expected: str, found: Any) -> ConfigError:
+    return ConfigError(
+        "invalid patrol rule", path=source, field=field, expected=expected,
+        found=repr(found), fix="correct the value (see docs/patrol.md)",
+    )
 
+
+def _validate_rules(r: dict[str, Any], *, source: Any) -> None:
     known = {"frequency", "patrol_minimum", "counts_for_river", "own_chief_only", "sources"}
     unknown = set(r) - known
     if unknown:
-        raise bad(", ".join(sorted(unknown)), "one of " + ", ".join(sorted(known)), sorted(unknown))
-    freq = r.get("frequency")
+        raise _rule_error(source, ", ".join(sorted(unknown)), "one of " + ", ".join(sorted(known)), sorted(unknown))
+    _validate_frequency(r.get("frequency"), source=source)
+    _validate_thresholds(r, source=source)
+    if not 0 <= r["counts_for_river"]["min_share"] <= 1:
+        raise _rule_error(
+            source, "counts_for_river.min_share", "a share between 0 and 1", r["counts_for_river"]["min_share"]
+        )
+    if not isinstance(r.get("own_chief_only"), bool):
+        raise _rule_error(source, "own_chief_only", "true or false", r.get("own_chief_only"))
+
+
+def _validate_frequency(freq: Any, *, source: Any) -> None:
+    """``frequency``: level → {period, min_patrols}."""
     if not isinstance(freq, dict) or not freq:
-        raise bad("frequency", "a mapping level → {period, min_patrols}", freq)
+        raise _rule_error(source, "frequency", "a mapping level → {period, min_patrols}", freq)
     for level, f in freq.items():
         if not isinstance(f, dict) or set(f) - {"period", "min_patrols"}:
-            raise bad(f"frequency.{level}", "{period: week|month|…, min_patrols: int}", f)
+            raise _rule_error(source, f"frequency.{level}", "{period: week|month|…, min_patrols: int}", f)
         if f.get("period") not in _PERIODS:
-            raise bad(f"frequency.{level}.period", "one of " + ", ".join(_PERIODS), f.get("period"))
+            raise _rule_error(source, f"frequency.{level}.period", "one of " + ", ".join(_PERIODS), f.get("period"))
         n = f.get("min_patrols")
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-            raise bad(f"frequency.{level}.min_patrols", "an integer ≥ 0", n)
+            raise _rule_error(source, f"frequency.{level}.min_patrols", "an integer ≥ 0", n)
+
+
+def _validate_thresholds(r: dict[str, Any], *, source: Any) -> None:
+    """``patrol_minimum`` and ``counts_for_river``: numbers ≥ 0 (``min_covered_m`` may be null)."""
     for group, fields in (
         ("patrol_minimum", ("duration_min", "length_km")),
         ("counts_for_river", ("min_share", "min_covered_m")),
     ):
         g = r.get(group)
         if not isinstance(g, dict) or set(g) - set(fields):
-            raise bad(group, "a mapping with " + ", ".join(fields), g)
+            raise _rule_error(source, group, "a mapping with " + ", ".join(fields), g)
         for k in fields:
             v = g.get(k)
             if v is None and k == "min_covered_m":
                 continue
             if isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
-                raise bad(f"{group}.{k}", "a number ≥ 0", v)
-    if not 0 <= r["counts_for_river"]["min_share"] <= 1:
-        raise bad("counts_for_river.min_share", "a share between 0 and 1", r["counts_for_river"]["min_share"])
-    if not isinstance(r.get("own_chief_only"), bool):
-        raise bad("own_chief_only", "true or false", r.get("own_chief_only"))
+                raise _rule_error(source, f"{group}.{k}", "a number ≥ 0", v)
 
 
 def _flagged_patrols(res: PatrolAnalysis, pm: dict[str, Any], valid_only: Any) -> np.ndarray:

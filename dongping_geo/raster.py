@@ -16,7 +16,7 @@ import contextlib
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeAlias, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypedDict, Unpack, cast
 
 import geopandas as gpd
 import numpy as np
@@ -27,6 +27,9 @@ from rasterio.io import DatasetReader
 
 from .errors import ConfigError, CRSError, GeometryError, RasterError, SchemaError
 
+if TYPE_CHECKING:  # pragma: no cover
+    from ._raster_zonal import CategoricalResult
+
 __all__ = [
     "LandCoverClass",
     "LANDCOVER_LEGEND",
@@ -34,6 +37,7 @@ __all__ = [
     "CONTINUOUS_STATS",
     "SUSPECT_CHANGE_FROM",
     "SUSPECT_CHANGE_TO",
+    "ChangeDates",
     "zonal_stats",
     "detect_change",
     "raster_info",
@@ -347,45 +351,15 @@ def zonal_stats(
     ...                     legend=LANDCOVER_LEGEND)  # doctest: +SKIP
     >>> cover["share_built_up"]  # doctest: +SKIP
     """
-    from ._raster_coverage import to_pixel_space
     from ._raster_zonal import CategoricalResult, run
 
-    if isinstance(zones, gpd.GeoSeries):
-        zones = gpd.GeoDataFrame(geometry=zones)
-    if not isinstance(zones, gpd.GeoDataFrame):
-        raise GeometryError(
-            "zones must be a GeoDataFrame or GeoSeries",
-            layer="zones",
-            expected="geopandas.GeoDataFrame",
-            found=type(zones).__name__,
-        )
-    if zones.crs is None:
-        raise CRSError(
-            "the zones have no CRS",
-            layer="zones",
-            fix="set it with zones.set_crs(...) (EPSG:4549 for the town's working CRS)",
-        )
+    zones = _zones_frame(zones)
     plain, pcts = _stat_columns(stats, percentiles)
 
     with _open(raster) as ds:
         _check_band(ds, band)
         const_area, row_area = _pixel_area_m2(ds) if categorical else (None, None)
-        if ds.crs is None:
-            raise RasterError("the raster has no CRS", path=ds.name, fix="assign one, e.g. gdal_edit.py -a_srs EPSG:4549")
-        gs = zones.geometry
-        if not gs.crs.equals(ds.crs):
-            gs = gs.to_crs(ds.crs)
-        geoms = _polygonal(gs, "zones")
-        pix = to_pixel_space(geoms, ~ds.transform)
-        # Clip zones reaching far outside the raster: their boundary pieces there
-        # can never count, and a continent-sized zone would yield millions.
-        bounds = shapely.bounds(pix)
-        frame = (-1.0, -1.0, ds.width + 1.0, ds.height + 1.0)
-        with np.errstate(invalid="ignore"):
-            big = (bounds[:, 0] < frame[0]) | (bounds[:, 1] < frame[1]) | (bounds[:, 2] > frame[2]) | (bounds[:, 3] > frame[3])
-        if big.any():
-            pix[big] = shapely.intersection(pix[big], shapely.box(*frame))
-            bounds[big] = shapely.bounds(pix[big])
+        pix, bounds = _zones_in_pixels(ds, zones)
         res = run(
             ds,
             band,
@@ -400,17 +374,7 @@ def zonal_stats(
     out = pd.DataFrame(zones.drop(columns=zones.geometry.name))
     # run() returns a CategoricalResult exactly when categorical is true.
     if isinstance(res, CategoricalResult):
-        area = res.weight * const_area if const_area is not None else res.weight
-        classes = np.unique(res.value)
-        n = len(zones)
-        table = np.zeros((n, classes.size))
-        np.add.at(table, (res.zone, np.searchsorted(classes, res.value)), area)
-        total = table.sum(axis=1, keepdims=True)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.where(total > 0, table / np.where(total > 0, total, 1.0), np.nan)
-        names = [_class_label(c, legend) for c in classes]
-        cols = {f"area_m2_{nm}": table[:, j] for j, nm in enumerate(names)}
-        cols |= {f"share_{nm}": share[:, j] for j, nm in enumerate(names)}
+        cols = _class_columns(res, len(zones), const_area, legend)
     else:
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = np.where(res.count > 0, res.sum / np.where(res.count > 0, res.count, 1.0), np.nan)
@@ -427,6 +391,66 @@ def zonal_stats(
         )
     stats_df = pd.DataFrame(cols, index=out.index)
     return pd.concat([out, stats_df], axis=1)
+
+
+def _zones_frame(zones: Any) -> gpd.GeoDataFrame:
+    """Return the zones as a GeoDataFrame with a CRS."""
+    if isinstance(zones, gpd.GeoSeries):
+        zones = gpd.GeoDataFrame(geometry=zones)
+    if not isinstance(zones, gpd.GeoDataFrame):
+        raise GeometryError(
+            "zones must be a GeoDataFrame or GeoSeries",
+            layer="zones",
+            expected="geopandas.GeoDataFrame",
+            found=type(zones).__name__,
+        )
+    if zones.crs is None:
+        raise CRSError(
+            "the zones have no CRS",
+            layer="zones",
+            fix="set it with zones.set_crs(...) (EPSG:4549 for the town's working CRS)",
+        )
+    return zones
+
+
+def _zones_in_pixels(ds: DatasetReader, zones: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Zone polygons in the raster's pixel space (clipped near it) and their bounds."""
+    from ._raster_coverage import to_pixel_space
+
+    if ds.crs is None:
+        raise RasterError("the raster has no CRS", path=ds.name, fix="assign one, e.g. gdal_edit.py -a_srs EPSG:4549")
+    gs = zones.geometry
+    if not gs.crs.equals(ds.crs):
+        gs = gs.to_crs(ds.crs)
+    geoms = _polygonal(gs, "zones")
+    pix = to_pixel_space(geoms, ~ds.transform)
+    # Clip zones reaching far outside the raster: their boundary pieces there
+    # can never count, and a continent-sized zone would yield millions.
+    bounds = shapely.bounds(pix)
+    frame = (-1.0, -1.0, ds.width + 1.0, ds.height + 1.0)
+    with np.errstate(invalid="ignore"):
+        big = (bounds[:, 0] < frame[0]) | (bounds[:, 1] < frame[1]) | (bounds[:, 2] > frame[2]) | (bounds[:, 3] > frame[3])
+    if big.any():
+        pix[big] = shapely.intersection(pix[big], shapely.box(*frame))
+        bounds[big] = shapely.bounds(pix[big])
+    return pix, bounds
+
+
+def _class_columns(
+    res: CategoricalResult, n_zones: int, const_area: float | None, legend: Mapping[int, LandCoverClass] | None
+) -> dict[str, np.ndarray]:
+    """``area_m2_<class>`` and ``share_<class>`` columns of a categorical result."""
+    area = res.weight * const_area if const_area is not None else res.weight
+    classes = np.unique(res.value)
+    table = np.zeros((n_zones, classes.size))
+    np.add.at(table, (res.zone, np.searchsorted(classes, res.value)), area)
+    total = table.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(total > 0, table / np.where(total > 0, total, 1.0), np.nan)
+    names = [_class_label(c, legend) for c in classes]
+    cols = {f"area_m2_{nm}": table[:, j] for j, nm in enumerate(names)}
+    cols |= {f"share_{nm}": share[:, j] for j, nm in enumerate(names)}
+    return cols
 
 
 def _class_label(code: Any, legend: Mapping[int, LandCoverClass] | None) -> str:
@@ -516,6 +540,13 @@ def _read_class_band(ds: DatasetReader, band: int) -> tuple[np.ndarray, np.ndarr
     return arr, valid
 
 
+class ChangeDates(TypedDict, total=False):
+    """Dates of the two rasters of :func:`detect_change` (date-like: str, date, Timestamp)."""
+
+    before_date: Any
+    after_date: Any
+
+
 def detect_change(
     before: RasterLike,
     after: RasterLike,
@@ -524,11 +555,10 @@ def detect_change(
     *,
     min_area_m2: float = 200.0,
     align: bool = False,
-    before_date: Any = None,
-    after_date: Any = None,
     connectivity: Literal[4, 8] = 4,
     legend: Mapping[int, LandCoverClass] = LANDCOVER_LEGEND,
     band: int = 1,
+    **dates: Unpack[ChangeDates],
 ) -> gpd.GeoDataFrame:
     """Polygons where the land cover changed from some classes to others.
 
@@ -552,9 +582,6 @@ def detect_change(
         If the grids differ (CRS, transform or shape), resample ``after`` onto
         ``before``'s grid with nearest neighbour (the only resampling that
         keeps class codes) instead of raising.
-    before_date, after_date : date-like, optional
-        Dates of the two rasters, copied to every polygon; by default read from
-        a ``DATE`` or ``TIFFTAG_DATETIME`` tag, else NaT.
     connectivity : {4, 8}, default 4
         Pixel connectivity of a patch. 4 (edge neighbours) always yields valid
         polygons; with 8, pixels touching at a corner join one patch and the
@@ -564,6 +591,10 @@ def detect_change(
         ``from_classes``/``to_classes``.
     band : int, default 1
         Band of both rasters to compare.
+    **dates
+        ``before_date``, ``after_date`` (date-like, optional): dates of the two
+        rasters, copied to every polygon; by default read from a ``DATE`` or
+        ``TIFFTAG_DATETIME`` tag, else NaT (see :class:`ChangeDates`).
 
     Returns
     -------
@@ -589,9 +620,9 @@ def detect_change(
     ...                         before_date="2020-06-30", after_date="2022-06-30")  # doctest: +SKIP
     >>> changes[["from_name", "to_name", "area_m2"]].head()  # doctest: +SKIP
     """
-    from rasterio.features import shapes
-    from rasterio.warp import Resampling, reproject
-
+    unknown = sorted(set(dates) - set(ChangeDates.__annotations__))
+    if unknown:
+        raise TypeError(f"detect_change() got an unexpected keyword argument {unknown[0]!r}")
     if connectivity not in (4, 8):
         raise ConfigError("connectivity must be 4 or 8", field="connectivity", expected="4 or 8", found=repr(connectivity))
     src_codes = _class_codes(from_classes, legend, "from_classes")
@@ -605,40 +636,80 @@ def detect_change(
                 fix="assign one, e.g. gdal_edit.py -a_srs EPSG:4549",
             )
         b_arr, b_valid = _read_class_band(b_ds, band)
-        diffs = _grid_differences(b_ds, a_ds)
-        if diffs and not align:
-            raise RasterError(
-                "the two rasters are on different grids",
-                path=f"{b_ds.name} and {a_ds.name}",
-                expected="the same CRS, transform and shape",
-                found="; ".join(diffs),
-                fix="pass align=True to resample the second onto the first's grid (nearest), or gdalwarp it",
-            )
-        if diffs:
-            _check_band(a_ds, band)
-            a_nd = a_ds.nodatavals[band - 1]
-            fill = a_nd if a_nd is not None else 0
-            a_arr = np.full(b_arr.shape, fill, dtype=a_ds.dtypes[band - 1])
-            reproject(
-                source=rasterio.band(a_ds, band),
-                destination=a_arr,
-                dst_transform=b_ds.transform,
-                dst_crs=b_ds.crs,
-                src_nodata=a_nd,
-                dst_nodata=fill,
-                resampling=Resampling.nearest,
-            )
-            # Pixels outside the after raster's footprint are invalid.
-            a_valid = a_arr != fill if a_nd is not None else np.ones(a_arr.shape, dtype=bool)
-            if a_arr.dtype.kind == "f":
-                a_valid &= ~np.isnan(a_arr)
-        else:
-            a_arr, a_valid = _read_class_band(a_ds, band)
+        a_arr, a_valid = _read_on_grid(a_ds, b_ds, band, align=align)
         crs, transform = b_ds.crs, b_ds.transform
-        d0, d1 = _raster_date(b_ds, before_date), _raster_date(a_ds, after_date)
-        const_area, row_area = _pixel_area_m2(b_ds)
+        d0 = _raster_date(b_ds, dates.get("before_date"))
+        d1 = _raster_date(a_ds, dates.get("after_date"))
+        const_area, _ = _pixel_area_m2(b_ds)
 
     mask = b_valid & a_valid & np.isin(b_arr, src_codes) & np.isin(a_arr, dst_codes) & (b_arr != a_arr)
+    geoms_arr, from_code, to_code = _change_polygons(b_arr, a_arr, mask, transform, connectivity)
+    area, n_pixels = _change_areas(geoms_arr, const_area, transform, crs)
+
+    def name(c: int) -> str:
+        return legend[c].name if c in legend else str(c)
+
+    out = gpd.GeoDataFrame(
+        {
+            "from_class": from_code.astype(np.int64),
+            "from_name": [name(int(c)) for c in from_code],
+            "to_class": to_code.astype(np.int64),
+            "to_name": [name(int(c)) for c in to_code],
+            "area_m2": np.asarray(area, dtype=float),
+            "n_pixels": n_pixels,
+            "before_date": pd.Series([d0] * len(from_code), dtype="datetime64[ns]"),
+            "after_date": pd.Series([d1] * len(from_code), dtype="datetime64[ns]"),
+        },
+        geometry=gpd.GeoSeries(geoms_arr, crs=crs) if len(geoms_arr) else gpd.GeoSeries([], crs=crs),
+        crs=crs,
+    )
+    out = out[out["area_m2"] >= min_area_m2].sort_values("area_m2", ascending=False, kind="stable")
+    out = out.reset_index(drop=True)
+    out.insert(0, "change_id", np.arange(1, len(out) + 1))
+    return out
+
+
+def _read_on_grid(ds: DatasetReader, grid: DatasetReader, band: int, *, align: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Class band of ``ds`` and its validity on ``grid``'s grid (nearest resampling if ``align``)."""
+    from rasterio.warp import Resampling, reproject
+
+    diffs = _grid_differences(grid, ds)
+    if not diffs:
+        return _read_class_band(ds, band)
+    if not align:
+        raise RasterError(
+            "the two rasters are on different grids",
+            path=f"{grid.name} and {ds.name}",
+            expected="the same CRS, transform and shape",
+            found="; ".join(diffs),
+            fix="pass align=True to resample the second onto the first's grid (nearest), or gdalwarp it",
+        )
+    _check_band(ds, band)
+    nodata = ds.nodatavals[band - 1]
+    fill = nodata if nodata is not None else 0
+    arr = np.full((grid.height, grid.width), fill, dtype=ds.dtypes[band - 1])
+    reproject(
+        source=rasterio.band(ds, band),
+        destination=arr,
+        dst_transform=grid.transform,
+        dst_crs=grid.crs,
+        src_nodata=nodata,
+        dst_nodata=fill,
+        resampling=Resampling.nearest,
+    )
+    # Pixels outside the raster's footprint are invalid.
+    valid = arr != fill if nodata is not None else np.ones(arr.shape, dtype=bool)
+    if arr.dtype.kind == "f":
+        valid &= ~np.isnan(arr)
+    return arr, valid
+
+
+def _change_polygons(
+    b_arr: np.ndarray, a_arr: np.ndarray, mask: np.ndarray, transform: Any, connectivity: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Polygons of connected changed pixels of one transition, with their from and to codes."""
+    from rasterio.features import shapes
+
     # One label per (from, to) transition so that shapes() keeps them apart.
     pair = b_arr.astype(np.int64)[mask] * 2**32 + a_arr.astype(np.int64)[mask]
     uniq, inv = np.unique(pair, return_inverse=True)
@@ -652,33 +723,16 @@ def detect_change(
     if connectivity == 8 and len(geoms_arr):
         geoms_arr = shapely.make_valid(geoms_arr)
     codes = uniq[np.asarray(values, dtype=np.int64) - 1] if values else np.zeros(0, np.int64)
-    from_code, to_code = codes // 2**32, codes % 2**32
+    return geoms_arr, codes // 2**32, codes % 2**32
+
+
+def _change_areas(
+    geoms: np.ndarray, const_area: float | None, transform: Any, crs: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """Area in m² (geodesic for geographic rasters) and pixel count of each change polygon."""
     if const_area is not None:
-        area = shapely.area(geoms_arr) * (const_area / abs(transform.a * transform.e - transform.b * transform.d))
-        n_pixels = np.rint(area / const_area).astype(np.int64)
-    else:
-        geo = gpd.GeoSeries(geoms_arr, crs=crs)
-        area = np.abs(np.array([geo.crs.get_geod().geometry_area_perimeter(g)[0] for g in geo])) if len(geo) else np.zeros(0)
-        n_pixels = np.rint(shapely.area(geoms_arr) / abs(transform.a * transform.e)).astype(np.int64)
-
-    def name(c: int) -> str:
-        return legend[c].name if c in legend else str(c)
-
-    out = gpd.GeoDataFrame(
-        {
-            "from_class": from_code.astype(np.int64),
-            "from_name": [name(int(c)) for c in from_code],
-            "to_class": to_code.astype(np.int64),
-            "to_name": [name(int(c)) for c in to_code],
-            "area_m2": np.asarray(area, dtype=float),
-            "n_pixels": n_pixels,
-            "before_date": pd.Series([d0] * len(codes), dtype="datetime64[ns]"),
-            "after_date": pd.Series([d1] * len(codes), dtype="datetime64[ns]"),
-        },
-        geometry=gpd.GeoSeries(geoms_arr, crs=crs) if len(geoms_arr) else gpd.GeoSeries([], crs=crs),
-        crs=crs,
-    )
-    out = out[out["area_m2"] >= min_area_m2].sort_values("area_m2", ascending=False, kind="stable")
-    out = out.reset_index(drop=True)
-    out.insert(0, "change_id", np.arange(1, len(out) + 1))
-    return out
+        area = shapely.area(geoms) * (const_area / abs(transform.a * transform.e - transform.b * transform.d))
+        return area, np.rint(area / const_area).astype(np.int64)
+    geo = gpd.GeoSeries(geoms, crs=crs)
+    area = np.abs(np.array([geo.crs.get_geod().geometry_area_perimeter(g)[0] for g in geo])) if len(geo) else np.zeros(0)
+    return area, np.rint(shapely.area(geoms) / abs(transform.a * transform.e)).astype(np.int64)

@@ -43,11 +43,12 @@ import shutil
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from . import _patrol_core as core
 from . import _scale_coverage as sc
@@ -69,6 +70,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from distributed import Client
 
 __all__ = [
+    "CoverageOptions",
     "use_dask",
     "check_violations_dask",
     "client_for",
@@ -244,19 +246,40 @@ def _as_pandas(obj: Any, *, layer: str) -> gpd.GeoDataFrame:
 # --------------------------------------------------------------------------------------
 # Patrol coverage
 # --------------------------------------------------------------------------------------
+class CoverageOptions(TypedDict, total=False):
+    """Options :func:`river_coverage_dask` shares with :func:`dongping_geo.patrol.river_coverage`."""
+
+    tolerance_m: float
+    start: Any
+    end: Any
+    min_share: float
+    max_gap_s: float | None
+    max_speed_kmh: float | None
+
+
+# The defaults of dongping_geo.patrol.river_coverage.
+_COVERAGE_DEFAULTS: dict[str, Any] = {
+    "tolerance_m": 30.0, "start": None, "end": None, "min_share": 0.5,
+    "max_gap_s": DEFAULT_MAX_GAP_S, "max_speed_kmh": DEFAULT_MAX_SPEED_KMH,
+}
+
+
+def _coverage_options(options: CoverageOptions) -> dict[str, Any]:
+    """Return the options with their defaults; an unknown keyword is a TypeError, as for any function."""
+    unknown = sorted(set(options) - set(_COVERAGE_DEFAULTS))
+    if unknown:
+        raise TypeError(f"river_coverage_dask() got an unexpected keyword argument {unknown[0]!r}")
+    return {**_COVERAGE_DEFAULTS, **options}
+
+
 def river_coverage_dask(
     rivers: Any,
     fixes: Any,
     *,
-    tolerance_m: float = 30.0,
-    start: Any = None,
-    end: Any = None,
-    min_share: float = 0.5,
-    max_gap_s: float | None = None,
-    max_speed_kmh: float | None = None,
     npartitions: int | None = None,
     spatial: bool = True,
     patrols_partitioned: bool = False,
+    **options: Unpack[CoverageOptions],
 ) -> pd.DataFrame:
     """:func:`dongping_geo.patrol.river_coverage` for fixes that do not fit in memory.
 
@@ -270,8 +293,6 @@ def river_coverage_dask(
     fixes : dask_geopandas.GeoDataFrame, GeoDataFrame or path
         GPS fixes (Point) with ``timestamp`` and usually ``patrol_id`` and ``chief``;
         a path is read with :func:`read_partitioned`.
-    tolerance_m, start, end, min_share, max_gap_s, max_speed_kmh
-        As for :func:`dongping_geo.patrol.river_coverage` (same defaults).
     npartitions : int, optional
         Partitions of the patrol and spatial shuffles (default: those of ``fixes``).
     spatial : bool, default True
@@ -282,6 +303,10 @@ def river_coverage_dask(
         Promise that every patrol's fixes (every chief's, for fixes without
         ``patrol_id``) already lie in one partition, e.g. files written per patrol
         or per chief: skips the shuffle by patrol. A broken promise splits patrols.
+    **options
+        ``tolerance_m``, ``start``, ``end``, ``min_share``, ``max_gap_s``,
+        ``max_speed_kmh``: as for :func:`dongping_geo.patrol.river_coverage` (same
+        meaning, same defaults; see :class:`CoverageOptions`).
 
     Returns
     -------
@@ -302,11 +327,12 @@ def river_coverage_dask(
     >>> with client_for(n_workers=2) as client:  # doctest: +SKIP
     ...     table = river_coverage_dask(rivers, "district/fixes", start="2024-03-01", end="2024-03-31")
     """
-    plan = _Plan.make(rivers, fixes, tolerance_m=tolerance_m, start=start, end=end, max_gap_s=max_gap_s,
-                      max_speed_kmh=max_speed_kmh, npartitions=npartitions,
-                      patrols_partitioned=patrols_partitioned)
+    opts = _coverage_options(options)
+    plan = _Plan.make(rivers, fixes, tolerance_m=opts["tolerance_m"], start=opts["start"], end=opts["end"],
+                      max_gap_s=opts["max_gap_s"], max_speed_kmh=opts["max_speed_kmh"],
+                      npartitions=npartitions, patrols_partitioned=patrols_partitioned)
     partials = plan.partials(spatial=spatial).compute()
-    return _coverage_table(plan.rivers, plan.rs, sc.merge_partials(partials, plan.rs), min_share)
+    return _coverage_table(plan.rivers, plan.rs, sc.merge_partials(partials, plan.rs), opts["min_share"])
 
 
 @dataclasses.dataclass
@@ -466,6 +492,12 @@ def _violations_partition(
         b = zones.geometry.bounds.to_numpy()
         near = (b[:, 0] <= fx1) & (b[:, 2] >= fx0) & (b[:, 1] <= fy1) & (b[:, 3] >= fy0)
         zones = zones[near]
+    # Tasks on worker threads share the zones' geometry objects, and the kernel prepares
+    # them: GEOS prepared geometries are not safe to build or use from two threads at
+    # once (a segmentation fault). Each task works on its own exact copies.
+    copies = shapely.from_wkb(shapely.to_wkb(np.asarray(zones.geometry.values, dtype=object)))
+    zones = zones.copy(deep=False)
+    zones[zones.geometry.name] = gpd.GeoSeries(copies, index=zones.index, crs=zones.crs)
     return check_violations_memory(features, zones, **options)
 
 
@@ -618,17 +650,22 @@ def write_partitioned(
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         data.to_parquet(str(tmp), write_index=False)
-        if dest.exists():
-            old = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.old")
-            dest.rename(old)
-            tmp.rename(dest)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(dest)
+        _move_into_place(tmp, dest)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         raise OutputError("cannot write the GeoParquet folder", path=dest, fix=str(exc)) from None
     return dest
+
+
+def _move_into_place(tmp: Path, dest: Path) -> None:
+    """Rename the written folder ``tmp`` to ``dest``, replacing an existing ``dest``."""
+    if dest.exists():
+        old = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.old")
+        dest.rename(old)
+        tmp.rename(dest)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        tmp.rename(dest)
 
 
 def make_district_inputs(

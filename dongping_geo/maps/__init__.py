@@ -3,7 +3,8 @@
 The subpackage is the presentation layer of the maps:
 
 * :mod:`~dongping_geo.maps.styles` — bilingual labels and colours of every category;
-* ``_toolkit`` — :func:`base_map`, :func:`add_features` and its wrappers, legends,
+* ``_toolkit`` — :func:`base_map`, :func:`add_features` and its wrappers (styled by a
+  :class:`FeatureStyle` or the same fields as keywords), legends,
   :func:`map_html` and :func:`save_map` (offline assets in ``_offline``);
 * one private module per map: ``_overview`` (:func:`overview_map`), ``_patrol``
   (:func:`coverage_map`), ``_problems`` (:func:`problems_map`, :func:`add_problem_layers`),
@@ -28,6 +29,7 @@ from ._problems import add_problem_layers, problems_map
 from ._toolkit import (
     BASEMAPS,
     DongpingMap,
+    FeatureStyle,
     add_categorical_legend,
     add_continuous_legend,
     add_features,
@@ -50,6 +52,7 @@ __all__ = [
     "PALETTES",
     "DEFAULT_RAMP",
     "DongpingMap",
+    "FeatureStyle",
     "base_map",
     "uses_gcj02",
     "prepare_for_web",

@@ -33,8 +33,9 @@ import html
 import os
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypedDict, Unpack, cast
 
 import folium
 import geopandas as gpd
@@ -745,31 +746,211 @@ def _safe_colour(colour: str) -> str:
     return text
 
 
+@dataclass(frozen=True)
+class FeatureStyle:
+    """How :func:`add_features` colours a layer and draws its legend.
+
+    Pass one as ``style=`` to share a look between layers; every field can also be
+    given as a keyword of :func:`add_features` (and its wrappers), which overrides
+    the field of ``style``.
+
+    Parameters
+    ----------
+    colour : str, default "#1f78b4"
+        Colour when neither ``category`` nor ``value`` is given.
+    category : str, optional
+        Column to colour by category.
+    palette : mapping, optional
+        Category value → colour; defaults to :data:`PALETTES` for the column, then a
+        qualitative palette. Missing values are grey.
+    category_labels : mapping, optional
+        Category value → label for the legend and tooltips; defaults to
+        :data:`VALUE_LABELS` for the column.
+    value : str, optional
+        Numeric column to colour on a continuous ramp (ignored when ``category`` is
+        given).
+    vmin, vmax : float, optional
+        Ends of the ramp; default to the data's minimum and maximum.
+    ramp : sequence of str
+        Ramp colours.
+    unit : str, default ""
+        Unit for the continuous legend.
+    weight : float, optional
+        Line width in pixels; default 3 (1.5 for :func:`add_polygons` and
+        :func:`add_points`).
+    opacity : float, default 0.9
+        Line opacity.
+    fill_opacity : float, optional
+        Fill opacity; default 0.45 (0.85 for :func:`add_points`).
+    radius : float, default 6.0
+        Circle-marker radius in pixels.
+    legend : bool, default True
+        Draw a legend for ``category`` or ``value`` styling.
+    legend_title : str, optional
+        Legend title; defaults to the layer name.
+
+    Examples
+    --------
+    >>> from dongping_geo.maps import FeatureStyle
+    >>> by_level = FeatureStyle(category="level", weight=2.0)
+    >>> by_level.category, by_level.radius
+    ('level', 6.0)
+    """
+
+    colour: str = "#1f78b4"
+    category: str | None = None
+    palette: Mapping[Any, str] | None = None
+    category_labels: Mapping[Any, str] | None = None
+    value: str | None = None
+    vmin: float | None = None
+    vmax: float | None = None
+    ramp: Sequence[str] = DEFAULT_RAMP
+    unit: str = ""
+    weight: float | None = None
+    opacity: float = 0.9
+    fill_opacity: float | None = None
+    radius: float = 6.0
+    legend: bool = True
+    legend_title: str | None = None
+
+
+class StyleKwargs(TypedDict, total=False):
+    """The fields of :class:`FeatureStyle` as keywords of :func:`add_features` (0.1.0 calls)."""
+
+    colour: str
+    category: str | None
+    palette: Mapping[Any, str] | None
+    category_labels: Mapping[Any, str] | None
+    value: str | None
+    vmin: float | None
+    vmax: float | None
+    ramp: Sequence[str]
+    unit: str
+    weight: float | None
+    opacity: float
+    fill_opacity: float | None
+    radius: float
+    legend: bool
+    legend_title: str | None
+
+
+class FeatureKwargs(StyleKwargs, total=False):
+    """Keywords the wrappers :func:`add_lines`, :func:`add_polygons`, :func:`add_points` pass on."""
+
+    tooltip: Sequence[str] | Mapping[str, str] | None
+    popup: Sequence[str] | Mapping[str, str] | None
+    value_labels: Mapping[str, Mapping[Any, str]] | None
+    tolerance_m: float
+    show: bool
+
+
+def _resolve_style(
+    style: FeatureStyle | None, overrides: StyleKwargs, *, weight: float, fill_opacity: float
+) -> FeatureStyle:
+    """``style`` with the keyword overrides applied and unset widths given their defaults."""
+    merged = replace(style or FeatureStyle(), **overrides)
+    return replace(
+        merged,
+        weight=weight if merged.weight is None else merged.weight,
+        fill_opacity=fill_opacity if merged.fill_opacity is None else merged.fill_opacity,
+    )
+
+
+_STYLE_FIELDS = frozenset(StyleKwargs.__annotations__)
+
+
+def _split_kwargs(kwargs: FeatureKwargs) -> tuple[StyleKwargs, dict[str, Any]]:
+    """The style fields among a wrapper's keywords, and the rest (layer options)."""
+    style = {k: v for k, v in kwargs.items() if k in _STYLE_FIELDS}
+    rest = {k: v for k, v in kwargs.items() if k not in _STYLE_FIELDS}
+    return cast(StyleKwargs, style), rest
+
+
+def _check_columns(gdf: gpd.GeoDataFrame, name: str, style: FeatureStyle, fields: list[str]) -> None:
+    wanted = [c for c in (style.category, style.value) if c] + fields
+    missing = [c for c in dict.fromkeys(wanted) if c not in gdf.columns]
+    if missing:
+        raise SchemaError(
+            "a column to map is missing",
+            layer=name,
+            field=", ".join(missing),
+            expected="columns of the layer",
+            found=", ".join(map(str, gdf.columns)),
+            fix="pass existing column names (canonical names after loading)",
+        )
+
+
+def _category_colours(
+    data: gpd.GeoDataFrame, style: FeatureStyle, category: str, cat_labels: Mapping[Any, str]
+) -> tuple[pd.Series, list[tuple[str, str]]]:
+    """Colour of every feature by category, and the legend items (label with count, colour)."""
+    pal = dict(style.palette or PALETTES.get(category, {}))
+    present = pd.unique(data[category].dropna())
+    extra = [v for v in present if v not in pal]
+    for i, v in enumerate(extra):
+        pal[v] = _QUALITATIVE[i % len(_QUALITATIVE)]
+    colours = data[category].map(pal).fillna(_MISSING_COLOUR)
+    counts = data[category].value_counts()
+    order = [v for v in pal if v in counts.index]
+    items = [(f"{cat_labels.get(v, v)} ({counts[v]})", pal[v]) for v in order]
+    if data[category].isna().any():
+        items.append((f"{_MISSING_LABEL} ({int(data[category].isna().sum())})", _MISSING_COLOUR))
+    return colours, items
+
+
+def _value_colours(
+    data: gpd.GeoDataFrame, style: FeatureStyle, value: str, name: str
+) -> tuple[np.ndarray, float, float]:
+    """Colour of every feature on the ramp, and the ramp's ends."""
+    if not pd.api.types.is_numeric_dtype(data[value]):
+        raise SchemaError(
+            "a continuous colour needs a numeric column",
+            layer=name,
+            field=value,
+            expected="numbers",
+            found=str(data[value].dtype),
+            fix="convert the column with pd.to_numeric or colour by category",
+        )
+    vals = data[value].to_numpy(dtype=float)
+    finite = vals[np.isfinite(vals)]
+    lo = float(style.vmin) if style.vmin is not None else (float(finite.min()) if len(finite) else 0.0)
+    hi = float(style.vmax) if style.vmax is not None else (float(finite.max()) if len(finite) else 1.0)
+    return _ramp_colours(vals, lo, hi, style.ramp), lo, hi
+
+
+def _feature_collection(props: pd.DataFrame, data: gpd.GeoDataFrame) -> dict[str, Any]:
+    """GeoJSON of the geometry and our properties only (no bbox/id noise of geopandas)."""
+    features = gpd.GeoDataFrame(props, geometry=data.geometry.values, crs=data.crs)
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": f["properties"], "geometry": f["geometry"]}
+            for f in features.__geo_interface__["features"]
+        ],
+    }
+
+
+def _legend_shape(data: gpd.GeoDataFrame) -> str:
+    geom_types = set(data.geom_type.unique())
+    if geom_types <= {"Point", "MultiPoint"}:
+        return "point"
+    if geom_types <= {"LineString", "MultiLineString"}:
+        return "line"
+    return "box"
+
+
 def add_features(
     m: folium.Map,
     gdf: gpd.GeoDataFrame,
     *,
     name: str,
-    category: str | None = None,
-    palette: Mapping[Any, str] | None = None,
-    category_labels: Mapping[Any, str] | None = None,
-    value: str | None = None,
-    vmin: float | None = None,
-    vmax: float | None = None,
-    ramp: Sequence[str] = DEFAULT_RAMP,
-    unit: str = "",
-    colour: str = "#1f78b4",
+    style: FeatureStyle | None = None,
     tooltip: Sequence[str] | Mapping[str, str] | None = None,
     popup: Sequence[str] | Mapping[str, str] | None = None,
     value_labels: Mapping[str, Mapping[Any, str]] | None = None,
-    legend: bool = True,
-    legend_title: str | None = None,
     tolerance_m: float = 1.0,
-    weight: float = 3.0,
-    opacity: float = 0.9,
-    fill_opacity: float = 0.45,
-    radius: float = 6.0,
     show: bool = True,
+    **style_kwargs: Unpack[StyleKwargs],
 ) -> folium.map.Layer:
     """Draw a GeoDataFrame as one toggleable layer with styles, tooltips, popups and legend.
 
@@ -787,41 +968,25 @@ def add_features(
         Features with a CRS. Rows without geometry are skipped.
     name : str
         Layer name in the layer control, e.g. ``"河道 Rivers"``.
-    category : str, optional
-        Column to colour by category.
-    palette : mapping, optional
-        Category value → colour; defaults to :data:`PALETTES` for the column,
-        then a qualitative palette. Missing values are grey.
-    category_labels : mapping, optional
-        Category value → label for the legend and tooltips; defaults to
-        :data:`VALUE_LABELS` for the column.
-    value : str, optional
-        Numeric column to colour on a continuous ramp (ignored when ``category``
-        is given).
-    vmin, vmax : float, optional
-        Ends of the ramp; default to the data's minimum and maximum.
-    ramp : sequence of str
-        Ramp colours.
-    unit : str, default ""
-        Unit for the continuous legend.
-    colour : str, default "#1f78b4"
-        Colour when neither ``category`` nor ``value`` is given.
+    style : FeatureStyle, optional
+        Colours, widths and legend of the layer (see :class:`FeatureStyle`); by
+        default ``FeatureStyle()``, a single blue.
     tooltip, popup : sequence of str or mapping of str to str, optional
         Fields shown on hover / click. A sequence uses :data:`FIELD_LABELS` for
         the labels; a mapping gives field → label.
     value_labels : mapping, optional
         Field → (value → label) to translate values in tooltips and popups; by
-        default :data:`VALUE_LABELS` plus ``category_labels``.
-    legend : bool, default True
-        Draw a legend for ``category`` or ``value`` styling.
-    legend_title : str, optional
-        Legend title; defaults to ``name``.
+        default :data:`VALUE_LABELS` plus the style's ``category_labels``.
     tolerance_m : float, default 1.0
         Simplification tolerance in metres (0 keeps every vertex).
-    weight, opacity, fill_opacity, radius : float
-        Line width (px), line opacity, fill opacity and circle-marker radius (px).
     show : bool, default True
         Whether the layer is switched on when the map opens.
+    **style_kwargs
+        Any field of :class:`FeatureStyle` (``colour``, ``category``, ``palette``,
+        ``category_labels``, ``value``, ``vmin``, ``vmax``, ``ramp``, ``unit``,
+        ``weight``, ``opacity``, ``fill_opacity``, ``radius``, ``legend``,
+        ``legend_title``), overriding that field of ``style``: the keywords of
+        version 0.1.0.
 
     Returns
     -------
@@ -834,6 +999,8 @@ def add_features(
         If a named column is missing, or ``value`` is not numeric.
     CRSError
         If ``gdf`` has no CRS.
+    TypeError
+        If a keyword is not a field of :class:`FeatureStyle`.
 
     Examples
     --------
@@ -844,101 +1011,52 @@ def add_features(
     >>> layer = add_lines(m, rivers, name="河道 Rivers", category="level", tooltip=["name", "level"])
     >>> len(layer.data["features"])
     1
+    >>> by_level = FeatureStyle(category="level", weight=2.0)
+    >>> layer = add_lines(m, rivers, name="河道 Rivers", style=by_level)
     """
-    wanted = (
-        [c for c in (category, value) if c]
-        + list(_field_labels(tooltip))
-        + list(_field_labels(popup))
-    )
-    missing = [c for c in dict.fromkeys(wanted) if c not in gdf.columns]
-    if missing:
-        raise SchemaError(
-            "a column to map is missing",
-            layer=name,
-            field=", ".join(missing),
-            expected="columns of the layer",
-            found=", ".join(map(str, gdf.columns)),
-            fix="pass existing column names (canonical names after loading)",
-        )
+    st = _resolve_style(style, style_kwargs, weight=3.0, fill_opacity=0.45)
+    tips, pops = _field_labels(tooltip), _field_labels(popup)
+    _check_columns(gdf, name, st, [*tips, *pops])
     data = prepare_for_web(gdf, tolerance_m=tolerance_m, gcj02=uses_gcj02(m), layer=name)
 
-    labels_by_field: dict[str, Mapping[Any, str]] = {k: v for k, v in VALUE_LABELS.items()}
-    if category:
-        cat_labels = category_labels or VALUE_LABELS.get(category, {})
-        labels_by_field[category] = cat_labels
-    if value_labels:
-        labels_by_field.update(value_labels)
+    labels_by_field: dict[str, Mapping[Any, str]] = dict(VALUE_LABELS)
+    cat_labels = (st.category_labels or VALUE_LABELS.get(st.category, {})) if st.category else {}
+    if st.category:
+        labels_by_field[st.category] = cat_labels
+    labels_by_field.update(value_labels or {})
 
     props = pd.DataFrame(index=data.index)
     legend_items: list[tuple[str, str]] = []
-    if category:
-        pal = dict(palette or PALETTES.get(category, {}))
-        present = pd.unique(data[category].dropna())
-        extra = [v for v in present if v not in pal]
-        for i, v in enumerate(extra):
-            pal[v] = _QUALITATIVE[i % len(_QUALITATIVE)]
-        props["_c"] = data[category].map(pal).fillna(_MISSING_COLOUR)
-        counts = data[category].value_counts()
-        order = [v for v in pal if v in counts.index]
-        legend_items = [(f"{cat_labels.get(v, v)} ({counts[v]})", pal[v]) for v in order]
-        if data[category].isna().any():
-            legend_items.append(
-                (f"{_MISSING_LABEL} ({int(data[category].isna().sum())})", _MISSING_COLOUR)
-            )
-    elif value:
-        if not pd.api.types.is_numeric_dtype(data[value]):
-            raise SchemaError(
-                "a continuous colour needs a numeric column",
-                layer=name,
-                field=value,
-                expected="numbers",
-                found=str(data[value].dtype),
-                fix="convert the column with pd.to_numeric or colour by category",
-            )
-        vals = data[value].to_numpy(dtype=float)
-        finite = vals[np.isfinite(vals)]
-        lo = float(vmin) if vmin is not None else (float(finite.min()) if len(finite) else 0.0)
-        hi = float(vmax) if vmax is not None else (float(finite.max()) if len(finite) else 1.0)
-        props["_c"] = _ramp_colours(vals, lo, hi, ramp)
-    tips = _field_labels(tooltip)
-    pops = _field_labels(popup)
+    lo = hi = 0.0
+    if st.category:
+        props["_c"], legend_items = _category_colours(data, st, st.category, cat_labels)
+    elif st.value:
+        props["_c"], lo, hi = _value_colours(data, st, st.value, name)
     if tips:
         props["_t"] = _html_table(data, tips, labels_by_field)
     if pops:
         props["_p"] = _html_table(data, pops, labels_by_field)
 
-    features = gpd.GeoDataFrame(props, geometry=data.geometry.values, crs=data.crs)
-    geojson = features.__geo_interface__
-    # Drop the bbox/id noise geopandas adds; keep only geometry and our properties.
-    geojson = {
-        "type": "FeatureCollection",
-        "features": [
-            {"type": "Feature", "properties": f["properties"], "geometry": f["geometry"]}
-            for f in geojson["features"]
-        ],
-    }
-    style = {
-        "color": _safe_colour(colour),
-        "fillColor": _safe_colour(colour),
-        "weight": weight,
-        "opacity": opacity,
-        "fillOpacity": fill_opacity,
+    leaflet_style = {
+        "color": _safe_colour(st.colour),
+        "fillColor": _safe_colour(st.colour),
+        "weight": st.weight,
+        "opacity": st.opacity,
+        "fillOpacity": st.fill_opacity,
     }
     # Leaflet's layer control inserts layer names as HTML, and names may come from data
     # (a chief's name, a river's name), so escape them too.
-    layer = _GeoJsonLayer(geojson, name=html.escape(name), style=style, radius=radius, show=show)
+    layer = _GeoJsonLayer(
+        _feature_collection(props, data), name=html.escape(name), style=leaflet_style,
+        radius=st.radius, show=show,
+    )
     m.add_child(layer)
 
-    if legend and category:
-        geom_types = set(data.geom_type.unique())
-        shape = (
-            "point" if geom_types <= {"Point", "MultiPoint"}
-            else "line" if geom_types <= {"LineString", "MultiLineString"}
-            else "box"
-        )  # fmt: skip
-        add_categorical_legend(m, legend_title or name, legend_items, shape=shape, layer=layer)
-    elif legend and value:
-        add_continuous_legend(m, legend_title or name, lo, hi, colours=ramp, unit=unit, layer=layer)
+    title = st.legend_title or name
+    if st.legend and st.category:
+        add_categorical_legend(m, title, legend_items, shape=_legend_shape(data), layer=layer)
+    elif st.legend and st.value:
+        add_continuous_legend(m, title, lo, hi, colours=st.ramp, unit=st.unit, layer=layer)
     return layer
 
 
@@ -957,7 +1075,12 @@ def _check_geom(gdf: gpd.GeoDataFrame, allowed: set[str], what: str, name: str) 
 
 
 def add_lines(
-    m: folium.Map, gdf: gpd.GeoDataFrame, *, name: str, **kwargs: Any
+    m: folium.Map,
+    gdf: gpd.GeoDataFrame,
+    *,
+    name: str,
+    style: FeatureStyle | None = None,
+    **kwargs: Unpack[FeatureKwargs],
 ) -> folium.map.Layer:
     """Draw (Multi)LineStrings; see :func:`add_features` for the options.
 
@@ -969,6 +1092,8 @@ def add_lines(
         Line features with a CRS.
     name : str
         Layer name.
+    style : FeatureStyle, optional
+        Colours, widths and legend (see :class:`FeatureStyle`).
     **kwargs
         Options of :func:`add_features`.
 
@@ -989,11 +1114,16 @@ def add_lines(
     >>> _ = add_lines(base_map(g, basemap="none"), g, name="河道 Rivers")
     """
     _check_geom(gdf, {"LineString", "MultiLineString"}, "lines", name)
-    return add_features(m, gdf, name=name, **kwargs)
+    return add_features(m, gdf, name=name, style=style, **kwargs)
 
 
 def add_polygons(
-    m: folium.Map, gdf: gpd.GeoDataFrame, *, name: str, **kwargs: Any
+    m: folium.Map,
+    gdf: gpd.GeoDataFrame,
+    *,
+    name: str,
+    style: FeatureStyle | None = None,
+    **kwargs: Unpack[FeatureKwargs],
 ) -> folium.map.Layer:
     """Draw (Multi)Polygons; see :func:`add_features` for the options.
 
@@ -1005,6 +1135,8 @@ def add_polygons(
         Polygon features with a CRS.
     name : str
         Layer name.
+    style : FeatureStyle, optional
+        Colours, widths and legend (see :class:`FeatureStyle`).
     **kwargs
         Options of :func:`add_features` (``weight`` defaults to 1.5 here).
 
@@ -1025,12 +1157,18 @@ def add_polygons(
     >>> _ = add_polygons(base_map(g, basemap="none"), g, name="红线 Red lines")
     """
     _check_geom(gdf, {"Polygon", "MultiPolygon"}, "polygons", name)
-    kwargs.setdefault("weight", 1.5)
-    return add_features(m, gdf, name=name, **kwargs)
+    style_kw, layer_kw = _split_kwargs(kwargs)
+    st = _resolve_style(style, style_kw, weight=1.5, fill_opacity=0.45)
+    return add_features(m, gdf, name=name, style=st, **layer_kw)
 
 
 def add_points(
-    m: folium.Map, gdf: gpd.GeoDataFrame, *, name: str, **kwargs: Any
+    m: folium.Map,
+    gdf: gpd.GeoDataFrame,
+    *,
+    name: str,
+    style: FeatureStyle | None = None,
+    **kwargs: Unpack[FeatureKwargs],
 ) -> folium.map.Layer:
     """Draw (Multi)Points as circle markers; see :func:`add_features` for the options.
 
@@ -1042,6 +1180,8 @@ def add_points(
         Point features with a CRS.
     name : str
         Layer name.
+    style : FeatureStyle, optional
+        Colours, widths and legend (see :class:`FeatureStyle`).
     **kwargs
         Options of :func:`add_features` (``weight`` defaults to 1.5 and
         ``fill_opacity`` to 0.85 here).
@@ -1063,10 +1203,10 @@ def add_points(
     >>> _ = add_points(base_map(g, basemap="none"), g, name="断面 Sections")
     """
     _check_geom(gdf, {"Point", "MultiPoint"}, "points", name)
-    kwargs.setdefault("weight", 1.5)
-    kwargs.setdefault("fill_opacity", 0.85)
-    kwargs.setdefault("tolerance_m", 0.0)
-    return add_features(m, gdf, name=name, **kwargs)
+    style_kw, layer_kw = _split_kwargs(kwargs)
+    st = _resolve_style(style, style_kw, weight=1.5, fill_opacity=0.85)
+    layer_kw.setdefault("tolerance_m", 0.0)
+    return add_features(m, gdf, name=name, style=st, **layer_kw)
 
 
 # --- output ------------------------------------------------------------------------
