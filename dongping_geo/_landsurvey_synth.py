@@ -24,7 +24,7 @@ are synthetic. Everything here is synthetic and says so in the ``BZ`` (备注) f
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import geopandas as gpd
 import numpy as np
@@ -105,6 +105,18 @@ def _landcover_codes(points, landcover: tuple[np.ndarray, Any], legend: dict[int
     return out
 
 
+class GridOptions(TypedDict, total=False):
+    """Sizes of the synthetic survey's partition (keyword arguments of synthetic_land_survey)."""
+
+    parcel_m: float  # spacing of the partition's seeds
+    plot_m: float  # reach of a homestead plot beyond its building
+    min_area_m2: float  # slivers smaller than this are dropped
+    ridge_ratio: float  # field-ridge deduction coefficient (KCXS) of cultivated parcels
+
+
+_GRID_DEFAULTS: GridOptions = {"parcel_m": 150.0, "plot_m": 8.0, "min_area_m2": 1.0, "ridge_ratio": 0.0}
+
+
 def synthetic_land_survey(
     town: Any,
     units: gpd.GeoDataFrame,
@@ -116,10 +128,7 @@ def synthetic_land_survey(
     *,
     carves: Sequence[tuple[Any, str]] = (),
     seed: int = 0,
-    parcel_m: float = 150.0,
-    plot_m: float = 8.0,
-    min_area_m2: float = 1.0,
-    ridge_ratio: float = 0.0,
+    **grid: Unpack[GridOptions],
 ) -> gpd.GeoDataFrame:
     """Build a synthetic DLTB layer from the sample's layers (all in one metric CRS).
 
@@ -145,6 +154,8 @@ def synthetic_land_survey(
         construction land, or reclaimed sites as 0103).
     seed : int, default 0
         Random seed (same seed, same layer).
+    **grid
+        The partition's sizes, by keyword (:class:`GridOptions`):
     parcel_m : float, default 150.0
         Spacing of the partition's seeds, metres.
     plot_m : float, default 8.0
@@ -166,6 +177,9 @@ def synthetic_land_survey(
     --------
     >>> dltb = synthetic_land_survey(town, regions, rivers, farmland, b2020, (lc, tf), legend)  # doctest: +SKIP
     """
+    opts: GridOptions = {**_GRID_DEFAULTS, **grid}
+    parcel_m, plot_m = opts["parcel_m"], opts["plot_m"]
+    min_area_m2, ridge_ratio = opts["min_area_m2"], opts["ridge_ratio"]
     rng = np.random.default_rng(seed)
     pieces, unit_of = _partition(town, units, parcel_m, rng)
     codes = np.full(len(pieces), "", dtype=object)

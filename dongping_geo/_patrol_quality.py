@@ -9,7 +9,7 @@ over the fixes; the thresholds and where each comes from are in :class:`QualityR
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,21 @@ from .errors import ConfigError
 FLAGS: tuple[str, ...] = (
     "too_short_time", "too_short_distance", "stationary", "too_fast", "far_from_own_rivers", "duplicate",
 )
+
+
+class QualityThresholds(TypedDict, total=False):
+    """The fields of :class:`QualityRules` as keyword arguments (for ``patrol_quality(**...)``)."""
+
+    min_minutes: float
+    min_km: float
+    whole_river_share: float
+    stationary_radius_m: float
+    stationary_share: float
+    max_kmh: float
+    far_m: float
+    far_share: float
+    duplicate_m: float
+    max_gap_s: float
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,9 @@ patrol_quality
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Unpack
 
 import geopandas as gpd
 import numpy as np
@@ -34,11 +35,11 @@ import pandas as pd
 import shapely
 
 from . import _patrol_core as core
-from ._patrol_quality import QualityRules, quality_table
+from ._patrol_quality import QualityRules, QualityThresholds, quality_table
 from ._patrol_tracks import check_layer, check_rivers, to_local_time
 from ._point_pairs import near_pairs
 from .errors import ConfigError, GeometryError, SchemaError
-from .patrol import DEFAULT_MAX_GAP_S, DEFAULT_MAX_SPEED_KMH, analyse
+from .patrol import DEFAULT_MAX_SPEED_KMH, analyse
 from .schemas import PROBLEM_OPEN_STATUSES, get_schema, parse_datetime
 
 __all__ = [
@@ -615,20 +616,12 @@ def patrol_quality(
     fixes: gpd.GeoDataFrame,
     rivers: gpd.GeoDataFrame,
     *,
-    min_minutes: float = 10,
-    min_km: float = 1,
-    whole_river_share: float = 0.9,
-    stationary_radius_m: float = 50,
-    stationary_share: float = 0.8,
-    max_kmh: float = 25,
-    far_m: float = 100,
-    far_share: float = 0.5,
-    duplicate_m: float = 1,
     tolerance_m: float = 30,
     start: Any = None,
     end: Any = None,
-    max_gap_s: float = DEFAULT_MAX_GAP_S,
     max_speed_kmh: float = DEFAULT_MAX_SPEED_KMH,
+    rules: QualityRules | None = None,
+    **thresholds: Unpack[QualityThresholds],
 ) -> pd.DataFrame:
     """One row per patrol with flags for patrols that may not really have happened.
 
@@ -656,6 +649,13 @@ def patrol_quality(
         GPS fixes with timestamp, patrol_id and chief, as from :func:`dongping_geo.load_patrols`.
     rivers : GeoDataFrame
         Rivers with river_id and chief (projected CRS in metres).
+    tolerance_m, start, end, max_speed_kmh
+        As for :func:`dongping_geo.patrol.river_coverage`.
+    rules : QualityRules, optional
+        All thresholds as one object (default: :class:`QualityRules` defaults); the
+        keyword thresholds below override its fields.
+    **thresholds
+        Any field of :class:`QualityRules`, by keyword:
     min_minutes, min_km : float, default 10, 1
         Shortest patrol in time and in track length.
     whole_river_share : float, default 0.9
@@ -668,7 +668,7 @@ def patrol_quality(
         The far-from-own-rivers rule.
     duplicate_m : float, default 1
         How close two uploads' fixes must be to be the same track.
-    tolerance_m, start, end, max_gap_s, max_speed_kmh
+    max_gap_s : float, default 300
         As for :func:`dongping_geo.patrol.river_coverage`.
 
     Returns
@@ -698,11 +698,7 @@ def patrol_quality(
     >>> q[["patrol_id", "duration_min", "length_m", "speed_kmh", "flagged"]].values.tolist()
     [['p1', 15.0, 1500.0, 6.0, False]]
     """
-    rules = QualityRules(
-        min_minutes=min_minutes, min_km=min_km, whole_river_share=whole_river_share,
-        stationary_radius_m=stationary_radius_m, stationary_share=stationary_share, max_kmh=max_kmh,
-        far_m=far_m, far_share=far_share, duplicate_m=duplicate_m, max_gap_s=max_gap_s,
-    )
+    rules = dataclasses.replace(rules or QualityRules(), **thresholds)  # unknown names: TypeError
     res = analyse(rivers, fixes, tolerance_m=tolerance_m, start=start, end=end,
-                   max_gap_s=max_gap_s, max_speed_kmh=max_speed_kmh)
+                  max_gap_s=rules.max_gap_s, max_speed_kmh=max_speed_kmh)
     return quality_table(res, rules)

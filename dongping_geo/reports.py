@@ -27,7 +27,7 @@ import re
 import shutil
 import unicodedata
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -310,8 +310,7 @@ class PatrolReport:
         area: Any = None,
         engine: str = "memory",
         progress: Progress = _quiet,
-        problems: gpd.GeoDataFrame | None = None,
-        signboards: gpd.GeoDataFrame | None = None,
+        layers: Mapping[str, gpd.GeoDataFrame | None] | None = None,
     ) -> PatrolReport:
         """Clean the fixes, intersect tracks with rivers once, and derive every table.
 
@@ -332,8 +331,9 @@ class PatrolReport:
             table derives from that one distributed analysis.
         progress : callable, optional
             Told the name of each step.
-        problems, signboards : GeoDataFrame, optional
-            Problems found on patrol and signboards to show on the maps.
+        layers : mapping, optional
+            ``{"problems": ..., "signboards": ...}``: problems found on patrol and
+            signboards to show on the chiefs' maps.
 
         Returns
         -------
@@ -341,6 +341,7 @@ class PatrolReport:
             The computed report.
         """
         from . import patrol
+        from ._patrol_quality import QualityRules, quality_table
         from .problems import patrol_quality
 
         rules = patrol.load_rules(rules)  # bad rules fail before the slow work
@@ -359,9 +360,12 @@ class PatrolReport:
             rivers=analysis.rivers, fixes=cleaned, dropped=dropped_in, coverage=coverage,
             uncovered=analysis.uncovered(min_length_m=1.0), compliance=analysis.compliance(rules=rules),
             tracks=patrol.patrol_tracks(cleaned[in_period]), start=str(start), end=str(end),
-            quality=patrol_quality(cleaned, rivers, tolerance_m=tolerance_m, start=lo,
-                                   end=hi - pd.Timedelta(microseconds=1)),
-            problems=problems, signboards=signboards,
+            # The quality flags need each patrol's fixes: from the one analysis in memory; on
+            # dask the analysis keeps no tracks, so they take one in-memory pass of their own.
+            quality=(quality_table(analysis, QualityRules()) if analysis.tracks is not None else
+                     patrol_quality(cleaned, rivers, tolerance_m=tolerance_m, start=lo,
+                                    end=hi - pd.Timedelta(microseconds=1))),
+            problems=(layers or {}).get("problems"), signboards=(layers or {}).get("signboards"),
         )
 
     def tables(self) -> dict[str, pd.DataFrame]:

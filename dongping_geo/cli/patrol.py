@@ -89,7 +89,7 @@ def patrol_report(dataset_dir: Path, start: str, end: str, out_dir: Path, by: st
     use_dask = engine == "dask" or scheduler is not None
     kwargs = {"start": start, "end": end, "tolerance_m": tolerance_m, "rules": rules,
               "area": dataset.extra.get("town"), "progress": err.print,
-              "problems": dataset.problems, "signboards": dataset.signboards}
+              "layers": {"problems": dataset.problems, "signboards": dataset.signboards}}
     if use_dask:
         from ..scale import client_for
 

@@ -12,7 +12,7 @@ the map needs no plugin and works offline.
 from __future__ import annotations
 
 import html
-from typing import Any, cast
+from typing import Any, Unpack, cast
 
 import geopandas as gpd
 import numpy as np
@@ -23,6 +23,7 @@ from folium.template import Template
 from ..errors import SchemaError
 from ..schemas import CATEGORY_COLOURS, CATEGORY_LABELS
 from ._toolkit import (
+    BaseMapOptions,
     DongpingMap,
     _GeoJsonLayer,
     _Legend,
@@ -251,10 +252,8 @@ def catchments_map(
     candidates: gpd.GeoDataFrame | None = None,
     upstream: gpd.GeoDataFrame | None = None,
     pick: str | None = None,
-    basemap: str = "osm",
-    tianditu_token: str | None = None,
-    title: str | None = None,
     tolerance_m: float = 5.0,
+    **base: Unpack[BaseMapOptions],
 ) -> DongpingMap:
     """Map sections by compliance with the catchment and upstream rivers of the picked section.
 
@@ -286,14 +285,11 @@ def catchments_map(
     pick : str, optional
         Section shown when the map opens; default the first section that misses
         its target (none when all meet it).
-    basemap : str, default "osm"
-        A key of :data:`~dongping_geo.maps.BASEMAPS`.
-    tianditu_token : str, optional
-        Tianditu key.
-    title : str, optional
-        Map title.
     tolerance_m : float, default 5.0
         Simplification of the catchment outlines, in metres.
+    **base
+        ``basemap`` (default "osm", a key of :data:`~dongping_geo.maps.BASEMAPS`),
+        ``tianditu_token`` and ``title``, passed on to :func:`~dongping_geo.maps.base_map`.
 
     Returns
     -------
@@ -329,8 +325,8 @@ def catchments_map(
     if upstream is None:
         upstream = _whole_upstream_rivers(catch, rivers)
     up = _drawable(upstream.assign(section_id=upstream["section_id"].astype(str)))
-    m = base_map([pts, rivers], basemap=basemap, tianditu_token=tianditu_token,
-                 title=title or "断面汇水区与达标 Section catchments and compliance")
+    opts: BaseMapOptions = {"title": "断面汇水区与达标 Section catchments and compliance", **base}
+    m = base_map([pts, rivers], **opts)
     add_lines(m, rivers, name="河道 Rivers", colour="#9ecae1", weight=1.5, legend=False,
               tooltip=[c for c in ("name", "river_id") if c in rivers.columns])
     c_layer = add_polygons(m, catch, name="所选断面汇水区 Catchment of the picked section",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any
+from typing import Any, Unpack
 
 import folium
 import geopandas as gpd
@@ -30,6 +30,7 @@ from ..schemas import (
     parse_datetime,
 )
 from ._toolkit import (
+    BaseMapOptions,
     DongpingMap,
     _safe_colour,
     add_categorical_legend,
@@ -283,9 +284,7 @@ def problems_map(
     as_of: Any = None,
     overdue_days: float = 7,
     cluster: bool = True,
-    basemap: str = "osm",
-    tianditu_token: str | None = None,
-    title: str | None = None,
+    **base: Unpack[BaseMapOptions],
 ) -> DongpingMap:
     """Map the problems found on patrol: open and overdue problems, signboards, hotspot stretches.
 
@@ -308,10 +307,9 @@ def problems_map(
         Output of :func:`dongping_geo.problems.problem_hotspots`.
     as_of, overdue_days, cluster : optional
         As for :func:`add_problem_layers`.
-    basemap, tianditu_token : str, optional
-        As for :func:`base_map`.
-    title : str, optional
-        Map title; default "巡河问题 Problems found on patrol".
+    **base
+        ``basemap`` (default "osm"), ``tianditu_token`` and ``title`` (default
+        "巡河问题 Problems found on patrol"), passed on to :func:`~dongping_geo.maps.base_map`.
 
     Returns
     -------
@@ -326,8 +324,8 @@ def problems_map(
     ...     "reported_at": ["2022-03-01"]}, geometry=[shapely.Point(640500, 3510005)], crs=4549)
     >>> m = problems_map(p, rivers, basemap="none")
     """
-    m = base_map([rivers], basemap=basemap, tianditu_token=tianditu_token,
-                 title=title if title is not None else "巡河问题 Problems found on patrol")
+    opts: BaseMapOptions = {"title": "巡河问题 Problems found on patrol", **base}
+    m = base_map([rivers], **opts)
     info = {k: FIELD_LABELS[k] for k in ("name", "river_id", "chief") if k in rivers.columns}
     add_lines(m, rivers, name="河道 Rivers", colour="#6baed6", weight=2.0, opacity=0.5, tooltip=info,
               legend=False)

@@ -101,6 +101,14 @@ table.dg-tip td {max-width: 320px; word-break: break-all;}
 """
 
 
+class BaseMapOptions(TypedDict, total=False):
+    """The base-map keywords every analysis map passes on to :func:`base_map`."""
+
+    basemap: str
+    tianditu_token: str | None
+    title: str | None
+
+
 class DongpingMap(folium.Map):
     """A :class:`folium.Map` that knows its basemap's coordinate system.
 
