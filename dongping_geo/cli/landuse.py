@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -15,8 +16,10 @@ from ._common import (
     console,
     crs_option,
     dataset_argument,
+    echo_written,
     log,
     map_options,
+    output_options,
 )
 
 
@@ -33,6 +36,9 @@ def _summary_table(rows: list[tuple[str, str, int, int, float]]) -> object:
         table.add_row(name, what, str(ids), str(n), f"{area:,.1f}")
     return table
 
+if TYPE_CHECKING:
+    from ..reports import OutputOptions
+
 
 @cli.command("check-landuse")
 @dataset_argument
@@ -48,6 +54,7 @@ def _summary_table(rows: list[tuple[str, str, int, int, float]]) -> object:
               help="River setback from the centre line for every river, in metres "
                    "(default: per river level, dongping_geo/data/setbacks.yaml).")
 @map_options
+@output_options
 @crs_option
 @click.option("--landcover-before", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="Earlier land-cover GeoTIFF (with --landcover-after): add a "
@@ -56,7 +63,7 @@ def _summary_table(rows: list[tuple[str, str, int, int, float]]) -> object:
               default=None, help="Later land-cover GeoTIFF on the same grid as --landcover-before.")
 def check_landuse(dataset_dir: Path, survey_path: Path, before_path: Path | None, out_dir: Path,
                   setback_m: float | None, basemap: str, offline: bool,
-                  tianditu_token: str | None, crs: str | None,
+                  tianditu_token: str | None, output: OutputOptions, crs: str | None,
                   landcover_before: Path | None = None, landcover_after: Path | None = None) -> None:
     """Check a building survey against red lines, farmland, river setbacks and demolished sites.
 
@@ -90,7 +97,7 @@ def check_landuse(dataset_dir: Path, survey_path: Path, before_path: Path | None
                              expected="redlines, rivers or demolitions layers", found="none of them",
                              fix="point DATASET_DIR at a folder laid out like data/shapefiles/")
     inputs = [p for p in (dataset_dir, survey_path, before_path, landcover_before, landcover_after) if p]
-    for p in report.write(out_dir, inputs=inputs, map_options=MapOptions(basemap, tianditu_token, offline)):
+    for p in report.write(out_dir, inputs=inputs, output=output, map_options=MapOptions(basemap, tianditu_token, offline)):
         say(f"wrote {p}")
     out = console()
     if not out.is_terminal:  # cron, pipes: keep the table's rows on one line each
@@ -98,3 +105,41 @@ def check_landuse(dataset_dir: Path, survey_path: Path, before_path: Path | None
     out.print(_summary_table(report.counts()))
     say(f"{report.n_rows} violation rows" if report.n_rows else "no violations")
     sys.exit(EXIT_FOUND if report.n_rows else EXIT_OK)
+
+
+@cli.command("demolition-summary")
+@dataset_argument
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the summary tables and demolitions.png.")
+@output_options
+@crs_option
+def demolition_summary_command(dataset_dir: Path, out_dir: Path, output: OutputOptions, crs: str | None) -> None:
+    """Count demolished structures and sum their areas by year, kind and region.
+
+    Writes demolitions_by_year_kind_region, demolitions_by_year, demolitions_by_kind
+    and demolitions_by_region (each with a totals row; CSV files or one XLSX workbook
+    with --format xlsx) and demolitions.png (area by year, stacked by kind), all
+    together or none.
+    """
+    from ..errors import InputFileError
+    from ..loaders import load_dataset
+    from ..reports import DemolitionReport
+
+    dataset = load_dataset(dataset_dir, crs=crs, patrols=False)
+    if dataset.demolitions is None:
+        raise InputFileError("the dataset has no demolitions layer", path=dataset_dir,
+                             expected="demolitions.shp (or a demolitions layer)", found="none",
+                             fix="point DATASET_DIR at a folder laid out like data/shapefiles/")
+    report = DemolitionReport.compute(dataset.demolitions)
+    written = report.write(out_dir, output=output, inputs=[dataset_dir])
+    total = demolition_total(dataset.demolitions)
+    click.echo(f"{total[0]} demolition cases, {total[1]:,.1f} m² demolished")
+    echo_written(written)
+
+
+def demolition_total(demolitions: object) -> tuple[int, float]:
+    """(cases, area m²) over the whole layer."""
+    from ..landuse import demolition_summary
+
+    row = demolition_summary(demolitions, by=()).iloc[0]  # type: ignore[arg-type]
+    return int(row["count"]), float(row["area_m2"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -15,7 +16,11 @@ from ._common import (
     dataset_argument,
     echo_written,
     map_options,
+    output_options,
 )
+
+if TYPE_CHECKING:
+    from ..reports import OutputOptions
 
 
 @cli.command("patrol-report")
@@ -36,6 +41,7 @@ from ._common import (
               show_default=True, help="Datum of the --patrols coordinates: apps on AMap/Tencent maps "
               "record GCJ-02, Baidu-based ones BD-09; they are shifted back to WGS 84.")
 @map_options
+@output_options
 @crs_option
 @click.option("--strict", is_flag=True, help="Exit with status 1 when any river misses its patrol rule.")
 @click.option("--engine", type=click.Choice(["memory", "dask"]), default="memory", show_default=True,
@@ -46,7 +52,7 @@ from ._common import (
 def patrol_report(dataset_dir: Path, start: str, end: str, out_dir: Path, by: str, tolerance_m: float,
                   rules_path: Path | None, patrols_path: Path | None, patrols_shift: str,
                   basemap: str, offline: bool,
-                  tianditu_token: str | None, crs: str | None, strict: bool, engine: str,
+                  tianditu_token: str | None, output: OutputOptions, crs: str | None, strict: bool, engine: str,
                   scheduler: str | None) -> None:
     """Patrol coverage and compliance of the river chiefs, with one HTML map per chief.
 
@@ -87,7 +93,7 @@ def patrol_report(dataset_dir: Path, start: str, end: str, out_dir: Path, by: st
     else:
         report = PatrolReport.compute(dataset.rivers, fixes, **kwargs)
     inputs = [dataset_dir, *([patrols_path] if patrols_path else []), *([rules_path] if rules_path else [])]
-    written = report.write(out_dir, by=by, inputs=inputs,
+    written = report.write(out_dir, by=by, inputs=inputs, output=output,
                            map_options=MapOptions(basemap, tianditu_token, offline))
     n_maps = sum(1 for p in written if p.parent.name == "maps")
     click.echo(f"{report.summary()}; {n_maps} maps")

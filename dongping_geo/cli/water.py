@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import click
 
-from ._common import EXIT_FOUND, cli, crs_option, dataset_argument, echo_written, map_options
+from ._common import (
+    EXIT_FOUND,
+    cli,
+    crs_option,
+    dataset_argument,
+    echo_written,
+    map_options,
+    output_options,
+)
+
+if TYPE_CHECKING:
+    from ..reports import OutputOptions
 
 
 @cli.command("water-quality")
@@ -23,13 +34,14 @@ from ._common import EXIT_FOUND, cli, crs_option, dataset_argument, echo_written
 @click.option("--map-period", default=None,
               help="Period shown on the map, e.g. 2022Q3 (default: the latest).")
 @map_options
+@output_options
 @crs_option
 @click.option("--strict", is_flag=True,
               help="Exit with status 1 when any section misses its target in any period.")
 def water_quality_command(dataset_dir: Path, period: Literal["M", "Q", "Y"], out_dir: Path,
                           waterbody: Literal["river", "lake"],
                           map_period: str | None, basemap: str, offline: bool,
-                          tianditu_token: str | None, crs: str | None, strict: bool) -> None:
+                          tianditu_token: str | None, output: OutputOptions, crs: str | None, strict: bool) -> None:
     """Assess water quality per GB 3838-2002 and write tables and a map to OUT.
 
     Sections are classed per period by the single-factor method (环办〔2011〕22号),
@@ -50,7 +62,7 @@ def water_quality_command(dataset_dir: Path, period: Literal["M", "Q", "Y"], out
             fix="add the file to the dataset folder",
         )
     report = WaterQualityReport.compute(dataset, period=period, waterbody=waterbody)
-    written = report.write(out_dir, map_period=map_period, inputs=[dataset_dir],
+    written = report.write(out_dir, map_period=map_period, inputs=[dataset_dir], output=output,
                            map_options=MapOptions(basemap, tianditu_token, offline))
     click.echo(report.summary_line())
     echo_written(written)
