@@ -64,13 +64,12 @@ def validate(paths: tuple[Path, ...], crs: str | None, layer: str | None) -> Non
 def info(path: Path) -> None:
     """Describe a file or dataset folder: layers, counts, CRS, bounds, fields, encoding.
 
-    Every layer of a GeoPackage is listed; rasters show size, resolution, CRS and nodata.
+    Every layer with geometry of a GeoPackage is listed (its layer_styles table is not); rasters show size, resolution, CRS and nodata.
     """
-    import pyogrio
     import rasterio
 
     from ..errors import InputFileError
-    from ..io import VECTOR_SUFFIXES, read_layer
+    from ..io import VECTOR_SUFFIXES, feature_layers, read_layer
     from ..loaders import read_table
 
     if not path.exists():
@@ -92,7 +91,7 @@ def info(path: Path) -> None:
                           f"pixel {ds.res[0]:g} × {ds.res[1]:g}, CRS {ds.crs.to_string() if ds.crs else 'none'}, "
                           f"nodata {ds.nodata}")
             continue
-        layers = ([str(name) for name in pyogrio.list_layers(f)[:, 0]] if suffix == ".gpkg"
+        layers = (feature_layers(f) if suffix == ".gpkg"
                   else ["track_points"] if suffix == ".gpx" else [None])
         for layer in layers:
             gdf = read_layer(f, layer=layer)
