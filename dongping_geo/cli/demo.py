@@ -23,6 +23,7 @@ def _demo_steps(data: Path, out: Path) -> list[tuple[str, list[str]]]:
         landuse += ["--landcover-before", str(data / "landcover_2020.tif"),
                     "--landcover-after", str(data / "landcover_2022.tif")]
     steps.append(("check-landuse", landuse))
+    steps.append(("demolition-summary", [str(data), "--out", str(out / "demolitions")]))
     return steps
 
 
@@ -36,7 +37,9 @@ def demo(data_dir: Path | None, out_dir: Path) -> None:
     """Run every analysis on the sample data and write all maps and reports to OUT.
 
     Validates the dataset, then writes the overview map, the patrol report (one map
-    per river chief), the water-quality assessment and the land-use checks. Maps are
+    per river chief), the water-quality assessment, the land-use checks and the
+    demolition summary: tables in Chinese with the English names, PNG charts and
+    GeoPackages styled for QGIS. Maps are
     written offline (self-contained HTML), so they work without internet.
     """
     err = console(err=True)
