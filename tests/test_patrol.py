@@ -526,14 +526,14 @@ def test_patrol_report_cli_writes_everything(tiny_dataset, tmp_path):
     out = tmp_path / "report"
     result = CliRunner().invoke(
         cli, ["patrol-report", str(tiny_dataset), "--start", "2024-03-01", "--end", "2024-03-31",
-              "--out", str(out), "--basemap", "none"],
+              "--out", str(out), "--basemap", "none", "--lang", "en"],
     )
     assert result.exit_code == 0, result.output
     cov = pd.read_csv(out / "coverage.csv", encoding="utf-8-sig")
-    assert cov.set_index("river_id")["coverage"].round(3).to_dict() == {"R0": 1.0, "R1": 0.0}
+    assert cov.set_index("river_id")["coverage (%)"].to_dict() == {"R0": 100.0, "R1": 0.0}
     assert (out / "coverage.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     comp = pd.read_csv(out / "compliance.csv", encoding="utf-8-sig")
-    assert comp.set_index("river_id")["compliant"].to_dict() == {"R0": True, "R1": False}
+    assert comp.set_index("river_id")["compliant"].to_dict() == {"R0": "met", "R1": "missed"}
     gaps = gpd.read_file(out / "uncovered.gpkg", layer="uncovered")
     assert gaps["river_id"].tolist() == ["R1"] and gaps["length_m"].iloc[0] == pytest.approx(1500)
     maps = sorted(p.name for p in (out / "maps").iterdir())
@@ -611,7 +611,8 @@ def test_patrol_report_shifts_gcj02_exports_back(sample_dir, tmp_path):
         out = tmp_path / f"out{len(list(tmp_path.iterdir()))}"
         result = CliRunner().invoke(cli, [
             "patrol-report", str(sample_dir), "--start", "2022-06-01", "--end", "2022-06-30",
-            "--patrols", str(patrols), "--out", str(out), "--basemap", "none", "--by", "region", *extra])
+            "--patrols", str(patrols), "--out", str(out), "--basemap", "none", "--by", "region", "--lang", "en",
+            *extra])
         assert result.exit_code == 0, result.output
         return pd.read_csv(out / "coverage.csv", encoding="utf-8-sig").set_index("river_id")["covered_m"]
 

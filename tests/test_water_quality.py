@@ -738,13 +738,20 @@ def test_cli_water_quality_writes_tables_and_map(tmp_path):
         raw = (out / name).read_bytes()
         assert raw.startswith(b"\xef\xbb\xbf"), name  # utf-8-sig for Excel
     assert (out / "water_quality.html").stat().st_size > 10_000
+    # tables in both languages: Chinese header with the canonical name, values as Chinese words
+    from dongping_geo.schemas import CATEGORY_LABELS
+
     a = pd.read_csv(out / "assessment.csv", encoding="utf-8-sig")
-    failing = a.loc[a["meets_target"] == False, ["section_id", "period"]]  # noqa: E712
+    missed = CATEGORY_LABELS["meets_target"][False][0]
+    failing = a.loc[a["是否达标 meets_target"] == missed, ["断面编码 section_id", "时段 period"]]
     assert failing.values.tolist() == [["S2", "2022Q2"]]
+    assert sorted(p.name for p in (out / "charts").iterdir()) == ["S2_NH3_N.png", "S2_class.png"]
     r = pd.read_csv(out / "rivers.csv", encoding="utf-8-sig")
     # 2022Q2: mean NH3_N (0.4 + 1.3) / 2 = 0.85 -> III, TP (0.08 + 0.12) / 2 = 0.1 -> II
-    q2 = r[r["period"] == "2022Q2"].iloc[0]
-    assert q2["method"] == "mean" and q2["water_class"] == "III" and q2["name"] == "洪林河"
+    q2 = r[r["时段 period"] == "2022Q2"].iloc[0]
+    assert q2["评价方法 method"] == CATEGORY_LABELS["method"]["mean"][0]
+    assert q2["水质类别 water_class"] == CATEGORY_LABELS["water_class"]["III"][0] == "Ⅲ类"
+    assert q2["河道名称 name"] == "洪林河"
     assert not list(out.glob(".*"))  # no temporary files left behind
     strict = CliRunner().invoke(
         cli, ["water-quality", str(data), "--out", str(out), "--basemap", "none", "--strict"]
