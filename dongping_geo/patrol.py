@@ -347,7 +347,7 @@ class PatrolAnalysis:
         Parameters
         ----------
         min_share : float, default 0.5
-            A patrol is counted in ``patrols`` when it covered this share of the river.
+            A patrol is counted in ``patrols_covering`` when it covered this share of the river.
 
         Returns
         -------
@@ -569,7 +569,7 @@ def river_coverage(
     start, end : date, str or Timestamp, optional
         Only fixes in ``[start, end]``; a date-only ``end`` includes that day.
     min_share : float, default 0.5
-        A patrol is counted in ``patrols`` when it covered at least this share
+        A patrol is counted in ``patrols_covering`` when it covered at least this share
         of the river.
     max_gap_s : float, default 300
         Fixes further apart in time are not joined.
@@ -585,7 +585,8 @@ def river_coverage(
     DataFrame
         One row per river in input order: ``river_id``, ``name``, ``level``,
         (``region``), ``chief``, ``length_m``, ``covered_m``, ``coverage`` (0–1),
-        ``patrols`` (patrols covering at least ``min_share``) and
+        ``patrols_covering`` (patrols of any chief, any length, covering at least ``min_share``; the
+        patrols that count for the rules are ``patrols_counted`` of :func:`compliance`) and
         ``last_patrolled`` (latest time such a patrol was on the river, NaT if none).
 
     Raises
@@ -717,7 +718,8 @@ def load_rules(rules: dict[str, Any] | str | Path | None = None) -> dict[str, An
     The defaults (``dongping_geo/data/patrol_rules.yaml``, sources in
     ``docs/patrol.md``): district-level rivers once a quarter, town-level once a
     month, village-level once a week; a patrol counts when it lasts at least 10
-    minutes and 1 km and covers at least half of the river or 1 km of it.
+    minutes and 1 km (on a river shorter than 2 km: what it must cover of the river,
+    at the same pace) and covers at least half of the river or 1 km of it.
 
     Parameters
     ----------
@@ -730,7 +732,7 @@ def load_rules(rules: dict[str, Any] | str | Path | None = None) -> dict[str, An
     -------
     dict
         ``frequency`` (level → ``period``, ``min_patrols``), ``patrol_minimum``
-        (``duration_min``, ``length_km``), ``counts_for_river`` (``min_share``,
+        (``duration_min``, ``length_km``, ``max_mean_speed_kmh``), ``counts_for_river`` (``min_share``,
         ``min_covered_m``), ``own_chief_only``.
 
     Raises
@@ -795,7 +797,7 @@ def _validate_rules(r: dict[str, Any], *, source: Any) -> None:
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
             raise bad(f"frequency.{level}.min_patrols", "an integer ≥ 0", n)
     for group, fields in (
-        ("patrol_minimum", ("duration_min", "length_km")),
+        ("patrol_minimum", ("duration_min", "length_km", "max_mean_speed_kmh")),
         ("counts_for_river", ("min_share", "min_covered_m")),
     ):
         g = r.get(group)
@@ -803,7 +805,7 @@ def _validate_rules(r: dict[str, Any], *, source: Any) -> None:
             raise bad(group, "a mapping with " + ", ".join(fields), g)
         for k in fields:
             v = g.get(k)
-            if v is None and k == "min_covered_m":
+            if v is None and k in ("min_covered_m", "max_mean_speed_kmh"):
                 continue
             if isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
                 raise bad(f"{group}.{k}", "a number ≥ 0", v)
@@ -845,9 +847,12 @@ def compliance(
     The period ``[start, end]`` is cut into calendar periods of each level's rule
     (ISO weeks Monday–Sunday, months, quarters …, local time); only periods lying
     wholly inside it are assessed. A patrol counts for a river in the period it
-    started in when it meets the patrol minimum (duration and track length), it
-    covered ``min(min_share × length, min_covered_m)`` of the river, and — with
-    ``own_chief_only`` — it was walked by the river's chief.
+    started in when it meets the patrol minimum (duration and track length; on a
+    short river the minimum shrinks to what the patrol must cover of it, see
+    :func:`patrol_minimum_m`), it is not faster on average than
+    ``max_mean_speed_kmh`` (when set), it covered ``min(min_share × length,
+    min_covered_m)`` of the river, and — with ``own_chief_only`` — it was walked by
+    the river's chief.
 
     Parameters
     ----------
@@ -866,12 +871,12 @@ def compliance(
     -------
     Compliance
         ``by_river``: ``river_id``, ``name``, ``level``, ``chief``, ``period``,
-        ``periods`` (assessed), ``patrols_required``, ``patrols_done``,
+        ``periods`` (assessed), ``patrols_required``, ``patrols_counted``,
         ``compliant`` (every assessed period had enough patrols; ``<NA>`` when no
         whole period lies in the range, e.g. a quarterly rule over one month),
         ``missed_periods`` (list of labels such as ``2024-W10``, ``2024-03``).
         ``by_chief``: ``chief``, ``rivers``, ``rivers_compliant``,
-        ``patrols_required``, ``patrols_done``, ``compliant`` (all assessed rivers
+        ``patrols_required``, ``patrols_counted``, the ``not_counted_*`` sums, ``compliant`` (all assessed rivers
         compliant; ``<NA>`` if none was assessed), ``missed_periods`` (list of
         ``"<river_id> <period>"``).
 
@@ -891,7 +896,7 @@ def compliance(
     ...     "timestamp": pd.date_range("2024-03-05 09:00", periods=16, freq="60s", tz="Asia/Shanghai")},
     ...     geometry=shapely.points([(x, 0) for x in range(0, 1501, 100)]), crs=4549)
     >>> result = compliance(rivers, fixes, start="2024-03-01", end="2024-04-30")
-    >>> result.by_river[["patrols_required", "patrols_done", "compliant"]].values.tolist()
+    >>> result.by_river[["patrols_required", "patrols_counted", "compliant"]].values.tolist()
     [[2, 1, False]]
     >>> result.by_river["missed_periods"].iloc[0]
     ['2024-04']
@@ -932,46 +937,122 @@ def _check_compliance_rivers(rivers: gpd.GeoDataFrame, rules: dict[str, Any]) ->
     return rivers
 
 
-def _counted_pairs(res: PatrolAnalysis, rules: dict[str, Any], info: pd.DataFrame) -> np.ndarray:
-    """Which (river, patrol) pairs count: patrol minimum, share of the river, own chief."""
-    pm, cr = rules["patrol_minimum"], rules["counts_for_river"]
-    p_dur = res.patrol_end_s - res.patrol_start_s
-    p_ok = (p_dur >= pm["duration_min"] * 60 - 1e-9) & (res.patrol_length_m >= pm["length_km"] * 1000 - 1e-9)
-    length = res.river_len[res.rp_river]
-    need = cr["min_share"] * length
-    if cr.get("min_covered_m") is not None:
-        need = np.minimum(need, cr["min_covered_m"])
-    counts = p_ok[res.rp_patrol] & (res.rp_covered >= need - 1e-9) & (res.rp_covered > 0)
+#: Why a patrol that passed a river did not count for it, in the order the rules are checked:
+#: walked by another chief, shorter than the patrol minimum (length or duration), faster on
+#: average than ``patrol_minimum.max_mean_speed_kmh``, covered too little of the river,
+#: started outside every whole period assessed. Columns ``not_counted_<reason>``.
+NOT_COUNTED = ("other_chief", "too_short", "too_fast", "too_little", "outside_period")
+
+
+def patrol_minimum_m(river_length_m: np.ndarray, rules: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Shortest track length and duration a patrol needs to count for a river of this length.
+
+    The patrol minimum (``patrol_minimum.length_km``, ``duration_min``) applies in full to
+    a river with at least that much to cover; for a short river it shrinks to what the
+    patrol must cover of the river (``counts_for_river``), and the duration with it at the
+    same pace, so that a patrol walking the whole of a 500 m ditch counts (docs/patrol.md).
+
+    Parameters
+    ----------
+    river_length_m : ndarray
+        River lengths in metres.
+    rules : dict
+        Patrol rules (:func:`load_rules`).
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        Minimum track length in metres and minimum duration in seconds, per river.
+
+    Examples
+    --------
+    >>> length, duration = patrol_minimum_m(np.array([500.0, 5000.0]), load_rules())
+    >>> length.tolist(), (duration / 60).tolist()
+    ([250.0, 1000.0], [2.5, 10.0])
+    """
+    pm = rules["patrol_minimum"]
+    full_m, full_s = pm["length_km"] * 1000.0, pm["duration_min"] * 60.0
+    need = river_need_m(np.asarray(river_length_m, dtype=float), rules)
+    length = np.minimum(full_m, need)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        duration = np.where(full_m > 0, full_s * length / full_m, full_s)
+    return length, duration
+
+
+def river_need_m(river_length_m: np.ndarray, rules: dict[str, Any]) -> np.ndarray:
+    """Length of a river a patrol must cover to count for it: ``min(min_share × length, min_covered_m)``.
+
+    Parameters
+    ----------
+    river_length_m : ndarray
+        River lengths in metres.
+    rules : dict
+        Patrol rules (:func:`load_rules`).
+
+    Returns
+    -------
+    ndarray
+        Metres, per river.
+    """
+    cr = rules["counts_for_river"]
+    need = cr["min_share"] * np.asarray(river_length_m, dtype=float)
+    return need if cr.get("min_covered_m") is None else np.minimum(need, cr["min_covered_m"])
+
+
+def _pair_reasons(res: PatrolAnalysis, rules: dict[str, Any], info: pd.DataFrame) -> np.ndarray:
+    """Per (river, patrol) pair: 0 when it counts, else 1 + the index in NOT_COUNTED of the first rule failed.
+
+    The period is checked per level later (``outside_period``).
+    """
+    river_len = res.river_len[res.rp_river]
+    min_len, min_dur = patrol_minimum_m(river_len, rules)
+    dur = (res.patrol_end_s - res.patrol_start_s)[res.rp_patrol]
+    track = res.patrol_length_m[res.rp_patrol]
+    short = (dur < min_dur - 1e-9) | (track < min_len - 1e-9)
+    vmax = rules["patrol_minimum"].get("max_mean_speed_kmh")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fast = (track / np.where(dur > 0, dur, np.nan) * 3.6 > vmax) if vmax is not None else np.zeros(len(dur), bool)
+    little = ~((res.rp_covered >= river_need_m(river_len, rules) - 1e-9) & (res.rp_covered > 0))
+    other = np.zeros(len(dur), bool)
     if rules["own_chief_only"]:
-        river_chief = info["chief"].to_numpy(dtype=object)[res.rp_river]
-        counts &= res.patrol_chief[res.rp_patrol] == river_chief
-    return counts
+        other = res.patrol_chief[res.rp_patrol] != info["chief"].to_numpy(dtype=object)[res.rp_river]
+    reason = np.zeros(len(dur), dtype=np.int8)
+    for code, mask in reversed(list(enumerate((other, short, fast, little), start=1))):
+        reason[mask] = code
+    return reason
 
 
 def _level_rows(
-    on: np.ndarray, rule: dict[str, Any], c_river: np.ndarray, local: pd.Series,
-    lo_naive: pd.Timestamp, hi_naive: pd.Timestamp,
+    on: np.ndarray, rule: dict[str, Any], pairs: pd.DataFrame, lo_naive: pd.Timestamp, hi_naive: pd.Timestamp,
 ) -> list[dict[str, Any]]:
-    """One row per river of one level: periods assessed, patrols counted, periods missed."""
+    """One row per river of one level: periods assessed, patrols counted and not, periods missed.
+
+    ``pairs``: per (river, patrol) pair that passed a river, ``river`` (row), ``reason``
+    (see :func:`_pair_reasons`) and ``local`` (start, local time without zone).
+    """
     period = rule["period"]
     pr = pd.period_range(lo_naive, hi_naive, freq=_PERIODS[period])
     full = [p for p in pr if p.start_time >= lo_naive and p.end_time < hi_naive]
     labels = [_label(p, period) for p in full]
-    sel = np.isin(c_river, on)
-    done = pd.DataFrame({"river": c_river[sel], "p": local[sel].dt.to_period(_PERIODS[period]).to_numpy()})
-    done = done[done["p"].isin(full)]
-    count = done.groupby(["river", "p"]).size()
+    sub = pairs[np.isin(pairs["river"].to_numpy(), on)]
+    inside = sub["local"].dt.to_period(_PERIODS[period]).isin(full).to_numpy()
+    reason = np.where((sub["reason"].to_numpy() == 0) & ~inside, len(NOT_COUNTED), sub["reason"].to_numpy())
+    done = sub[reason == 0]
+    count = done.groupby(["river", done["local"].dt.to_period(_PERIODS[period])]).size()
+    why = pd.crosstab(sub["river"].to_numpy(), reason).reindex(columns=range(len(NOT_COUNTED) + 1), fill_value=0)
     rows = []
     for r in on:
         got = [int(count.get((r, p), 0)) for p in full]
         missed = [lab for lab, g in zip(labels, got, strict=True) if g < rule["min_patrols"]]
+        not_counted = why.loc[r].to_numpy() if r in why.index else np.zeros(len(NOT_COUNTED) + 1, int)
         rows.append(
             {
                 "_row": r,
                 "period": period,
                 "periods": len(full),
                 "patrols_required": rule["min_patrols"] * len(full),
-                "patrols_done": int(sum(got)),
+                "patrols_counted": int(sum(got)),
+                **{f"not_counted_{name}": int(n) for name, n in zip(NOT_COUNTED, not_counted[1:], strict=True)},
                 # Nothing to assess (no whole period in the range): unknown, not compliant.
                 "compliant": (not missed) if full else None,
                 "missed_periods": missed,
@@ -991,7 +1072,8 @@ def _by_chief(by_river: pd.DataFrame) -> pd.DataFrame:
             "rivers": g.size(),
             "rivers_compliant": g["compliant"].agg(lambda s: int(s.eq(True).sum())),
             "patrols_required": g["patrols_required"].sum().astype(int),
-            "patrols_done": g["patrols_done"].sum().astype(int),
+            "patrols_counted": g["patrols_counted"].sum().astype(int),
+            **{f"not_counted_{n}": g[f"not_counted_{n}"].sum().astype(int) for n in NOT_COUNTED},
             "compliant": g["compliant"].agg(lambda s: pd.NA if s.isna().all() else bool(s.dropna().all())),
             "missed_periods": g["_missed"].agg(lambda s: [m for ms in s for m in ms]),
         }
@@ -1003,16 +1085,17 @@ def _compliance_table(
 ) -> Compliance:
     _check_compliance_rivers(res.rivers, rules)
     info = _river_info(res.rivers)
-    counts = _counted_pairs(res, rules, info)
-    c_river = res.rp_river[counts]
-    local = _to_time(res.patrol_start_s[res.rp_patrol[counts]]).dt.tz_localize(None)
+    pairs = pd.DataFrame({
+        "river": res.rp_river, "reason": _pair_reasons(res, rules, info),
+        "local": _to_time(res.patrol_start_s[res.rp_patrol]).dt.tz_localize(None).to_numpy(),
+    })
     lo_naive, hi_naive = lo.tz_localize(None), hi.tz_localize(None)
     levels = info["level"].to_numpy()
     rows: list[dict[str, Any]] = []
     for level, rule in rules["frequency"].items():  # a handful of levels; per-river work is vectorised
         on = np.flatnonzero(levels == level)
         if len(on):
-            rows += _level_rows(on, rule, c_river, local, lo_naive, hi_naive)
+            rows += _level_rows(on, rule, pairs, lo_naive, hi_naive)
     table = pd.DataFrame(rows).set_index("_row").sort_index()
     by_river = pd.concat([info, table.reset_index(drop=True)], axis=1)
     by_river["compliant"] = by_river["compliant"].astype("boolean")

@@ -66,7 +66,7 @@ def test_walked_end_to_end_is_fully_covered():
     assert row.length_m == pytest.approx(1000)
     assert row.covered_m == pytest.approx(1000)
     assert row.coverage == pytest.approx(1.0)
-    assert row.patrols == 1
+    assert row.patrols_covering == 1
 
 
 def test_half_walked():
@@ -75,13 +75,13 @@ def test_half_walked():
     expected = 500 + math.sqrt(30**2 - 3**2)
     assert cov.covered_m.iloc[0] == pytest.approx(expected, abs=1e-6)
     assert cov.coverage.iloc[0] == pytest.approx(0.5, abs=0.03)
-    assert cov.patrols.iloc[0] == 1  # 53 % ≥ min_share 0.5
+    assert cov.patrols_covering.iloc[0] == 1  # 53 % ≥ min_share 0.5
 
 
 def test_far_bank_40m_off_covers_nothing():
     cov = river_coverage(rivers_gdf([RIVER]), fixes_gdf(along(0, 1000, 10, y=40)), tolerance_m=30)
     assert cov.covered_m.iloc[0] == 0
-    assert cov.patrols.iloc[0] == 0
+    assert cov.patrols_covering.iloc[0] == 0
     assert pd.isna(cov.last_patrolled.iloc[0])
 
 
@@ -215,10 +215,10 @@ def test_patrols_counted_with_min_share_and_last_patrolled():
     b = fixes_gdf(along(0, 300, 10), patrol="b", t0=T0 + pd.Timedelta(days=1))  # 33 %
     fixes = pd.concat([a, b], ignore_index=True)
     row = river_coverage(rivers, fixes).iloc[0]
-    assert row.patrols == 1
+    assert row.patrols_covering == 1
     assert row.last_patrolled == T0 + pd.Timedelta(seconds=1000)
     row = river_coverage(rivers, fixes, min_share=0.3).iloc[0]
-    assert row.patrols == 2
+    assert row.patrols_covering == 2
     assert row.last_patrolled == T0 + pd.Timedelta(days=1, seconds=300)
 
 
@@ -317,7 +317,7 @@ def test_default_rules_follow_the_cited_local_rules():
     rules = load_rules()
     assert rules["frequency"]["town"] == {"period": "month", "min_patrols": 1}
     assert rules["frequency"]["village"] == {"period": "week", "min_patrols": 1}
-    assert rules["patrol_minimum"] == {"duration_min": 10, "length_km": 1.0}
+    assert rules["patrol_minimum"] == {"duration_min": 10, "length_km": 1.0, "max_mean_speed_kmh": None}
     assert {s["id"] for s in rules["sources"]} >= {"yingpu-2018", "guangzhou-2021"}
 
 
@@ -383,12 +383,12 @@ def test_compliance_monthly_and_weekly():
     )
     res = compliance(rivers, fixes, start="2024-03-01", end="2024-03-31")
     town = res.by_river.set_index("river_id").loc["R0"]
-    assert (town.period, town.periods, town.patrols_required, town.patrols_done) == ("month", 1, 1, 1)
+    assert (town.period, town.periods, town.patrols_required, town.patrols_counted) == ("month", 1, 1, 1)
     assert town.compliant and town.missed_periods == []
     village = res.by_river.set_index("river_id").loc["R1"]
     # Weeks wholly inside March 2024: W10 (4–10), W11, W12, W13 (25–31).
     assert village.periods == 4 and village.patrols_required == 4
-    assert village.patrols_done == 2
+    assert village.patrols_counted == 2
     assert not village.compliant
     assert village.missed_periods == ["2024-W12", "2024-W13"]
     chiefs = res.by_chief.set_index("chief")
@@ -397,7 +397,7 @@ def test_compliance_monthly_and_weekly():
     # Relaxed rules: anyone's patrol of 5 minutes counts → nothing missed.
     relaxed = {"own_chief_only": False, "patrol_minimum": {"duration_min": 5, "length_km": 0.4}}
     res2 = compliance(rivers, fixes, start="2024-03-01", end="2024-03-31", rules=relaxed)
-    assert res2.by_river.set_index("river_id").loc["R1", "patrols_done"] == 4
+    assert res2.by_river.set_index("river_id").loc["R1", "patrols_counted"] == 4
     assert res2.by_river["compliant"].all()
 
 
@@ -407,7 +407,7 @@ def test_compliance_counts_a_long_river_with_one_km_walked():
     fixes = _walk("d1", "赵", "2024-02-10", x0=0, x1=1100, step=50, every_s=30)
     res = compliance(rivers, fixes, start="2024-01-01", end="2024-06-30")
     row = res.by_river.iloc[0]
-    assert (row.period, row.periods, row.patrols_required, row.patrols_done) == ("quarter", 2, 2, 1)
+    assert (row.period, row.periods, row.patrols_required, row.patrols_counted) == ("quarter", 2, 2, 1)
     assert row.missed_periods == ["2024-Q2"]
 
 
@@ -452,10 +452,10 @@ def test_sample_coverage_reproduces_manifest(sample):
     diff = (cov["coverage"] - expected.reindex(cov.index)).abs()
     assert (diff <= slack).all(), diff[diff > slack]
     never = planted["never_patrolled"]
-    assert (cov.loc[never, "patrols"] == 0).all()
+    assert (cov.loc[never, "patrols_covering"] == 0).all()
     assert (cov.loc[never, "coverage"] < 0.2).all()  # only where they meet patrolled rivers
     full = pd.Series(planted["fully_patrolled_patrols_per_year"])
-    assert (cov.loc[full.index, "patrols"] == full).all()
+    assert (cov.loc[full.index, "patrols_covering"] == full).all()
     assert (cov.loc[full.index, "coverage"] > 0.99).all()
     # Partially patrolled rivers: walked from the first vertex; the planted gap starts
     # where the walks stopped (later stretches may be crossed by other rivers' patrols).

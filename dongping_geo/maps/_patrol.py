@@ -76,7 +76,7 @@ def coverage_map(
     >>> rivers = gpd.GeoDataFrame({"river_id": ["R1"], "name": ["洪林河"], "chief": ["王"]},
     ...     geometry=[shapely.LineString([(640000, 3510000), (641000, 3510000)])], crs=4549)
     >>> cov = pd.DataFrame({"river_id": ["R1"], "coverage": [0.5], "covered_m": [500.0],
-    ...     "length_m": [1000.0], "patrols": [1], "last_patrolled": [pd.NaT]})
+    ...     "length_m": [1000.0], "patrols_covering": [1], "last_patrolled": [pd.NaT]})
     >>> m = coverage_map(rivers, cov, basemap="none")
     >>> "Coverage (%)" in map_html(m)  # popup text (Chinese is escaped as JSON)
     True
@@ -92,7 +92,7 @@ def coverage_map(
             fix="pass river_coverage(rivers, fixes)",
         )
     info = [c for c in ("name", "level", "chief") if c in rivers.columns]
-    stats = [c for c in ("coverage", "covered_m", "length_m", "patrols", "last_patrolled") if c in coverage.columns]
+    stats = [c for c in ("coverage", "covered_m", "length_m", "patrols_covering", "last_patrolled") if c in coverage.columns]
     data = rivers[["river_id", *info, rivers.geometry.name]].merge(
         pd.DataFrame(coverage)[["river_id", *stats]], on="river_id", how="left"
     )
@@ -105,7 +105,7 @@ def coverage_map(
         "coverage_pct": "巡查覆盖率 Coverage (%)",
         "covered_m": "已巡长度 Covered (m)",
         "length_m": FIELD_LABELS["length_m"],
-        "patrols": "巡河次数 Patrols",
+        "patrols_covering": "覆盖巡河次数 Patrols covering",
         "last_patrolled": "最近巡河 Last patrol",
     }
     popup = {k: v for k, v in labels.items() if k in data.columns}
