@@ -29,7 +29,7 @@ import importlib
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-from . import crs, errors, io, landuse, loaders, patrol, schemas, water_quality
+from . import crs, errors, io, landuse, loaders, patrol, problems, schemas, water_quality
 from .crs import WORK_CRS, gcj02_to_wgs84, get_work_crs, set_work_crs, wgs84_to_gcj02
 from .errors import DongpingGeoError
 from .io import read_layer, write_layer, write_layers, write_table
@@ -49,10 +49,12 @@ from .loaders import (
     load_layer,
     load_measurements,
     load_patrols,
+    load_problems,
     load_redlines,
     load_regions,
     load_rivers,
     load_sections,
+    load_signboards,
 )
 from .patrol import clean_fixes, compliance, patrol_tracks, river_coverage, uncovered_segments
 from .water_quality import (
@@ -121,6 +123,7 @@ __all__ = [
     "charts",
     "maps",
     "patrol",
+    "problems",
     "qgis_styles",
     "raster",
     "reports",
@@ -142,10 +145,12 @@ __all__ = [
     "load_layer",
     "load_measurements",
     "load_patrols",
+    "load_problems",
     "load_redlines",
     "load_regions",
     "load_rivers",
     "load_sections",
+    "load_signboards",
     "read_layer",
     "set_work_crs",
     "wgs84_to_gcj02",

@@ -49,6 +49,8 @@ __all__ = [
     "load_layer",
     "load_measurements",
     "load_patrols",
+    "load_problems",
+    "load_signboards",
     "load_redlines",
     "load_regions",
     "load_rivers",
@@ -671,20 +673,31 @@ def _time_with_date(df: pd.DataFrame, time: str, *, path: Path) -> pd.Series:
 
 def _fixes_from_csv(path: Path, crs: Any) -> tuple[gpd.GeoDataFrame, list]:
     """Patrol fixes of a lon/lat/time table, indexed by file line; unreadable coordinates as issues."""
-    df = read_table(path)
-    lon, lat, time = _pick(df, _LON_NAMES), _pick(df, _LAT_NAMES), _pick(df, _TIME_NAMES)
-    missing = [n for n, c in (("lon", lon), ("lat", lat), ("time", time)) if c is None]
-    if missing or lon is None or lat is None or time is None:
+    return _points_from_table(path, crs, layer="patrols", time=True)
+
+
+def _points_from_table(
+    path: Path, crs: Any, *, layer: str, time: bool = False, sheet: str | int = 0
+) -> tuple[gpd.GeoDataFrame, list]:
+    """Points of a lon/lat CSV/XLSX export (``time``: a time column too, as ``timestamp``)."""
+    df = read_table(path, sheet=sheet)
+    lon, lat = _pick(df, _LON_NAMES), _pick(df, _LAT_NAMES)
+    tcol = _pick(df, _TIME_NAMES) if time else None
+    needed = (("lon", lon), ("lat", lat)) + ((("time", tcol),) if time else ())
+    missing = [n for n, c in needed if c is None]
+    if missing or lon is None or lat is None:
         raise SchemaError(
-            "patrol CSV lacks coordinate/time columns", path=path, layer="patrols",
-            field=", ".join(missing), expected="columns lon, lat, time (or 经度, 纬度, 时间)",
+            f"{'patrol CSV' if layer == 'patrols' else layer + ' table'} lacks coordinate"
+            f"{'/time' if time else ''} columns", path=path, layer=layer, field=", ".join(missing),
+            expected="columns lon, lat" + (", time (or 经度, 纬度, 时间)" if time else " (or 经度, 纬度)"),
             found="columns " + ", ".join(map(str, df.columns)), fix="rename the columns",
         )
-    stamp = _time_with_date(df, time, path=path)
     x = pd.to_numeric(df[lon], errors="coerce").astype(float)
     y = pd.to_numeric(df[lat], errors="coerce").astype(float)
     bad = (~np.isfinite(x) | ~np.isfinite(y)).to_numpy()
-    rest = df.drop(columns=[lon, lat, time]).assign(timestamp=stamp)
+    rest = df.drop(columns=[lon, lat])
+    if tcol is not None:
+        rest = rest.drop(columns=[tcol]).assign(timestamp=_time_with_date(df, tcol, path=path))
     geoms = np.where(bad, None, shapely.points(x.fillna(0).to_numpy(), y.fillna(0).to_numpy()))
     gdf = gpd.GeoDataFrame(rest, geometry=geoms, crs=crs if crs is not None else WEB_CRS)
     issues = []
@@ -693,7 +706,7 @@ def _fixes_from_csv(path: Path, crs: Any) -> tuple[gpd.GeoDataFrame, list]:
         fix = "correct or remove the row"
         lines = df.index[bad].tolist()
         issues.append(RowIssue(SchemaError(
-            "coordinate is not a number", path=path, layer="patrols",
+            "coordinate is not a number", path=path, layer=layer,
             feature_id=", ".join(f"row {r}" for r in lines[:5]) + (f" (and {len(lines) - 5} more)" if len(lines) > 5 else ""),
             field=f"{lon}/{lat}", expected="decimal degrees", found=found[0], fix=fix,
         ), bad, f"{lon}/{lat}", found, ["coordinate is not a number"] * len(found), fix))
@@ -787,7 +800,7 @@ def _read_fixes(path: Path, *, crs: Any, file_layer: str | None) -> tuple[gpd.Ge
     return read_layer(path, layer=file_layer, fid_as_index=True), []
 
 
-def _unshift(gdf: gpd.GeoDataFrame, shift: str, *, path: Path, crs: Any) -> gpd.GeoDataFrame:
+def _unshift(gdf: gpd.GeoDataFrame, shift: str, *, path: Path, crs: Any, layer: str = "patrols") -> gpd.GeoDataFrame:
     """Shift GCJ-02 / BD-09 coordinates back to WGS 84."""
     from . import crs as crs_module
 
@@ -796,9 +809,78 @@ def _unshift(gdf: gpd.GeoDataFrame, shift: str, *, path: Path, crs: Any) -> gpd.
     converters = {"gcj02": crs_module.gcj02_to_wgs84,
                   "bd09": lambda g: crs_module.gcj02_to_wgs84(crs_module.bd09_to_gcj02(g))}
     if shift not in converters:
-        raise ConfigError("unknown datum shift", path=path, layer="patrols", field="shift",
+        raise ConfigError("unknown datum shift", path=path, layer=layer, field="shift",
                           expected="wgs84, gcj02 or bd09", found=repr(shift))
-    return converters[shift](crs_module.to_web_crs(_assign_crs(gdf, path=path, layer="patrols", crs=crs)))
+    return converters[shift](crs_module.to_web_crs(_assign_crs(gdf, path=path, layer=layer, crs=crs)))
+
+
+def _point_layer_loader(layer: str):
+    """Loader of a point layer delivered as a GIS file or as a lon/lat CSV/XLSX export."""
+
+    def loader(path: str | os.PathLike, *, crs: Any = None, shift: str = "wgs84", sheet: str | int = 0,
+               encoding: str | None = None, work_crs: Any = None, on_error: str = "raise",
+               date_format: str | None = None) -> gpd.GeoDataFrame:
+        _check_on_error(on_error)
+        path = Path(path)
+        issues: list = []
+        if path.suffix.lower() in (".csv", ".txt", ".xlsx", ".xlsm"):
+            gdf, issues = _points_from_table(path, crs, layer=layer, sheet=sheet)
+            crs = None
+        else:
+            gdf = read_layer(path, encoding=encoding, fid_as_index=True)
+        gdf = _unshift(gdf, shift, path=path, crs=crs, layer=layer)
+        data = _finish(gdf, layer, path=path, crs=crs, repair=False, work_crs=work_crs,
+                       on_error=on_error, date_format=date_format, issues=issues)
+        return data.reset_index(drop=True)
+
+    schema = get_schema(layer)
+    loader.__name__ = f"load_{layer}"
+    loader.__qualname__ = loader.__name__
+    loader.__doc__ = f"""Load the {layer} layer ({schema.zh}) from a GIS file or a lon/lat CSV/XLSX export.
+
+    Fields: {", ".join(schema.field_names)} (Chinese aliases accepted, see docs/data-model.md).
+
+    Parameters
+    ----------
+    path : path-like
+        Shapefile, GeoPackage, GeoParquet or GeoJSON of points; or a CSV/XLSX table
+        with longitude/latitude columns (``lon``/``lat``, ``经度``/``纬度`` …), as
+        river-chief apps export it.
+    crs : object, optional
+        CRS of the table's coordinates (default EPSG:4326) or of a GIS file without one.
+    shift : {{"wgs84", "gcj02", "bd09"}}, default "wgs84"
+        Datum shift of the coordinates: apps built on AMap/Tencent maps record
+        GCJ-02, Baidu-based ones BD-09; those are shifted back to WGS 84.
+    sheet : str or int, default 0
+        Worksheet of an XLSX file.
+    encoding : str, optional
+        Shapefile attribute encoding (default: detected).
+    work_crs : object, optional
+        Override the working CRS.
+    on_error : {{"raise", "report"}}, default "raise"
+        ``"report"``: keep the valid features, list the others in ``attrs["rejected"]``.
+    date_format : str, optional
+        strptime format of date fields in a form not accepted by default.
+
+    Returns
+    -------
+    GeoDataFrame
+        The validated layer in the working CRS.
+
+    Raises
+    ------
+    DongpingGeoError
+        With file, feature id, field, expected and found, on the first problem.
+
+    Examples
+    --------
+    >>> gdf = load_{layer}("data/shapefiles/{layer}.csv")  # doctest: +SKIP
+    """
+    return loader
+
+
+load_problems = _point_layer_loader("problems")
+load_signboards = _point_layer_loader("signboards")
 
 
 # --- dataset folders ----------------------------------------------------------------

@@ -340,6 +340,9 @@ class PatrolAnalysis:
     # The period analysed: [lo, hi), None when open.
     lo: pd.Timestamp | None = None
     hi: pd.Timestamp | None = None
+    # The joined tracks and their gap setting (for patrol-quality flags).
+    tracks: Any = None
+    max_gap_s: float = DEFAULT_MAX_GAP_S
 
     def coverage(self, *, min_share: float = 0.5) -> pd.DataFrame:
         """Coverage table, as :func:`river_coverage` returns it.
@@ -375,13 +378,17 @@ class PatrolAnalysis:
         """
         return _uncovered_table(self, min_length_m)
 
-    def compliance(self, *, rules: dict[str, Any] | str | Path | None = None) -> Compliance:
+    def compliance(
+        self, *, rules: dict[str, Any] | str | Path | None = None, valid_only: bool | dict[str, Any] = False
+    ) -> Compliance:
         """Patrol frequency against the rules, as :func:`compliance` returns it.
 
         Parameters
         ----------
         rules : dict, str or Path, optional
             Overrides of the default rules, see :func:`load_rules`.
+        valid_only : bool or dict, default False
+            Count only patrols without a quality flag, see :func:`compliance`.
 
         Returns
         -------
@@ -399,7 +406,7 @@ class PatrolAnalysis:
                 expected="both start and end dates", found=f"start={self.lo!r}, end={self.hi!r}",
                 fix="pass start= and end= to analyse()",
             )
-        return _compliance_table(self, load_rules(rules), self.lo, self.hi)
+        return _compliance_table(self, load_rules(rules), self.lo, self.hi, valid_only=valid_only)
 
 
 def analyse(
@@ -529,6 +536,8 @@ def analyse(
         end=u_hi,
         lo=lo,
         hi=hi,
+        tracks=tr,
+        max_gap_s=max_gap_s,
     )
 
 
@@ -718,8 +727,8 @@ def load_rules(rules: dict[str, Any] | str | Path | None = None) -> dict[str, An
     The defaults (``dongping_geo/data/patrol_rules.yaml``, sources in
     ``docs/patrol.md``): district-level rivers once a quarter, town-level once a
     month, village-level once a week; a patrol counts when it lasts at least 10
-    minutes and 1 km (on a river shorter than 2 km: what it must cover of the river,
-    at the same pace) and covers at least half of the river or 1 km of it.
+    minutes and 1 km (on a river shorter than 1 km walked whole: the river's length, at
+    the same pace) and covers at least half of the river or 1 km of it.
 
     Parameters
     ----------
@@ -732,7 +741,7 @@ def load_rules(rules: dict[str, Any] | str | Path | None = None) -> dict[str, An
     -------
     dict
         ``frequency`` (level → ``period``, ``min_patrols``), ``patrol_minimum``
-        (``duration_min``, ``length_km``, ``max_mean_speed_kmh``), ``counts_for_river`` (``min_share``,
+        (``duration_min``, ``length_km``, ``whole_river_share``, ``max_mean_speed_kmh``), ``counts_for_river`` (``min_share``,
         ``min_covered_m``), ``own_chief_only``.
 
     Raises
@@ -797,7 +806,7 @@ def _validate_rules(r: dict[str, Any], *, source: Any) -> None:
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
             raise bad(f"frequency.{level}.min_patrols", "an integer ≥ 0", n)
     for group, fields in (
-        ("patrol_minimum", ("duration_min", "length_km", "max_mean_speed_kmh")),
+        ("patrol_minimum", ("duration_min", "length_km", "whole_river_share", "max_mean_speed_kmh")),
         ("counts_for_river", ("min_share", "min_covered_m")),
     ):
         g = r.get(group)
@@ -809,10 +818,33 @@ def _validate_rules(r: dict[str, Any], *, source: Any) -> None:
                 continue
             if isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
                 raise bad(f"{group}.{k}", "a number ≥ 0", v)
+    if not 0 <= r["patrol_minimum"]["whole_river_share"] <= 1:
+        raise bad("patrol_minimum.whole_river_share", "a share between 0 and 1", r["patrol_minimum"]["whole_river_share"])
     if not 0 <= r["counts_for_river"]["min_share"] <= 1:
         raise bad("counts_for_river.min_share", "a share between 0 and 1", r["counts_for_river"]["min_share"])
     if not isinstance(r.get("own_chief_only"), bool):
         raise bad("own_chief_only", "true or false", r.get("own_chief_only"))
+
+
+def _flagged_patrols(res: PatrolAnalysis, pm: dict[str, Any], valid_only: Any) -> pd.DataFrame:
+    """Per patrol code: the flags of :func:`dongping_geo.problems.patrol_quality` (column ``flagged``: any)."""
+    from ._patrol_quality import QualityRules, quality_table
+
+    settings = {"min_minutes": pm["duration_min"], "min_km": pm["length_km"],
+                "whole_river_share": pm["whole_river_share"], "max_gap_s": res.max_gap_s}
+    if isinstance(valid_only, dict):
+        settings.update(valid_only)
+    elif valid_only is not True:
+        raise ConfigError("valid_only must be True, False or a dict of patrol_quality thresholds",
+                          field="valid_only", expected="bool or dict", found=repr(valid_only),
+                          fix="pass valid_only=True")
+    try:
+        rules = QualityRules(**settings)
+    except TypeError as exc:
+        raise ConfigError("unknown patrol-quality threshold", field="valid_only",
+                          expected=", ".join(QualityRules.__dataclass_fields__), found=str(exc),
+                          fix="see dongping_geo.problems.patrol_quality") from None
+    return quality_table(res, rules)
 
 
 class Compliance(NamedTuple):
@@ -841,6 +873,7 @@ def compliance(
     tolerance_m: float = 30.0,
     max_gap_s: float = DEFAULT_MAX_GAP_S,
     max_speed_kmh: float = DEFAULT_MAX_SPEED_KMH,
+    valid_only: bool | dict[str, Any] = False,
 ) -> Compliance:
     """Check patrol frequency against the rules for each river's level.
 
@@ -848,8 +881,7 @@ def compliance(
     (ISO weeks Monday–Sunday, months, quarters …, local time); only periods lying
     wholly inside it are assessed. A patrol counts for a river in the period it
     started in when it meets the patrol minimum (duration and track length; on a
-    short river the minimum shrinks to what the patrol must cover of it, see
-    :func:`patrol_minimum_m`), it is not faster on average than
+    short river walked whole the river's length is enough, see :func:`patrol_minimum_m`), it is not faster on average than
     ``max_mean_speed_kmh`` (when set), it covered ``min(min_share × length,
     min_covered_m)`` of the river, and — with ``own_chief_only`` — it was walked by
     the river's chief.
@@ -866,6 +898,13 @@ def compliance(
         Overrides of the default rules, see :func:`load_rules`.
     tolerance_m, max_gap_s, max_speed_kmh : float
         As for :func:`river_coverage`.
+    valid_only : bool or dict, default False
+        Count only patrols without a quality flag of
+        :func:`dongping_geo.problems.patrol_quality` (too short, stationary, too
+        fast, far from the chief's rivers, uploaded twice). The flags' too-short rule
+        (the rules' ``patrol_minimum``, with the short-river allowance) then replaces
+        the plain patrol minimum. A dict passes thresholds to ``patrol_quality``
+        (e.g. ``{"max_kmh": 20}``). Default False: the patrol minimum alone, as before.
 
     Returns
     -------
@@ -915,7 +954,7 @@ def compliance(
         rivers, fixes, tolerance_m=tolerance_m, start=lo, end=hi - pd.Timedelta(microseconds=1),
         max_gap_s=max_gap_s, max_speed_kmh=max_speed_kmh,
     )
-    return _compliance_table(res, rules, lo, hi)
+    return _compliance_table(res, rules, lo, hi, valid_only=valid_only)
 
 
 def _check_compliance_rivers(rivers: gpd.GeoDataFrame, rules: dict[str, Any]) -> gpd.GeoDataFrame:
@@ -939,85 +978,92 @@ def _check_compliance_rivers(rivers: gpd.GeoDataFrame, rules: dict[str, Any]) ->
 
 #: Why a patrol that passed a river did not count for it, in the order the rules are checked:
 #: walked by another chief, shorter than the patrol minimum (length or duration), faster on
-#: average than ``patrol_minimum.max_mean_speed_kmh``, covered too little of the river,
-#: started outside every whole period assessed. Columns ``not_counted_<reason>``.
-NOT_COUNTED = ("other_chief", "too_short", "too_fast", "too_little", "outside_period")
+#: average than allowed, flagged by :func:`dongping_geo.problems.patrol_quality` for another
+#: reason (``valid_only`` only), covered too little of the river, started outside every
+#: whole period assessed. Columns ``not_counted_<reason>``.
+NOT_COUNTED = ("other_chief", "too_short", "too_fast", "flagged", "too_little", "outside_period")
 
 
-def patrol_minimum_m(river_length_m: np.ndarray, rules: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-    """Shortest track length and duration a patrol needs to count for a river of this length.
+def patrol_minimum_m(
+    river_length_m: np.ndarray, covered_m: np.ndarray, rules: dict[str, Any]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Shortest track length and duration a patrol needs to count for a river.
 
-    The patrol minimum (``patrol_minimum.length_km``, ``duration_min``) applies in full to
-    a river with at least that much to cover; for a short river it shrinks to what the
-    patrol must cover of the river (``counts_for_river``), and the duration with it at the
-    same pace, so that a patrol walking the whole of a 500 m ditch counts (docs/patrol.md).
+    The patrol minimum (``patrol_minimum.length_km`` and ``duration_min``) applies in
+    full, except on a river shorter than ``length_km`` that the patrol walked whole (it
+    covered at least ``whole_river_share`` of it): there the river's length is enough,
+    and the duration shrinks with it at the same pace, so that a patrol walking the whole
+    of a 500 m ditch counts (docs/patrol.md, "Short rivers"; the same allowance as
+    :func:`dongping_geo.problems.patrol_quality`).
 
     Parameters
     ----------
     river_length_m : ndarray
-        River lengths in metres.
+        Length of the river, per (river, patrol) pair, in metres.
+    covered_m : ndarray
+        Length of the river the patrol covered, per pair.
     rules : dict
         Patrol rules (:func:`load_rules`).
 
     Returns
     -------
     (ndarray, ndarray)
-        Minimum track length in metres and minimum duration in seconds, per river.
+        Minimum track length in metres and minimum duration in seconds, per pair.
 
     Examples
     --------
-    >>> length, duration = patrol_minimum_m(np.array([500.0, 5000.0]), load_rules())
+    >>> length, duration = patrol_minimum_m(np.array([500.0, 500.0, 5000.0]),
+    ...                                     np.array([500.0, 300.0, 5000.0]), load_rules())
     >>> length.tolist(), (duration / 60).tolist()
-    ([250.0, 1000.0], [2.5, 10.0])
+    ([500.0, 1000.0, 1000.0], [5.0, 10.0, 10.0])
     """
     pm = rules["patrol_minimum"]
     full_m, full_s = pm["length_km"] * 1000.0, pm["duration_min"] * 60.0
-    need = river_need_m(np.asarray(river_length_m, dtype=float), rules)
-    length = np.minimum(full_m, need)
+    river = np.asarray(river_length_m, dtype=float)
+    whole = (river < full_m) & (river > 0) & (np.asarray(covered_m) >= pm["whole_river_share"] * river - 1e-9)
+    length = np.where(whole, river, full_m)
     with np.errstate(divide="ignore", invalid="ignore"):
         duration = np.where(full_m > 0, full_s * length / full_m, full_s)
     return length, duration
 
 
-def river_need_m(river_length_m: np.ndarray, rules: dict[str, Any]) -> np.ndarray:
-    """Length of a river a patrol must cover to count for it: ``min(min_share × length, min_covered_m)``.
-
-    Parameters
-    ----------
-    river_length_m : ndarray
-        River lengths in metres.
-    rules : dict
-        Patrol rules (:func:`load_rules`).
-
-    Returns
-    -------
-    ndarray
-        Metres, per river.
-    """
-    cr = rules["counts_for_river"]
-    need = cr["min_share"] * np.asarray(river_length_m, dtype=float)
-    return need if cr.get("min_covered_m") is None else np.minimum(need, cr["min_covered_m"])
+def _quality_reasons(res: PatrolAnalysis, pm: dict[str, Any], valid_only: Any) -> tuple[np.ndarray, ...]:
+    """Per patrol code: too short, too fast, flagged otherwise (:func:`_flagged_patrols`' table)."""
+    q = _flagged_patrols(res, pm, valid_only)
+    short = (q["too_short_time"] | q["too_short_distance"]).to_numpy(dtype=bool)
+    fast = q["too_fast"].fillna(False).to_numpy(dtype=bool)
+    return short, fast, q["flagged"].to_numpy(dtype=bool) & ~short & ~fast
 
 
-def _pair_reasons(res: PatrolAnalysis, rules: dict[str, Any], info: pd.DataFrame) -> np.ndarray:
+def _pair_reasons(
+    res: PatrolAnalysis, rules: dict[str, Any], info: pd.DataFrame, valid_only: bool | dict[str, Any] = False
+) -> np.ndarray:
     """Per (river, patrol) pair: 0 when it counts, else 1 + the index in NOT_COUNTED of the first rule failed.
 
     The period is checked per level later (``outside_period``).
     """
+    pm, cr = rules["patrol_minimum"], rules["counts_for_river"]
     river_len = res.river_len[res.rp_river]
-    min_len, min_dur = patrol_minimum_m(river_len, rules)
     dur = (res.patrol_end_s - res.patrol_start_s)[res.rp_patrol]
     track = res.patrol_length_m[res.rp_patrol]
-    short = (dur < min_dur - 1e-9) | (track < min_len - 1e-9)
-    vmax = rules["patrol_minimum"].get("max_mean_speed_kmh")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        fast = (track / np.where(dur > 0, dur, np.nan) * 3.6 > vmax) if vmax is not None else np.zeros(len(dur), bool)
-    little = ~((res.rp_covered >= river_need_m(river_len, rules) - 1e-9) & (res.rp_covered > 0))
+    flagged = np.zeros(len(dur), bool)
+    if valid_only is not False:
+        short, fast, flagged = (a[res.rp_patrol] for a in _quality_reasons(res, pm, valid_only))
+    else:
+        min_len, min_dur = patrol_minimum_m(river_len, res.rp_covered, rules)
+        short = (dur < min_dur - 1e-9) | (track < min_len - 1e-9)
+        vmax = pm.get("max_mean_speed_kmh")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fast = track / np.where(dur > 0, dur, np.nan) * 3.6 > (np.inf if vmax is None else vmax)
+    need = cr["min_share"] * river_len
+    if cr.get("min_covered_m") is not None:
+        need = np.minimum(need, cr["min_covered_m"])
+    little = ~((res.rp_covered >= need - 1e-9) & (res.rp_covered > 0))
     other = np.zeros(len(dur), bool)
     if rules["own_chief_only"]:
         other = res.patrol_chief[res.rp_patrol] != info["chief"].to_numpy(dtype=object)[res.rp_river]
     reason = np.zeros(len(dur), dtype=np.int8)
-    for code, mask in reversed(list(enumerate((other, short, fast, little), start=1))):
+    for code, mask in reversed(list(enumerate((other, short, fast, flagged, little), start=1))):
         reason[mask] = code
     return reason
 
@@ -1081,12 +1127,13 @@ def _by_chief(by_river: pd.DataFrame) -> pd.DataFrame:
 
 
 def _compliance_table(
-    res: PatrolAnalysis, rules: dict[str, Any], lo: pd.Timestamp, hi: pd.Timestamp
+    res: PatrolAnalysis, rules: dict[str, Any], lo: pd.Timestamp, hi: pd.Timestamp,
+    *, valid_only: bool | dict[str, Any] = False,
 ) -> Compliance:
     _check_compliance_rivers(res.rivers, rules)
     info = _river_info(res.rivers)
     pairs = pd.DataFrame({
-        "river": res.rp_river, "reason": _pair_reasons(res, rules, info),
+        "river": res.rp_river, "reason": _pair_reasons(res, rules, info, valid_only),
         "local": _to_time(res.patrol_start_s[res.rp_patrol]).dt.tz_localize(None).to_numpy(),
     })
     lo_naive, hi_naive = lo.tz_localize(None), hi.tz_localize(None)

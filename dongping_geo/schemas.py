@@ -30,6 +30,7 @@ __all__ = [
     "LayerSchema",
     "NOT_MEASURED",
     "QUALIFIERS",
+    "PROBLEM_OPEN_STATUSES",
     "SCHEMAS",
     "WATER_CLASSES",
     "date_problems",
@@ -201,12 +202,33 @@ _KINDS = {
 #: result without a number.
 QUALIFIERS = {
     "<": ("＜", "l", "nd", "n.d.", "n.d", "未检出", "<dl", "低于检出限", "below detection limit"),
-    "=": (),
+    "=": ("检出",),
 }
 #: Value cells that mean "not measured" in a measurement table (no row, neither an error
 #: nor a zero). Compared after Unicode NFKC normalisation (full-width ``－`` is ``-``).
 NOT_MEASURED: tuple[str, ...] = ("", "-", "－", "—", "——", "–", "/")
 
+# River-chief problems (巡河问题): kinds as river-chief apps export them, and the
+# handling states. The 四乱 terms (乱占、乱采、乱堆、乱建) of the river-chief system map
+# onto encroachment and dumping.
+_PROBLEM_KINDS = {
+    "floating_debris": ("水面漂浮物", "漂浮物", "河面漂浮物", "水面垃圾"),
+    "outfall": ("排污口", "偷排", "偷排漏排", "污水直排", "排口"),
+    "encroachment": ("涉河违建", "违章搭建", "违法搭建", "乱建", "乱占"),
+    "dumping": ("乱堆乱放", "乱堆放", "乱堆", "乱倒垃圾"),
+    "bank_damage": ("护岸损坏", "河岸坍塌", "护岸坍塌"),
+    "water_anomaly": ("水体异常", "水体黑臭", "水体发黑", "水质异常"),
+    "signboard_damage": ("公示牌破损", "公示牌损坏"),
+    "other": ("其他", "其它"),
+}
+_PROBLEM_STATUSES = {
+    "reported": ("已上报", "上报", "待处理", "未处理", "待交办"),
+    "assigned": ("已交办", "交办", "处理中", "已派单", "整改中"),
+    "resolved": ("已办结", "办结", "已处理", "已整改"),
+    "closed": ("已销号", "销号", "已关闭"),
+}
+#: Problem states that are still open (not yet handled): overdue is counted on these.
+PROBLEM_OPEN_STATUSES: tuple[str, ...] = ("reported", "assigned")
 _LINES = ("LineString", "MultiLineString")
 _POLYGONS = ("Polygon", "MultiPolygon")
 
@@ -287,6 +309,29 @@ SCHEMAS: dict[str, LayerSchema] = {
             (
                 Field("region", "str", "片区", unique=True, values=_REGIONS, description="Farm region"),
                 Field("name", "str", "名称", required=False, description="Region name"),
+            ),
+        ),
+        LayerSchema(
+            "problems", "巡河问题", ("Point",), "problem_id",
+            (
+                Field("problem_id", "str", "问题编号", unique=True, aliases=("事件编号", "工单编号"), description="Problem (case) id, unique"),
+                Field("river_id", "str", "河道编码", required=False, aliases=("河道代码",), description="River the problem was reported on"),
+                Field("reported_at", "datetime", "上报时间", short="report_at", aliases=("发现时间",), description="When it was reported (Asia/Shanghai)"),
+                Field("kind", "str", "问题类型", values=_PROBLEM_KINDS, aliases=("问题类别", "事件类型"), description="Kind of problem"),
+                Field("reporter", "str", "上报人", required=False, description="Who reported it (usually the river chief)"),
+                Field("status", "str", "处理状态", values=_PROBLEM_STATUSES, aliases=("状态", "办理状态"), description="Handling state"),
+                Field("resolved_at", "datetime", "办结时间", required=False, short="resolv_at", aliases=("处理时间",), description="When it was resolved (empty while open)"),
+                Field("description", "str", "问题描述", required=False, short="descr", description="Free-text description"),
+                Field("photo", "str", "照片", required=False, aliases=("图片", "照片链接"), description="Photo URL or file name"),
+            ),
+        ),
+        LayerSchema(
+            "signboards", "河长公示牌", ("Point",), "board_id",
+            (
+                Field("board_id", "str", "公示牌编号", unique=True, aliases=("编号",), description="Signboard id, unique"),
+                Field("river_id", "str", "河道编码", aliases=("河道代码",), description="River the board names"),
+                Field("chief_on_board", "str", "公示河长", short="board_chf", aliases=("河长",), description="Chief named on the board"),
+                Field("updated_on", "date", "更新日期", required=False, description="Date the board was last updated"),
             ),
         ),
     )
@@ -1085,6 +1130,28 @@ CATEGORY_LABELS: dict[str, dict[Any, tuple[str, str]]] = {
         "greenhouse_housing": ("大棚房", "Greenhouse housing"),
         "villa": ("违建别墅", "Illegal villa"),
         "shack": ("窝棚彩钢棚", "Shack"),
+        # problems.kind (巡河问题类型); the values differ from the demolition kinds above
+        "floating_debris": ("水面漂浮物", "Floating debris"),
+        "outfall": ("排污口", "Outfall or discharge"),
+        "encroachment": ("涉河违建", "Structure on the bank"),
+        "dumping": ("乱堆乱放", "Dumping"),
+        "bank_damage": ("护岸损坏", "Bank damage"),
+        "water_anomaly": ("水体异常", "Water colour or smell"),
+        "signboard_damage": ("公示牌破损", "Signboard damage"),
+        "other": ("其他", "Other"),
+    },
+    "status": {  # problems.status (处理状态); demolitions.status is free text and passes through
+        "reported": ("已上报", "Reported"),
+        "assigned": ("已交办", "Assigned"),
+        "resolved": ("已办结", "Resolved"),
+        "closed": ("已销号", "Closed"),
+    },
+    "board_check": {  # problems.check_signboards findings
+        "no_board": ("未设公示牌", "No signboard"),
+        "unknown_river": ("河道不存在", "Unknown river"),
+        "wrong_chief": ("河长不符", "Wrong chief on board"),
+        "too_far": ("距河道过远", "Too far from the river"),
+        "stale": ("未及时更新", "Not updated since the chief changed"),
     },
     "water_class": {
         "I": ("Ⅰ类", "Class I"),
@@ -1110,6 +1177,7 @@ CATEGORY_LABELS: dict[str, dict[Any, tuple[str, str]]] = {
     },
     "compliant": {True: ("达标", "met"), False: ("未达标", "missed")},
     "meets_target": {True: ("达标", "met"), False: ("未达标", "missed")},
+    "qualifier": {"<": ("未检出", "below detection limit"), "=": ("检出", "measured")},
     "period": {  # patrol rule periods (patrol.compliance)
         "day": ("日", "day"),
         "week": ("周", "week"),
@@ -1168,6 +1236,22 @@ CATEGORY_COLOURS: dict[str, dict[Any, str]] = {
         "greenhouse_housing": "#ff7f00",
         "villa": "#a65628",
         "shack": "#f781bf",
+        "floating_debris": "#1f78b4",
+        "outfall": "#e31a1c",
+        "encroachment": "#6a3d9a",
+        "dumping": "#ff7f00",
+        "bank_damage": "#b15928",
+        "water_anomaly": "#4d4d4d",
+        "signboard_damage": "#fb9a99",
+        "other": "#999999",
+    },
+    "status": {"reported": "#d7191c", "assigned": "#fdae61", "resolved": "#a6d96a", "closed": "#1a9641"},
+    "board_check": {
+        "no_board": "#e41a1c",
+        "unknown_river": "#999999",
+        "wrong_chief": "#984ea3",
+        "too_far": "#ff7f00",
+        "stale": "#377eb8",
     },
     "check": {
         "redline": "#d7191c",
@@ -1178,6 +1262,7 @@ CATEGORY_COLOURS: dict[str, dict[Any, str]] = {
     },
     "compliant": _MET_COLOURS,
     "meets_target": _MET_COLOURS,
+    "qualifier": {"<": "#9e9e9e", "=": "#1f78b4"},
 }
 
 #: Fields whose values are water-quality classes, besides ``water_class`` itself.
@@ -1270,6 +1355,41 @@ OUTPUT_FIELD_LABELS: dict[str, str] = {
     "change_area_m2": "变化面积",
     "year": "年份",
     "count": "数量",
+    # problems.problem_summary, overdue_problems, recurring_problems, problem_hotspots
+    "problems": "问题数",
+    "open": "未办结数",
+    "overdue": "超期数",
+    "resolved_late": "超期办结数",
+    "median_days_to_resolve": "办结天数中位数",
+    "p90_days_to_resolve": "办结天数90分位",
+    "month": "月份",
+    "days_open": "已挂账天数",
+    "earlier_id": "前次问题编号",
+    "earlier_resolved_at": "前次办结时间",
+    "days_after": "办结后天数",
+    "distance_m": "距离",
+    "matches": "匹配数",
+    "stretch": "河段序号",
+    "per_km": "每公里问题数",
+    # problems.check_signboards
+    "board_check": "公示牌核查项",
+    # problems.patrol_quality
+    "start": "开始时间",
+    "end": "结束时间",
+    "fixes": "定位点数",
+    "duration_min": "时长(分钟)",
+    "whole_river_m": "全程巡查河道长度",
+    "speed_kmh": "平均速度(km/h)",
+    "stationary_share": "原地点比例",
+    "far_share": "偏离责任河道点比例",
+    "duplicate_of": "重复于",
+    "too_short_time": "时长不足",
+    "too_short_distance": "里程不足",
+    "stationary": "原地不动",
+    "too_fast": "速度过快",
+    "far_from_own_rivers": "偏离责任河道",
+    "duplicate": "重复上传",
+    "flagged": "存疑",
     # raster.detect_change, zonal_stats
     "change_id": "变化图斑编号",
     "from_class": "原地类代码",

@@ -25,7 +25,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 
-ANALYSIS_MODULES = ["patrol", "water_quality", "landuse", "raster", "maps", "sample", "scale"]
+ANALYSIS_MODULES = ["patrol", "problems", "water_quality", "landuse", "raster", "maps", "sample", "scale"]
 
 
 def _load_script(path: Path, name: str):
