@@ -317,7 +317,8 @@ def test_default_rules_follow_the_cited_local_rules():
     rules = load_rules()
     assert rules["frequency"]["town"] == {"period": "month", "min_patrols": 1}
     assert rules["frequency"]["village"] == {"period": "week", "min_patrols": 1}
-    assert rules["patrol_minimum"] == {"duration_min": 10, "length_km": 1.0, "max_mean_speed_kmh": None}
+    assert rules["patrol_minimum"] == {"duration_min": 10, "length_km": 1.0, "whole_river_share": 0.9,
+                                       "max_mean_speed_kmh": None}
     assert {s["id"] for s in rules["sources"]} >= {"yingpu-2018", "guangzhou-2021"}
 
 
@@ -399,6 +400,63 @@ def test_compliance_monthly_and_weekly():
     res2 = compliance(rivers, fixes, start="2024-03-01", end="2024-03-31", rules=relaxed)
     assert res2.by_river.set_index("river_id").loc["R1", "patrols_counted"] == 4
     assert res2.by_river["compliant"].all()
+
+
+def test_compliance_says_why_patrols_did_not_count():
+    river = shapely.LineString([(0, 0), (1500, 0)])
+    rivers = rivers_gdf([river, shapely.affinity.translate(river, 0, 500)], level=["town", "village"],
+                        chief=["王", "李"])
+    up = {"geometry": lambda d: d.translate(0, 500)}
+    fixes = pd.concat([
+        _walk("v0", "李", "2024-03-01").assign(**up),  # Friday of W09, not wholly in March: outside
+        _walk("v1", "李", "2024-03-04").assign(**up),  # W10: counts
+        _walk("v2", "李", "2024-03-13").assign(**up),  # W11: counts
+        _walk("v3", "李", "2024-03-20", step=300, every_s=60).assign(**up),  # 5 minutes: too short
+        _walk("v4", "王", "2024-03-27").assign(**up),  # another chief
+        _walk("v5", "李", "2024-03-28", x0=0, x1=400, every_s=120).assign(**up),  # 400 m of 1500: too little
+    ], ignore_index=True)
+    res = compliance(rivers, fixes, start="2024-03-01", end="2024-03-31", rules={
+        "patrol_minimum": {"duration_min": 6, "length_km": 0.3}})  # v5 (8 min) meets the minimum; v3 (5) does not
+    row = res.by_river.set_index("river_id").loc["R1"]
+    assert row.patrols_counted == 2
+    got = {k: row[f"not_counted_{k}"] for k in ("other_chief", "too_short", "too_fast", "flagged", "too_little",
+                                                 "outside_period")}
+    assert got == {"other_chief": 1, "too_short": 1, "too_fast": 0, "flagged": 0, "too_little": 1,
+                   "outside_period": 1}
+    chief = res.by_chief.set_index("chief").loc["李"]
+    assert chief.patrols_counted == 2 and chief.not_counted_outside_period == 1
+    # too fast only when a limit is set: v1 walks 1.5 km in 15 min (6 km/h)
+    fast = compliance(rivers, fixes, start="2024-03-01", end="2024-03-31", rules={
+        "patrol_minimum": {"duration_min": 6, "length_km": 0.3, "max_mean_speed_kmh": 5}})
+    assert fast.by_river.set_index("river_id").loc["R1", "not_counted_too_fast"] >= 2
+
+
+def test_a_short_ditch_walked_whole_counts():
+    ditch = shapely.LineString([(0, 0), (500, 0)])
+    rivers = rivers_gdf([ditch], level=["village"], chief=["李"])
+    # 500 m in 6 minutes: under the literal 1 km / 10 min, never valid; walked whole it counts
+    whole = _walk("w1", "李", "2024-03-05", x0=0, x1=500, step=50, every_s=36)
+    # 300 m in 6 minutes: covers more than half (the share rule) but not the whole ditch
+    part = _walk("w2", "李", "2024-03-12", x0=0, x1=300, step=30, every_s=36)
+    res = compliance(rivers, pd.concat([whole, part], ignore_index=True), start="2024-03-04", end="2024-03-17")
+    row = res.by_river.iloc[0]
+    assert (row.periods, row.patrols_counted, row.not_counted_too_short) == (2, 1, 1)
+    assert row.missed_periods == ["2024-W11"]
+    # 4 minutes for the whole ditch is under the pro-rata 5 minutes
+    quick = _walk("w3", "李", "2024-03-05", x0=0, x1=500, step=50, every_s=24)
+    assert compliance(rivers, quick, start="2024-03-04", end="2024-03-10").by_river.iloc[0].patrols_counted == 0
+
+
+def test_patrol_report_drops_only_the_periods_fixes():
+    from dongping_geo.reports import PatrolReport
+
+    rivers = rivers_gdf([shapely.LineString([(0, 0), (1500, 0)])], level=["town"], chief=["王"])
+    june = _walk("a", "王", "2024-06-10")
+    july = _walk("b", "王", "2024-07-10")
+    fixes = pd.concat([june, june.iloc[[3]], july, july.iloc[[3, 4]]], ignore_index=True)  # duplicates
+    report = PatrolReport.compute(rivers, fixes, start="2024-06-01", end="2024-06-30")
+    assert list(report.dropped["patrol_id"]) == ["a"]
+    assert (report.dropped["reason"] == "duplicate").all()
 
 
 def test_compliance_counts_a_long_river_with_one_km_walked():
