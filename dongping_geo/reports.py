@@ -306,9 +306,11 @@ def _index_html(rows: list[dict[str, Any]], *, title: str, by: str) -> str:
     head = {"chief": "河长 Chief", "river": "河道 River", "region": "片区 Region"}[by]
     body = "".join(
         "<tr><td><a href=\"{href}\">{label}</a></td><td>{rivers}</td><td>{cov}</td>"
-        "<td>{ok}</td></tr>".format(
+        "<td>{ok}</td><td class=\"missed\">{missed}</td><td>{gaps}</td></tr>".format(
             href=html.escape(quote(r["file"]), quote=True), label=html.escape(r["label"]),
             rivers=r["rivers"], cov=html.escape(r["coverage"]), ok=html.escape(r["compliant"]),
+            missed="<br>".join(f"{html.escape(n)}: {html.escape(p)}" for n, p in r.get("missed", [])),
+            gaps=html.escape(r.get("stretches", "")),
         )
         for r in rows
     )
@@ -317,10 +319,12 @@ def _index_html(rows: list[dict[str, Any]], *, title: str, by: str) -> str:
         f"<title>{html.escape(title)}</title>"
         "<style>body{font-family:'Noto Sans CJK SC',sans-serif;margin:2em}"
         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 10px}"
-        "th{background:#eee}</style></head><body>"
+        "th{background:#eee}td.missed{color:#b2182b}"
+        "@media print{@page{size:A4 landscape;margin:10mm}body{margin:0;font-size:9pt}}</style></head><body>"
         f"<h1>{html.escape(title)}</h1>"
         f"<table><thead><tr><th>{head}</th><th>河道数 Rivers</th><th>覆盖率 Coverage</th>"
-        f"<th>巡河达标 Compliant</th></tr></thead><tbody>{body}</tbody></table>"
+        f"<th>巡河达标 Compliant</th><th>未达标河道与时段 Rivers and periods missed</th>"
+        f"<th>未巡河段 Stretches to patrol</th></tr></thead><tbody>{body}</tbody></table>"
         "<p>coverage.csv, compliance.csv, uncovered.gpkg: see this folder. "
         "Synthetic sample data unless stated otherwise.</p></body></html>\n"
     )
@@ -470,9 +474,11 @@ class PatrolReport:
         elif len(tracks):  # only the tracks near these rivers
             x0, y0, x1, y1 = sub_rivers.total_bounds
             tracks = tracks.cx[x0 - 200:x1 + 200, y0 - 200:y1 + 200]
+        by_river = self.compliance.by_river
         return coverage_map(
             sub_rivers, self.coverage[self.coverage["river_id"].isin(ids)],
             uncovered=self.uncovered[self.uncovered["river_id"].isin(ids)], fixes=tracks,
+            compliance=by_river[by_river["river_id"].isin(ids)],
             basemap=options.basemap, tianditu_token=options.tianditu_token,
             title=f"{label} 巡河覆盖 Patrol coverage {self.start} – {self.end}",
         )
@@ -481,9 +487,16 @@ class PatrolReport:
         cov = self.coverage[self.coverage["river_id"].isin(ids)]
         length = float(cov["length_m"].sum())
         share = float(cov["covered_m"].sum()) / length if length else 0.0
-        ok = self.compliance.by_river[self.compliance.by_river["river_id"].isin(ids)]["compliant"]
+        rule = self.compliance.by_river[self.compliance.by_river["river_id"].isin(ids)]
+        ok = rule["compliant"]
+        missed = rule[ok.eq(False).fillna(False).to_numpy(dtype=bool)]
+        gaps = self.uncovered[self.uncovered["river_id"].isin(ids)]
         return {"label": label, "file": file, "rivers": len(ids), "coverage": f"{share:.0%}",
-                "compliant": f"{int(ok.eq(True).sum())}/{int(ok.notna().sum())}"}
+                "compliant": f"{int(ok.eq(True).sum())}/{int(ok.notna().sum())}",
+                "missed": [(str(n if n == n and n else rid), ", ".join(map(str, p)))
+                           for rid, n, p in zip(missed["river_id"], missed.get("name", missed["river_id"]),
+                                                missed["missed_periods"], strict=True)],
+                "stretches": f"{len(gaps)}, {gaps['length_m'].sum():,.0f} m" if len(gaps) else "0"}
 
     def write(
         self,
