@@ -24,6 +24,7 @@ load_rules
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -783,13 +784,18 @@ def load_rules(rules: dict[str, Any] | str | Path | None = None) -> dict[str, An
     return merged
 
 
-def _validate_rules(r: dict[str, Any], *, source: Any) -> None:
+def _rule_error(source: Any) -> Callable[[str, str, Any], ConfigError]:
     def bad(field: str, expected: str, found: Any) -> ConfigError:
         return ConfigError(
             "invalid patrol rule", path=source, field=field, expected=expected,
             found=repr(found), fix="correct the value (see docs/patrol.md)",
         )
 
+    return bad
+
+
+def _validate_rules(r: dict[str, Any], *, source: Any) -> None:
+    bad = _rule_error(source)
     known = {"frequency", "patrol_minimum", "counts_for_river", "own_chief_only", "sources"}
     unknown = set(r) - known
     if unknown:
@@ -805,6 +811,13 @@ def _validate_rules(r: dict[str, Any], *, source: Any) -> None:
         n = f.get("min_patrols")
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
             raise bad(f"frequency.{level}.min_patrols", "an integer ≥ 0", n)
+    _validate_figures(r, bad)
+    if not isinstance(r.get("own_chief_only"), bool):
+        raise bad("own_chief_only", "true or false", r.get("own_chief_only"))
+
+
+def _validate_figures(r: dict[str, Any], bad: Callable[[str, str, Any], ConfigError]) -> None:
+    """patrol_minimum and counts_for_river: numbers ≥ 0 (two may be null), shares within 0–1."""
     for group, fields in (
         ("patrol_minimum", ("duration_min", "length_km", "whole_river_share", "max_mean_speed_kmh")),
         ("counts_for_river", ("min_share", "min_covered_m")),
@@ -818,12 +831,9 @@ def _validate_rules(r: dict[str, Any], *, source: Any) -> None:
                 continue
             if isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
                 raise bad(f"{group}.{k}", "a number ≥ 0", v)
-    if not 0 <= r["patrol_minimum"]["whole_river_share"] <= 1:
-        raise bad("patrol_minimum.whole_river_share", "a share between 0 and 1", r["patrol_minimum"]["whole_river_share"])
-    if not 0 <= r["counts_for_river"]["min_share"] <= 1:
-        raise bad("counts_for_river.min_share", "a share between 0 and 1", r["counts_for_river"]["min_share"])
-    if not isinstance(r.get("own_chief_only"), bool):
-        raise bad("own_chief_only", "true or false", r.get("own_chief_only"))
+    for group, k in (("patrol_minimum", "whole_river_share"), ("counts_for_river", "min_share")):
+        if not 0 <= r[group][k] <= 1:
+            raise bad(f"{group}.{k}", "a share between 0 and 1", r[group][k])
 
 
 def _flagged_patrols(res: PatrolAnalysis, pm: dict[str, Any], valid_only: Any) -> pd.DataFrame:
