@@ -27,6 +27,7 @@ import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote
@@ -687,7 +688,7 @@ class WaterQualityReport:
         out: dict[str, Callable[[], Any]] = {}
         for sid in counts.index:
             stem = safe_filename(f"{sid}_class", taken)
-            out[f"charts/{stem}"] = lambda sid=sid: section_class_chart(self.assessment, sid, lang=lang)
+            out[f"charts/{stem}"] = partial(section_class_chart, self.assessment, sid, lang=lang)
         worst = counts.index[0]
         pollutants = (failing.loc[failing["section_id"] == worst, "main_pollutants"].fillna("")
                       .str.split(",").explode().str.strip())
@@ -1025,7 +1026,7 @@ _TOTAL = {"both": "合计 Total", "zh": "合计", "en": "Total"}
 
 def _with_total(table: pd.DataFrame, keys: list[str], lang: Lang) -> pd.DataFrame:
     """Append a totals row (cases and area summed) labelled in the first key column."""
-    total = {k: None for k in keys}
+    total: dict[str, Any] = {k: None for k in keys}
     total[keys[0]] = _TOTAL[lang]
     total.update(count=int(table["count"].sum()), area_m2=float(table["area_m2"].sum()))
     body = table.astype({keys[0]: object})

@@ -159,7 +159,7 @@ def add_labels(
 def _ensure_css(m: folium.Map) -> None:
     root = m.get_root()
     if not getattr(root, "_dg_panel_css", False):
-        root.header.add_child(Element(_CSS), name="dg_panel_css")
+        root.header.add_child(Element(_CSS), name="dg_panel_css")  # type: ignore[attr-defined]
         root._dg_panel_css = True  # type: ignore[attr-defined]
 
 
@@ -178,4 +178,5 @@ def add_panel(m: folium.Map, title: str, sections: Sequence[tuple[str, str]]) ->
     """
     _ensure_css(m)
     body = "".join(f"<h3>{html.escape(h)}</h3>{b}" for h, b in sections)
-    m.get_root().html.add_child(Element(f'<div class="dg-panel"><h2>{html.escape(title)}</h2>{body}</div>'))
+    panel = f'<div class="dg-panel"><h2>{html.escape(title)}</h2>{body}</div>'
+    m.get_root().html.add_child(Element(panel))  # type: ignore[attr-defined]
