@@ -676,6 +676,15 @@ def test_water_quality_map_colours_popups_and_escaping():
     assert WATER_CLASS_COLOURS["IV"] in text
     # one chart per section popup; the JSON embedding escapes "<" as \u003c
     assert text.count("\\u003csvg") == 2
+    # S2 (劣V against III) misses its target: one ring, in its own layer with a legend; S1 none
+    from dongping_geo.maps import MISSED_TARGET_COLOUR
+    from dongping_geo.maps._toolkit import _GeoJsonLayer
+
+    rings = [c for c in wq._children.values()
+             if isinstance(c, _GeoJsonLayer) and c.layer_name.startswith("未达标断面")]
+    assert len(rings) == 1 and len(rings[0].data["features"]) == 1
+    assert rings[0].style["color"] == MISSED_TARGET_COLOUR and rings[0].style["fillOpacity"] == 0
+    assert "Misses its target (1)" in text
     with pytest.raises(ConfigError, match="period"):
         water_quality_map(a, sections, period="2030Q1", basemap="none")
 
