@@ -24,7 +24,6 @@ from shapely.geometry import MultiPolygon, Polygon, box
 
 from dongping_geo import landuse
 from dongping_geo.errors import ConfigError, CRSError, GeometryError, SchemaError
-from dongping_geo.schemas import CATEGORY_LABELS
 from dongping_geo.landuse import (
     check_violations,
     default_setbacks,
@@ -33,6 +32,7 @@ from dongping_geo.landuse import (
     rebuilt_on_demolished,
     river_setback_violations,
 )
+from dongping_geo.schemas import CATEGORY_LABELS
 
 CRS = 4549
 

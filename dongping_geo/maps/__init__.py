@@ -38,7 +38,12 @@ from ._toolkit import (
     save_map,
     uses_gcj02,
 )
-from ._water import MISSED_TARGET_COLOUR, WATER_CLASS_COLOURS, WATER_GRADE_COLOURS, water_quality_map
+from ._water import (
+    MISSED_TARGET_COLOUR,
+    WATER_CLASS_COLOURS,
+    WATER_GRADE_COLOURS,
+    water_quality_map,
+)
 from .styles import DEFAULT_RAMP, FIELD_LABELS, PALETTES, VALUE_LABELS
 
 __all__ = [
