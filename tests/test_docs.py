@@ -360,7 +360,12 @@ def test_docs_have_python_blocks_and_few_opt_outs():
     assert all(len(b[3].strip()) >= 10 for b in BLOCKS if b[3])  # a reason, not a token
 
 
-@pytest.mark.parametrize("block", BLOCKS, ids=[b[0] for b in BLOCKS])
+#: Blocks that start a dask cluster or generate the whole sample (10–20 s each).
+SLOW_BLOCKS = {"scale-0", "sample-0"}
+
+
+@pytest.mark.parametrize("block", [pytest.param(b, id=b[0], marks=[pytest.mark.slow] if b[0] in SLOW_BLOCKS else [])
+                                   for b in BLOCKS])
 def test_docs_code_block_runs(block, tmp_path, monkeypatch):
     """Each block runs on its own in a fresh namespace, the repository's data/ at hand.
 
