@@ -617,7 +617,7 @@ def river_coverage(
     ...     "timestamp": pd.date_range("2024-03-05 09:00", periods=6, freq="60s", tz="Asia/Shanghai")},
     ...     geometry=shapely.points([(x, 5) for x in range(0, 501, 100)]), crs=4549)
     >>> row = river_coverage(rivers, fixes).iloc[0]
-    >>> round(float(row.covered_m), 1), int(row.patrols)
+    >>> round(float(row.covered_m), 1), int(row.patrols_covering)
     (529.6, 1)
     """
     if use_dask(fixes, engine):

@@ -28,6 +28,11 @@ def cache_dir() -> Path:
     Path
         ``%LOCALAPPDATA%\\dongping_geo\\Cache`` on Windows, ``~/Library/Caches/dongping_geo``
         on macOS, ``$XDG_CACHE_HOME/dongping_geo`` (default ``~/.cache/dongping_geo``) elsewhere.
+
+    Examples
+    --------
+    >>> cache_dir().name in ("dongping_geo", "Cache") or "DONGPING_GEO_CACHE" in os.environ
+    True
     """
     if os.environ.get(CACHE_ENV):
         return Path(os.environ[CACHE_ENV])
