@@ -102,20 +102,7 @@ def _wq_chart_svg(
             f'<text x="{w - right - 2}" y="{ly - 2:.1f}" text-anchor="end" fill="#00803a">'
             f"Ⅲ {esc(_wq_fmt(limit_iii))}</text>"
         )
-    xs, ys = x(t), y(v)
-    ok = np.isfinite(ys)
-    pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(xs[ok], ys[ok], strict=True))
-    if pts:
-        parts.append(f'<polyline points="{pts}" fill="none" stroke="#555" stroke-width="1"/>')
-    for a, b, c, val, when in zip(xs, ys, classes, v, times, strict=True):
-        if not np.isfinite(b):
-            continue
-        colour = WATER_CLASS_COLOURS.get(str(c), _MISSING_COLOUR)
-        tip = f"{when:%Y-%m-%d}: {_wq_fmt(val)} ({c})"
-        parts.append(
-            f'<circle cx="{a:.1f}" cy="{b:.1f}" r="2.6" fill="{colour}" stroke="#333" '
-            f'stroke-width="0.5"><title>{esc(tip)}</title></circle>'
-        )
+    parts.append(_svg_series(x(t), y(v), classes, v, times))
     parts.append(
         f'<text x="{left}" y="11" font-weight="bold">{esc(label)} ({esc(unit)})</text>'
         f'<text x="{left - 3}" y="{top + 8}" text-anchor="end">{esc(_wq_fmt(vmax))}</text>'
@@ -124,6 +111,24 @@ def _wq_chart_svg(
         f'<text x="{w - right}" y="{h - 5}" text-anchor="end">{esc(f"{times.max():%Y-%m}")}</text>'
         "</svg>"
     )
+    return "".join(parts)
+
+
+def _svg_series(xs: np.ndarray, ys: np.ndarray, classes: Sequence[Any], values: np.ndarray,
+                times: pd.Series) -> str:
+    """The chart's line and its points, coloured by class, each with its date and value as a title."""
+    ok = np.isfinite(ys)
+    pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(xs[ok], ys[ok], strict=True))
+    parts = [f'<polyline points="{pts}" fill="none" stroke="#555" stroke-width="1"/>'] if pts else []
+    for a, b, c, val, when in zip(xs, ys, classes, values, times, strict=True):
+        if not np.isfinite(b):
+            continue
+        colour = WATER_CLASS_COLOURS.get(str(c), _MISSING_COLOUR)
+        tip = f"{when:%Y-%m-%d}: {_wq_fmt(val)} ({c})"
+        parts.append(
+            f'<circle cx="{a:.1f}" cy="{b:.1f}" r="2.6" fill="{colour}" stroke="#333" '
+            f'stroke-width="0.5"><title>{html.escape(tip)}</title></circle>'
+        )
     return "".join(parts)
 
 
