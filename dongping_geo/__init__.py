@@ -29,7 +29,7 @@ import importlib
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-from . import crs, errors, io, landuse, loaders, patrol, problems, schemas, water_quality
+from . import crs, errors, io, landclass, landuse, loaders, patrol, problems, schemas, water_quality
 from .crs import WORK_CRS, gcj02_to_wgs84, get_work_crs, set_work_crs, wgs84_to_gcj02
 from .errors import DongpingGeoError
 from .io import read_layer, write_layer, write_layers, write_table
@@ -46,6 +46,7 @@ from .loaders import (
     load_buildings,
     load_dataset,
     load_demolitions,
+    load_land_survey,
     load_layer,
     load_measurements,
     load_patrols,
@@ -118,6 +119,7 @@ __all__ = [
     "network",
     "errors",
     "io",
+    "landclass",
     "landuse",
     "loaders",
     "charts",
@@ -142,6 +144,7 @@ __all__ = [
     "load_buildings",
     "load_dataset",
     "load_demolitions",
+    "load_land_survey",
     "load_layer",
     "load_measurements",
     "load_patrols",

@@ -16,10 +16,9 @@ import pandas as pd
 import shapely
 
 from ._landuse_overlay import overlay_pairs as _overlay_pairs
-from ._landuse_overlay import polygonal as _polygonal
-from ._landuse_overlay import threaded as _threaded
+from ._validation import check_geometries
 from .crs import to_work_crs
-from .errors import ConfigError, GeometryError, SchemaError
+from .errors import ConfigError, SchemaError
 from .schemas import get_schema
 
 #: Protection categories of the redlines layer (from its schema).
@@ -89,38 +88,25 @@ def checked_polygons(
     id_name: str,
     validity: bool = True,
 ) -> np.ndarray:
-    """Check polygon types and (unless ``validity`` is False) validity; repair when asked."""
+    """Check polygon types and (unless ``validity`` is False) validity; repair when asked.
+
+    The policy is :func:`dongping_geo._validation.check_geometries`, the one every loader
+    applies; this wrapper only lets the overlay check validity where features meet a zone.
+    """
     geoms = np.asarray(geoms, dtype=object)
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    types = shapely.get_type_id(geoms)
-    bad_type = present & ~np.isin(types, _POLYGONAL)
-    if bad_type.any():
-        found = sorted({g.geom_type for g in geoms[bad_type][:_MAX_IDS_IN_MESSAGE]})
-        raise GeometryError(
-            "geometries must be polygons",
-            layer=layer,
-            feature_id=ids_text(ids[bad_type]),
-            expected="Polygon or MultiPolygon",
-            found=", ".join(found),
-            fix="convert lines/points to polygons or drop them before the check",
-        )
-    if not validity:
+    bad_type = present & ~np.isin(shapely.get_type_id(geoms), _POLYGONAL)
+    if not validity and not bad_type.any():
         return geoms
-    invalid = present & ~_threaded(shapely.is_valid, geoms)
-    if invalid.any():
-        if not repair:
-            reasons = shapely.is_valid_reason(geoms[invalid])
-            raise GeometryError(
-                f"{int(invalid.sum())} invalid geometr{'y' if invalid.sum() == 1 else 'ies'}",
-                layer=layer,
-                feature_id=f"{id_name} {ids_text(ids[invalid])}",
-                expected="valid polygons (OGC simple features)",
-                found=str(reasons[0]),
-                fix="repair them in GIS, or pass repair=True (shapely.make_valid)",
-            )
-        geoms = geoms.copy()
-        geoms[invalid] = _polygonal(shapely.make_valid(geoms[invalid]))
-    return geoms
+    checked, issues, _ = check_geometries(
+        geoms[present], allowed=("Polygon", "MultiPolygon"), ids=ids[present],
+        layer=f"{layer} ({id_name})", repair=repair,
+    )
+    if issues:
+        raise issues[0].error
+    out = geoms.copy()
+    out[present] = checked
+    return out
 
 
 def check_categories(categories: str | Iterable[str] | None) -> list[str] | None:

@@ -311,6 +311,7 @@ def parse_measurements(
     path: Any = None,
     on_error: OnError = "raise",
     line_numbers: Any = None,
+    date_format: str | None = None,
 ) -> pd.DataFrame:
     """Parse a raw measurement table into the canonical long table.
 
@@ -334,6 +335,9 @@ def parse_measurements(
     line_numbers : array-like of int, optional
         File line number of each row of ``df`` (as :func:`dongping_geo.loaders.read_table` numbers them); default
         ``2, 3, …`` (header on line 1, no blank lines).
+    date_format : str, optional
+        strptime format of the sampling dates when they use a form not accepted by
+        default (Excel serial day numbers are still read as such).
 
     Returns
     -------
@@ -385,7 +389,7 @@ def parse_measurements(
         cells = _long_cells(df, fields, lines)
     else:
         cells = _wide_cells(df, fields, lines, path)
-    return _finish(cells, path, on_error)
+    return _finish(cells, path, on_error, date_format)
 
 
 def _check_on_error(on_error: Any) -> None:
@@ -668,12 +672,12 @@ def _value(names: _Names, code: str, cell: tuple[Any, ...]) -> tuple[float, str,
     return _check_range(v, kind, field, _text(value_raw)) or (v, qualifier, source)
 
 
-def _parse_dates(raw: np.ndarray, field: str) -> tuple[pd.DatetimeIndex, np.ndarray]:
+def _parse_dates(raw: np.ndarray, field: str, date_format: str | None = None) -> tuple[pd.DatetimeIndex, np.ndarray]:
     """Sampling times (Excel serials, then :func:`dongping_geo.schemas.parse_datetime`)."""
     codes, uniques = pd.factorize(pd.Series(raw, dtype=object), use_na_sentinel=False)
     values = pd.Series([_text(u) for u in uniques], dtype=object)
     serial = parse_excel_serial(values)
-    parsed, bad = parse_datetime(values.where(serial.isna() & values.ne(""), None))
+    parsed, bad = parse_datetime(values.where(serial.isna() & values.ne(""), None), date_format=date_format)
     stamps = pd.DatetimeIndex(parsed.where(serial.isna(), serial))
     times = stamps.take(codes)
     unique_problems = np.full(len(values), None, dtype=object)
@@ -681,22 +685,23 @@ def _parse_dates(raw: np.ndarray, field: str) -> tuple[pd.DatetimeIndex, np.ndar
         text = str(values.iloc[u])
         unique_problems[u] = _Problem(
             "unreadable sampling date" if text else "missing sampling date", field, text,
-            "a date like 2022-03-05, 2022/3/5 or 2022年3月5日 (optionally with a time), "
-            "or an Excel serial day number such as 44621",
-            "write the date as YYYY-MM-DD",
+            (f"a date in the form {date_format!r}" if date_format else
+             "a date like 2022-03-05, 2022/3/5 or 2022年3月5日 (optionally with a time)")
+            + ", or an Excel serial day number such as 44621",
+            "write the date as YYYY-MM-DD" + ("" if date_format else ", or give its form with date_format"),
         )
     problems = unique_problems[codes] if len(codes) else np.empty(0, dtype=object)
     return times, problems
 
 
-def _parse_records(cells: pd.DataFrame) -> dict[str, Any]:
+def _parse_records(cells: pd.DataFrame, date_format: str | None = None) -> dict[str, Any]:
     """Every record parsed: values per column plus ``problem`` (first _Problem or None)."""
     c = {k: cells[k].to_numpy(dtype=object) for k in cells.columns}
     names: _Names = cells.attrs["names"]
     section = _per_unique([c["section_id"]], lambda raw: _section(raw, names.section))
     param = _per_unique([c["parameter_raw"], c["value_field"]],
                         lambda raw, column: _parameter(raw, column, names))
-    times, date_problems = _parse_dates(c["sampled_at"], names.date)
+    times, date_problems = _parse_dates(c["sampled_at"], names.date, date_format)
     ok_param = np.array([not isinstance(p, _Problem) for p in param], dtype=bool)
     keys = [c[k][ok_param] for k in ("unit_raw", "unit_given", "value_raw", "qualifier_raw",
                                      "dl_raw", "value_field")]
@@ -764,8 +769,8 @@ def _rejected_table(entries: list[tuple[Any, _Problem]], path: Any) -> pd.DataFr
     return rejected_rows((file, int(row), p.field, p.value, p.reason, p.fix) for row, p in entries)
 
 
-def _finish(cells: pd.DataFrame, path: Any, on_error: OnError) -> pd.DataFrame:
-    records = _parse_records(cells)
+def _finish(cells: pd.DataFrame, path: Any, on_error: OnError, date_format: str | None = None) -> pd.DataFrame:
+    records = _parse_records(cells, date_format)
     problem = records["problem"]
     bad = np.array([p is not None for p in problem], dtype=bool)
     rows = cells["row"].to_numpy()

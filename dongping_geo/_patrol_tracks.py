@@ -327,3 +327,27 @@ def track_segments(tr: Tracks) -> tuple[np.ndarray, np.ndarray]:
     touched[j] = True
     lone = np.flatnonzero(~touched & ~tr.jump)
     return np.concatenate([i, lone]), np.concatenate([j, lone])
+
+
+def patrol_stats(tr: Tracks, chief: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Start and end (s, live fixes), track length (m) and chief (first fix's) per patrol code.
+
+    ``chief`` is the chief of each input fix (in the order ``tr.order`` indexes), or None.
+    Shared by the in-memory analysis and the dask engine's per-partition step.
+    """
+    n_patrols = len(tr.patrol_names)
+    live = ~tr.jump
+    p_start = np.full(n_patrols, np.nan)
+    p_end = np.full(n_patrols, np.nan)
+    if live.any():
+        g = pd.Series(tr.t[live]).groupby(tr.patrol[live])
+        p_start[g.min().index] = g.min().to_numpy()
+        p_end[g.max().index] = g.max().to_numpy()
+    link = np.flatnonzero(tr.link)
+    step = np.hypot(tr.x[tr.nxt[link]] - tr.x[link], tr.y[tr.nxt[link]] - tr.y[link])
+    p_len = np.bincount(tr.patrol[link], weights=step, minlength=n_patrols)
+    p_chief = np.full(n_patrols, None, dtype=object)
+    if chief is not None:
+        chief_sorted = np.asarray(chief, dtype=object)[tr.order]
+        p_chief[tr.patrol[::-1]] = chief_sorted[::-1]  # first fix's chief per patrol
+    return p_start, p_end, p_len, p_chief

@@ -36,6 +36,7 @@ from . import _patrol_core as core
 from ._patrol_tracks import (
     build_tracks,
     patrol_keys,
+    patrol_stats,
     seconds,
     select_fixes,
     track_segments,
@@ -49,10 +50,14 @@ FIX_META = {
     "y": "float64",
     "_pi": "int64",
     "_pos": "int64",
+    "chief": "object",
 }
 #: Columns of the track segments (step 2).
 SEG_META = {"patrol": "int64", "x0": "float64", "y0": "float64", "x1": "float64",
             "y1": "float64", "t": "float64"}
+#: Columns of the per-patrol statistics (step 2b, for compliance).
+STATS_META = {"patrol": "int64", "name": "object", "start_s": "float64", "end_s": "float64",
+              "length_m": "float64", "chief": "object"}
 #: Columns of the partial results (step 3).
 PARTIAL_META = {"part": "int64", "patrol": "int64", "lo": "float64", "hi": "float64",
                 "t": "float64"}
@@ -83,9 +88,10 @@ def prepare_fixes(
     # one, a marker + the chief (patrol_keys splits those per chief at time gaps, so
     # all of a chief's such fixes must meet in one partition).
     key = pd.Series(np.full(n, _NO_PATROL, dtype=object))
+    chief = pd.Series(np.full(n, None, dtype=object))
     if "chief" in fixes.columns:
-        chief = fixes["chief"].reset_index(drop=True)
-        key = key + chief.astype(object).where(chief.notna(), "").astype(str)
+        chief = fixes["chief"].reset_index(drop=True).astype(object)
+        key = key + chief.where(chief.notna(), "").astype(str)
     if "patrol_id" in fixes.columns:
         pid = fixes["patrol_id"].reset_index(drop=True)
         key = key.where(pid.isna(), pid.astype(object).astype(str))
@@ -98,20 +104,13 @@ def prepare_fixes(
             "y": xy[:, 1],
             "_pi": np.full(n, number, dtype=np.int64),
             "_pos": np.arange(n, dtype=np.int64),  # input order, for a stable sort
+            "chief": chief.where(chief.notna(), None).to_numpy(dtype=object),
         }
     )
 
 
-def fix_segments(
-    df: pd.DataFrame,
-    *,
-    max_gap_s: float,
-    max_speed_kmh: float,
-    partition_info: dict[str, Any] | None = None,
-) -> pd.DataFrame:
-    """Step 2: track segments of whole patrols, exactly as ``patrol._analyse`` builds them."""
-    if len(df) == 0:
-        return empty(SEG_META)
+def _partition_tracks(df: pd.DataFrame, *, max_gap_s: float, max_speed_kmh: float) -> tuple[pd.DataFrame, Any]:
+    """The partition's fixes in input order and their tracks, exactly as ``patrol.analyse`` builds them."""
     # Input order decides ties (two fixes of a patrol at the same instant).
     df = df.iloc[np.lexsort((df["_pos"].to_numpy(), df["_pi"].to_numpy()))]
     t_s = df["t"].to_numpy(dtype=float)
@@ -122,21 +121,59 @@ def fix_segments(
         "chief": np.where(no_pid, key.str.slice(1).to_numpy(dtype=object), None),
     })
     patrol = patrol_keys(ids, t_s, max_gap_s)
-    x = df["x"].to_numpy(dtype=float)
-    y = df["y"].to_numpy(dtype=float)
-    fx = gpd.GeoDataFrame(geometry=shapely.points(x, y))
-    tr = build_tracks(fx, patrol=patrol, t_s=t_s, max_gap_s=max_gap_s, max_speed_kmh=max_speed_kmh)
-    si, sj = track_segments(tr)
+    fx = gpd.GeoDataFrame(geometry=shapely.points(df["x"].to_numpy(dtype=float), df["y"].to_numpy(dtype=float)))
+    return df, build_tracks(fx, patrol=patrol, t_s=t_s, max_gap_s=max_gap_s, max_speed_kmh=max_speed_kmh)
+
+
+def _global_codes(local: np.ndarray, partition_info: dict[str, Any] | None) -> np.ndarray:
     number = partition_info["number"] if partition_info else 0
-    code = (np.int64(number) << _PATROL_SHIFT) + tr.patrol[si].astype(np.int64)
+    return (np.int64(number) << _PATROL_SHIFT) + np.asarray(local).astype(np.int64)
+
+
+def fix_segments(
+    df: pd.DataFrame,
+    *,
+    max_gap_s: float,
+    max_speed_kmh: float,
+    partition_info: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Step 2: track segments of whole patrols, exactly as ``patrol.analyse`` builds them."""
+    if len(df) == 0:
+        return empty(SEG_META)
+    _, tr = _partition_tracks(df, max_gap_s=max_gap_s, max_speed_kmh=max_speed_kmh)
+    si, sj = track_segments(tr)
     return pd.DataFrame(
         {
-            "patrol": code,
+            "patrol": _global_codes(tr.patrol[si], partition_info),
             "x0": tr.x[si],
             "y0": tr.y[si],
             "x1": tr.x[sj],
             "y1": tr.y[sj],
             "t": np.maximum(tr.t[si], tr.t[sj]),
+        }
+    )
+
+
+def fix_patrol_stats(
+    df: pd.DataFrame,
+    *,
+    max_gap_s: float,
+    max_speed_kmh: float,
+    partition_info: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Step 2b: start, end, length and chief of every patrol, with the codes of step 2."""
+    if len(df) == 0:
+        return empty(STATS_META)
+    df, tr = _partition_tracks(df, max_gap_s=max_gap_s, max_speed_kmh=max_speed_kmh)
+    p_start, p_end, p_len, p_chief = patrol_stats(tr, df["chief"].to_numpy(dtype=object))
+    return pd.DataFrame(
+        {
+            "patrol": _global_codes(np.arange(len(tr.patrol_names)), partition_info),
+            "name": np.asarray(tr.patrol_names, dtype=object),
+            "start_s": p_start,
+            "end_s": p_end,
+            "length_m": p_len,
+            "chief": p_chief,
         }
     )
 
@@ -264,13 +301,21 @@ class Merged:
     rp_river: np.ndarray
     rp_covered: np.ndarray
     rp_last_s: np.ndarray
+    rp_patrol: np.ndarray  # code into ``patrols`` of merge_partials (or dense codes)
 
 
-def merge_partials(partials: pd.DataFrame, rs: core.RiverSegments) -> Merged:
-    """Step 4: union the partial intervals exactly as ``patrol._analyse`` does in one go."""
+def merge_partials(partials: pd.DataFrame, rs: core.RiverSegments, patrols: np.ndarray | None = None) -> Merged:
+    """Step 4: union the partial intervals exactly as ``patrol.analyse`` does in one go.
+
+    ``patrols``: the global patrol codes of step 2b; ``rp_patrol`` then indexes them.
+    """
     part = partials["part"].to_numpy(dtype=np.int64)
-    code, _ = pd.factorize(partials["patrol"].to_numpy())
-    n = np.int64(max(code.max() + 1, 1)) if len(code) else np.int64(1)
+    if patrols is None:
+        code, _ = pd.factorize(partials["patrol"].to_numpy())
+        n = np.int64(max(code.max() + 1, 1)) if len(code) else np.int64(1)
+    else:
+        code = pd.Index(patrols).get_indexer(partials["patrol"].to_numpy())
+        n = np.int64(max(len(patrols), 1))
     key = part * n + code
     k, b_lo, b_hi = core.union_intervals(
         key, partials["lo"].to_numpy(dtype=float), partials["hi"].to_numpy(dtype=float)
@@ -290,4 +335,5 @@ def merge_partials(partials: pd.DataFrame, rs: core.RiverSegments) -> Merged:
         rp_river=rp.index.get_level_values(0).to_numpy(),
         rp_covered=rp.to_numpy(),
         rp_last_s=last.reindex(rp.index).to_numpy(),
+        rp_patrol=rp.index.get_level_values(1).to_numpy(),
     )

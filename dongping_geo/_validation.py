@@ -66,6 +66,11 @@ class RowIssue:
     fix: str = ""
 
 
+#: geom_type by shapely type id + 1 (id -1 is a missing geometry).
+_TYPE_NAMES = np.array(["", "Point", "LineString", "LinearRing", "Polygon", "MultiPoint",
+                        "MultiLineString", "MultiPolygon", "GeometryCollection"], dtype=object)
+
+
 def _id_text(ids: Any) -> str:
     ids = [str(i) for i in ids]
     shown = ", ".join(ids[:_MAX_IDS])
@@ -191,7 +196,7 @@ def check_geometries(
             "missing or empty geometry", **ctx, feature_id=_id_text(ids[empty]),
             expected="a geometry for every feature", found=f"{int(empty.sum())} empty", fix=fix,
         ), empty, "geometry", ["empty"] * int(empty.sum()), ["missing or empty geometry"] * int(empty.sum()), fix))
-    names = np.array([g.geom_type if g is not None else "" for g in geoms], dtype=object)
+    names = _TYPE_NAMES[shapely.get_type_id(geoms) + 1]  # vectorised geom_type ("" for missing)
     wrong = ~np.isin(names, list(allowed)) & ~empty
     if wrong.any():
         fix = f"check that this is the {layer} layer"

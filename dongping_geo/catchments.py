@@ -9,6 +9,7 @@ union of the drainage units of the stretches upstream of it
 
 * :func:`drainage_units` -- the partition of the town, one unit per river stretch.
 * :func:`section_catchments` -- one catchment polygon (and its bank strip) per section.
+* :func:`upstream_stretches` -- the river stretches upstream of every section (for maps).
 * :func:`river_catchments` -- the catchment of each town or district river (小流域).
 * :func:`riparian_buffers` -- bank strips (岸带) of 30, 100 and 300 m.
 * :func:`landcover_shares` -- share of each land-cover class per zone.
@@ -34,6 +35,7 @@ __all__ = [
     "COVER_GROUPS",
     "drainage_units",
     "section_catchments",
+    "upstream_stretches",
     "river_catchments",
     "riparian_buffers",
     "landcover_shares",
@@ -188,7 +190,8 @@ def _catchment_frame(g: Any, town: shapely.Geometry, nodes: np.ndarray, spacing_
         geoms.append(shapely.coverage_union_all(cells[ca:cb]) if cb > ca else shapely.Polygon())
         ups.append(",".join(sorted(set(rid[a:b].tolist()))))
     catch = np.array(geoms, dtype=object)
-    strips = kc.bank_strips(catch, st["geometry"].to_numpy(), town, strip_m)
+    # The whole river lines, not the stretches: the same union, buffered 15x faster (fewer pieces to node).
+    strips = kc.bank_strips(catch, g.graph["rivers"].geometry.to_numpy(), town, strip_m)
     return gpd.GeoDataFrame(
         {"area_m2": area[chi] - area[clo], "upstream_river_ids": ups,
          "n_upstream_rivers": [len(u.split(",")) if u else 0 for u in ups],
@@ -260,6 +263,71 @@ def section_catchments(
     out = pd.concat([cols, pd.DataFrame(frame.drop(columns="geometry"))], axis=1)
     return gpd.GeoDataFrame(out, geometry=frame.geometry.values, crs=crs).set_index(sec.index)
 
+
+def upstream_stretches(
+    rivers: gpd.GeoDataFrame,
+    sections: gpd.GeoDataFrame,
+    boundary: gpd.GeoDataFrame | gpd.GeoSeries | shapely.Geometry | None = None,
+    *,
+    snap_m: float = 1.0,
+    on_problem: net.OnProblem = "raise",
+) -> gpd.GeoDataFrame:
+    """River stretches upstream of every section, all sections at once.
+
+    The same stretches as :func:`dongping_geo.network.upstream` section by section,
+    from one network cut at every section (the Euler-tour slices of
+    :func:`section_catchments`): the section's own river from its head down to the
+    section and every river draining into it, recursively.
+
+    Parameters
+    ----------
+    rivers : geopandas.GeoDataFrame
+        As for :func:`dongping_geo.network.river_network`.
+    sections : geopandas.GeoDataFrame
+        Points with ``section_id`` (and ``river_id`` when known).
+    boundary : GeoDataFrame, GeoSeries or shapely polygon, optional
+        The town (decides the mouths of rivers leaving it).
+    snap_m : float, default 1.0
+        Junction and section tolerance.
+    on_problem : {"raise", "report"}, default "raise"
+        Passed to :func:`~dongping_geo.network.river_network`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per section and stretch between junctions (or sections):
+        ``section_id``, ``river_id``, ``from_m`` < ``to_m`` (chainage in the
+        digitised direction), ``length_m``, line geometry; sections in input order.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> r = gpd.GeoDataFrame({"river_id": ["A", "B"], "level": ["town", "village"],
+    ...                       "flows_to": ["长江", None]},
+    ...     geometry=[shapely.LineString([(0, 0), (100, 0)]), shapely.LineString([(50, 50), (50, 0)])],
+    ...     crs=4549)
+    >>> s = gpd.GeoDataFrame({"section_id": ["S"]}, geometry=[shapely.Point(80, 0)], crs=4549)
+    >>> upstream_stretches(r, s)[["river_id", "from_m", "to_m"]].values.tolist()
+    [['A', 0.0, 50.0], ['A', 50.0, 80.0], ['B', 0.0, 50.0]]
+    """
+    sec = _section_table(sections, rivers.crs)
+    rid = sec["river_id"].to_numpy() if "river_id" in sec.columns else None
+    sid = sec["section_id"].astype(str).to_numpy()
+    g, nodes = _sectioned_network(rivers, sec.geometry.values, rid, sid, boundary, snap_m, on_problem)
+    st = g.graph["stretches"]
+    order, lo, hi = kc.upstream_slices(g, st, nodes)
+    n = hi - lo
+    rows = order[np.concatenate([np.arange(a, b) for a, b in zip(lo.tolist(), hi.tolist(), strict=True)]
+                                + [np.array([], dtype=np.int64)]).astype(np.int64)]
+    ids = g.graph["rivers"]["river_id"].to_numpy()
+    out = gpd.GeoDataFrame(
+        {"_pos": np.repeat(np.arange(len(sid)), n), "section_id": np.repeat(sid, n),
+         "river_id": ids[st["river"].to_numpy()[rows]], "from_m": st["from_m"].to_numpy()[rows],
+         "to_m": st["to_m"].to_numpy()[rows], "length_m": st["length_m"].to_numpy()[rows]},
+        geometry=st["geometry"].to_numpy()[rows], crs=g.graph["crs"],
+    )
+    out = out.sort_values(["_pos", "river_id", "from_m"], kind="stable")
+    return out.drop(columns="_pos").reset_index(drop=True)
 
 def river_catchments(
     rivers: gpd.GeoDataFrame,

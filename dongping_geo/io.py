@@ -36,14 +36,15 @@ __all__ = [
     "write_tables",
     "atomic_path",
     "check_output_path",
+    "check_output_dir",
     "input_paths",
     "neutralize_formulas",
-    "register_input",
     "detect_shapefile_encoding",
 ]
 
 #: File suffixes read_layer understands.
-VECTOR_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".parquet", ".geoparquet", ".gpx")
+#: (``.gdb``: a File Geodatabase folder, read and written with GDAL's OpenFileGDB driver.)
+VECTOR_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".parquet", ".geoparquet", ".gpx", ".gdb")
 _SHP_SIDECARS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".qmd")
 
 # .cpg spellings seen in Chinese deliveries -> Python codec.
@@ -57,10 +58,6 @@ _CPG_CODECS = {
 }
 # DBF language driver ids (byte 29) -> codec; 0x4D (77) is cp936/GBK.
 _LDID_CODECS = {0x4D: "gbk", 0x7A: "gbk", 0x78: "big5", 0x57: "cp1252", 0x03: "cp1252", 0x01: "cp437"}
-
-# Paths this process has read: the writers refuse to overwrite them when not given
-# inputs= explicitly (kept for callers that do not pass inputs yet; see check_output_path).
-_READ_PATHS: set[Path] = set()
 
 
 # What a damaged vector file raises from GDAL (via pyogrio), GEOS (decoding WKB) and Arrow.
@@ -281,28 +278,7 @@ def read_layer(
             found=str(exc).splitlines()[0][:200], fix="check that the file is complete and of the type its name says",
         ) from None
     gdf.attrs.update(attrs)
-    _READ_PATHS.add(path.resolve())
     return gdf
-
-
-def register_input(path: str | os.PathLike) -> None:
-    """Record that this process read ``path`` (a file, or a dataset folder).
-
-    The writers refuse to write over a recorded input when they are not given
-    ``inputs=`` explicitly. :func:`read_layer`, :func:`dongping_geo.loaders.read_table`
-    and :func:`dongping_geo.loaders.load_dataset` record what they read. Prefer passing
-    ``inputs=`` (see :func:`check_output_path`): this record is process-wide.
-
-    Parameters
-    ----------
-    path : path-like
-        The file or folder read.
-
-    Examples
-    --------
-    >>> register_input("data/shapefiles")  # doctest: +SKIP
-    """
-    _READ_PATHS.add(Path(path).resolve())
 
 
 def input_paths(*paths: str | os.PathLike) -> frozenset[Path]:
@@ -350,8 +326,8 @@ def check_output_path(
         The output file.
     inputs : iterable of path-like, optional
         The command's inputs: files (a Shapefile with its sidecars) and folders (a
-        dataset folder: nothing may be written inside it). Default: every path this
-        process has read (:func:`register_input`).
+        dataset folder: nothing may be written inside it). Default: none (only the
+        writability is checked); a command passes every file and folder it read.
     sidecars : tuple of str
         Suffixes of companion files the output will have (Shapefile ``.dbf`` …).
 
@@ -373,7 +349,7 @@ def check_output_path(
     PosixPath('out/rivers.gpkg')
     """
     final = Path(path)
-    protected = input_paths(*inputs) if inputs is not None else frozenset(_READ_PATHS)
+    protected = input_paths(*(inputs or ()))
     targets = [final.resolve(), *(final.resolve().with_suffix(s) for s in sidecars)]
     for target in targets:
         hit = next((p for p in protected if target == p or (p in target.parents and p.is_dir())), None)
@@ -388,12 +364,61 @@ def check_output_path(
     return final
 
 
+def check_output_dir(path: str | os.PathLike, *, inputs: Iterable[str | os.PathLike] | None = None) -> Path:
+    """Refuse an output folder that is an input, lies in an input folder, or cannot be written.
+
+    A command calls it on its ``--out`` folder before reading anything, so a bad
+    destination fails at once (exit 2) and never after the slow work.
+
+    Parameters
+    ----------
+    path : path-like
+        The output folder (it need not exist yet).
+    inputs : iterable of path-like, optional
+        The command's inputs, as for :func:`check_output_path`.
+
+    Returns
+    -------
+    Path
+        The folder.
+
+    Raises
+    ------
+    OutputError
+        If the folder is an input file or folder, lies inside an input folder, is an
+        existing file, lies under a file, or its nearest existing parent is read-only.
+
+    Examples
+    --------
+    >>> check_output_dir("out/patrol", inputs=["data/shapefiles"])  # doctest: +SKIP
+    PosixPath('out/patrol')
+    """
+    folder = Path(path)
+    resolved = folder.resolve()
+    for p in input_paths(*(inputs or ())):
+        if resolved == p or p in resolved.parents:
+            raise OutputError(
+                "refusing to write inside an input folder" if p.is_dir() else "refusing to overwrite an input file",
+                path=folder, expected="an output folder apart from every input", found=str(p),
+                fix="choose another --out folder, outside the dataset folder")
+    if folder.exists() and not folder.is_dir():
+        raise OutputError("the output folder is a file", path=folder, expected="a folder", found="a file",
+                          fix="choose another --out folder")
+    _check_creatable(folder, shown=folder)
+    return folder
+
+
 def _check_writable(final: Path) -> None:
     """Raise OutputError when ``final`` cannot be created (read-only folder, file in the path)."""
     if final.is_dir():
         raise OutputError("the output is a folder", path=final, expected="a file name", found="a folder",
                           fix="add a file name to the path")
-    parent = final.parent
+    _check_creatable(final.parent, shown=final)
+
+
+def _check_creatable(parent: Path, *, shown: Path) -> None:
+    """Raise OutputError when files cannot be created in folder ``parent`` (made if needed)."""
+    final = shown
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
     if not parent.is_dir():
@@ -579,6 +604,16 @@ def _prepare_columns(
     return out
 
 
+def _with_sources(inputs: Iterable[str | os.PathLike] | None, *frames: Any) -> list[str | os.PathLike]:
+    """Return the command's inputs plus the file each frame was read from (``attrs["path"]``).
+
+    A layer read with :func:`read_layer` (or a loader) remembers its file, so writing it
+    back over that file is refused even when the caller names no inputs.
+    """
+    sources = [f.attrs["path"] for f in frames if isinstance(getattr(f, "attrs", None), dict) and f.attrs.get("path")]
+    return [*(inputs or ()), *sources]
+
+
 def write_layer(
     gdf: gpd.GeoDataFrame,
     path: str | os.PathLike,
@@ -637,11 +672,12 @@ def write_layer(
     path = Path(path)
     suffix = path.suffix.lower()
     shapefile = suffix == ".shp"
-    if suffix not in (".parquet", ".geoparquet", ".shp", ".gpkg", ".geojson", ".json"):
-        raise OutputError("unsupported output type", path=path, expected=".shp .gpkg .parquet .geojson",
+    if suffix not in (".parquet", ".geoparquet", ".shp", ".gpkg", ".geojson", ".json", ".gdb"):
+        raise OutputError("unsupported output type", path=path, expected=".shp .gpkg .parquet .geojson .gdb",
                           found=repr(path.suffix), fix="choose one of those suffixes")
     data = _prepare_columns(gdf, layer=layer, field_names=field_names, shapefile=shapefile, encoding=encoding)
-    with atomic_path(path, sidecars=_SHP_SIDECARS[1:] if shapefile else (), inputs=inputs) as tmp:
+    with atomic_path(path, sidecars=_SHP_SIDECARS[1:] if shapefile else (),
+                     inputs=_with_sources(inputs, gdf)) as tmp:
         try:
             if suffix in (".parquet", ".geoparquet"):
                 data.to_parquet(tmp, compression="zstd")
@@ -650,6 +686,8 @@ def write_layer(
             elif suffix == ".gpkg":
                 data, arrow = _dates_for_gpkg(data)
                 pyogrio.write_dataframe(data, tmp, layer=layer_name or path.stem, driver="GPKG", use_arrow=arrow)
+            elif suffix == ".gdb":  # a File Geodatabase folder holding one layer
+                pyogrio.write_dataframe(data, tmp, layer=layer_name or path.stem, driver="OpenFileGDB")
             else:
                 pyogrio.write_dataframe(data, tmp, driver="GeoJSON")
         except (pyogrio.errors.DataSourceError, pyogrio.errors.FieldError, OSError) as exc:
@@ -692,7 +730,7 @@ def write_layers(
     PosixPath('out/violations.gpkg')
     """
     path = Path(path)
-    with atomic_path(path, inputs=inputs) as tmp:
+    with atomic_path(path, inputs=_with_sources(inputs, *layers.values())) as tmp:
         for name, gdf in layers.items():
             data, arrow = _dates_for_gpkg(gdf.copy())
             try:
@@ -789,7 +827,7 @@ def write_table(
         raise OutputError("unsupported table type", path=path, expected=".csv or .xlsx", found=repr(path.suffix),
                           fix="name the output .csv or .xlsx")
     table = neutralize_formulas(pd.DataFrame(df.drop(columns="geometry", errors="ignore")))
-    with atomic_path(path, inputs=inputs) as tmp:
+    with atomic_path(path, inputs=_with_sources(inputs, df)) as tmp:
         # CRLF rows (RFC 4180, what Excel writes): cells holding a bare CR or LF get quoted.
         table.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
     return path
@@ -840,7 +878,7 @@ def write_tables(
         raise OutputError("unsupported workbook type", path=path, expected=".xlsx", found=repr(path.suffix),
                           fix="name the output .xlsx")
     sheets = _sheet_names(tables)
-    with atomic_path(path, inputs=inputs) as tmp:
+    with atomic_path(path, inputs=_with_sources(inputs, *tables.values())) as tmp:
         _write_workbook({sheets[k]: v for k, v in tables.items()}, tmp)
     return path
 

@@ -34,8 +34,8 @@ from .errors import (
     InputFileError,
     SchemaError,
 )
-from .io import read_layer, register_input
-from .schemas import _TIME_ONLY, LOCAL_TZ, get_schema, standardize
+from .io import read_layer
+from .schemas import _TIME_ONLY, LOCAL_TZ, get_schema, rename_aliases, standardize
 
 __all__ = [
     "Dataset",
@@ -46,6 +46,7 @@ __all__ = [
     "load_buildings",
     "load_dataset",
     "load_demolitions",
+    "load_land_survey",
     "load_layer",
     "load_measurements",
     "load_patrols",
@@ -440,7 +441,6 @@ def read_table(path: str | os.PathLike, *, sheet: str | int = 0) -> pd.DataFrame
                              found=repr(path.suffix), fix="save the table as CSV or XLSX")
     df.index.name = "line"
     df.attrs["path"] = str(path)
-    register_input(path)
     return df
 
 
@@ -547,7 +547,7 @@ def _frame_from_rows(rows: list[tuple[int, tuple]], path: Path) -> pd.DataFrame:
 
 
 def load_measurements(
-    path: str | os.PathLike, *, sheet: str | int = 0, on_error: str = "raise"
+    path: str | os.PathLike, *, sheet: str | int = 0, on_error: str = "raise", date_format: str | None = None,
 ) -> pd.DataFrame:
     """Load water-quality measurements (CSV or XLSX, long or wide layout) as a long table.
 
@@ -563,6 +563,8 @@ def load_measurements(
         value, reason, fix; ``row`` is the line a spreadsheet or text editor shows, blank
         lines counted). Records in = rows returned + rows rejected; a record is one value
         (a line of the long layout, a filled item cell of the wide layout).
+    date_format : str, optional
+        strptime format of the sampling dates when they use a form not accepted by default.
 
     Returns
     -------
@@ -592,7 +594,7 @@ def load_measurements(
     raw = read_table(path, sheet=sheet)
     lines = raw.index.to_numpy()  # read_table's index: the file lines (blank lines counted)
     out = parse_measurements(raw, path=Path(path), on_error=on_error,  # type: ignore[arg-type]
-                             line_numbers=lines)
+                             line_numbers=lines, date_format=date_format)
     out.attrs.update(path=str(path), layer_name="measurements", encoding=raw.attrs.get("encoding", ""))
     return out
 
@@ -1101,7 +1103,6 @@ def load_dataset(
     if not folder.is_dir():
         raise InputFileError("dataset folder not found", path=folder, expected="a folder of layers",
                              found="no such folder", fix="check the path")
-    register_input(folder)  # nothing is ever written inside a dataset folder that was read
     plan = _classify_folder(folder)
     ds = Dataset(folder=folder)
     opts = {"crs": crs, "work_crs": work_crs, "repair": repair, "on_error": on_error, "date_format": date_format}
@@ -1114,7 +1115,8 @@ def load_dataset(
         ds.buildings[year] = load_layer(src.path, "buildings", file_layer=src.file_layer, **opts)
         ds.files[f"buildings_{year}"] = src.path
     if plan["measurements"] is not None:
-        ds.measurements = _dataset_measurements(plan["measurements"], ds, on_error=on_error)
+        ds.measurements = _dataset_measurements(plan["measurements"], ds, on_error=on_error,
+                                                date_format=date_format)
         ds.files["measurements"] = plan["measurements"]
     if patrols and plan["patrols"] is not None:
         src = plan["patrols"]
@@ -1140,7 +1142,7 @@ def _read_manifest(path: Path) -> dict:
                              found=str(exc).splitlines()[0][:200], fix="repair or remove manifest.json") from None
 
 
-def _dataset_measurements(path: Path, ds: Dataset, *, on_error: str) -> pd.DataFrame:
+def _dataset_measurements(path: Path, ds: Dataset, *, on_error: str, date_format: str | None = None) -> pd.DataFrame:
     """Measurements of a dataset, checked against its sections layer.
 
     The section check is :func:`dongping_geo._measurements.check_section_ids`, the one
@@ -1148,7 +1150,7 @@ def _dataset_measurements(path: Path, ds: Dataset, *, on_error: str) -> pd.DataF
     """
     from ._measurements import check_section_ids
 
-    measurements = load_measurements(path, on_error=on_error)
+    measurements = load_measurements(path, on_error=on_error, date_format=date_format)
     if ds.sections is None:
         return measurements
     unknown = check_section_ids(measurements, ds.sections, path=path, on_error=on_error)  # type: ignore[arg-type]  # str vs Literal
@@ -1314,7 +1316,7 @@ def _pick_layer(path: Path, report: LayerReport) -> str | None:
 def _inspect_into(report: LayerReport, path: Path, layer: str, *, crs: Any, date_format: str | None) -> None:
     tabular = path.suffix.lower() in (".csv", ".txt", ".xlsx", ".xlsm")
     if layer == "measurements":
-        data = load_measurements(path, on_error="report")
+        data = load_measurements(path, on_error="report", date_format=date_format)
         problems = _row_problems(data.attrs.get("rejected", pd.DataFrame(columns=REJECTED_COLUMNS)),
                                  layer=layer, unit="line")
     elif layer == "patrols":
@@ -1457,3 +1459,141 @@ def dataset_files(folder: str | os.PathLike) -> list[Path]:
     files += [p for p in folder.iterdir() if p.suffix.lower() in (".gpx", ".csv", ".xlsx") and _layer_of(p)]
     return sorted(set(files))
 
+
+
+# --- the land survey (三调 / 年度变更调查): 地类图斑 DLTB ----------------------------------
+
+#: Layer names of the parcel layer in survey databases (compared case-insensitively).
+LAND_SURVEY_LAYER_NAMES = ("DLTB", "地类图斑", "land_survey")
+
+
+def _land_survey_layer(path: Path, layer: str | None) -> str | None:
+    """Find the DLTB layer of a multi-layer source: by name, else by its DLBM and TBMJ fields."""
+    if path.suffix.lower() == ".shp":
+        return None
+    try:
+        names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+    except (pyogrio.errors.DataSourceError, OSError) as exc:
+        raise InputFileError("cannot read the file", path=path, found=str(exc).splitlines()[0][:200],
+                             fix="give a File Geodatabase folder (.gdb), a GeoPackage or a Shapefile") from None
+    if layer is not None:
+        if layer not in names:
+            raise InputFileError("no such layer", path=path, layer=layer, expected=", ".join(names),
+                                 found=repr(layer), fix="pass one of the layers listed")
+        return layer
+    wanted = {n.lower() for n in LAND_SURVEY_LAYER_NAMES}
+    by_name = [n for n in names if n.lower() in wanted]
+    if len(by_name) == 1:
+        return by_name[0]
+    schema = get_schema("land_survey")
+    need = [{n.strip().lower() for n in schema.field(f).all_names} for f in ("land_code", "area_m2")]
+    by_fields = []
+    for name in names:
+        fields = {str(f).strip().lower() for f in pyogrio.read_info(path, layer=name)["fields"]}
+        if all(fields & names_of for names_of in need):
+            by_fields.append(name)
+    if len(by_fields) == 1:
+        return by_fields[0]
+    raise SchemaError(
+        "cannot tell which layer holds the land-survey parcels", path=path, layer=None,
+        expected="one layer named DLTB/地类图斑, or one layer with DLBM (地类编码) and TBMJ (图斑面积) fields",
+        found=f"layers {', '.join(names)}; candidates {', '.join(by_name or by_fields) or 'none'}",
+        fix="pass layer= with the parcel layer's name",
+    )
+
+
+def _normalise_land_codes(gdf: gpd.GeoDataFrame, *, path: Path, layer: str | None) -> gpd.GeoDataFrame:
+    """Table spellings of DLBM, with land_class and (where missing) land_name added."""
+    from .landclass import TABLE_NAME, class_attribute, normalize_land_codes
+
+    schema = get_schema("land_survey")
+    gdf = rename_aliases(gdf, schema, path=path)
+    if "land_code" not in gdf.columns:
+        return gdf  # standardize reports the missing field
+    codes, bad = normalize_land_codes(gdf["land_code"])
+    if bad.any():
+        ids = gdf.loc[bad, "parcel_id"] if "parcel_id" in gdf.columns else pd.Series(gdf.index[bad])
+        found = sorted({str(v) for v in gdf.loc[bad, "land_code"]})
+        raise SchemaError(
+            "unknown land-class code", path=path, layer=layer or "land_survey", field="land_code (DLBM)",
+            feature_id=", ".join(map(str, ids.tolist()[:5])) + (f" (and {int(bad.sum()) - 5} more)" if bad.sum() > 5 else ""),
+            expected=f"codes of {TABLE_NAME}", found=", ".join(map(repr, found[:5])),
+            fix="correct the codes; attribute markers belong in their own fields (ZZSXDM, TBXHDM, GDLX)",
+        )
+    gdf = gdf.copy()
+    gdf["land_code"] = codes
+    gdf["land_class"] = class_attribute(codes)
+    names = class_attribute(codes, "zh")
+    if "land_name" in gdf.columns:
+        blank = gdf["land_name"].isna() | (gdf["land_name"].astype(str).str.strip() == "")
+        gdf["land_name"] = gdf["land_name"].where(~blank, names)
+    else:
+        gdf["land_name"] = names
+    return gdf
+
+
+def load_land_survey(
+    path: str | os.PathLike,
+    layer: str | None = None,
+    *,
+    crs: Any = None,
+    repair: bool = False,
+    encoding: str | None = None,
+    work_crs: Any = None,
+) -> gpd.GeoDataFrame:
+    """Load the land-survey parcels (三调 / 年度变更调查 地类图斑, DLTB).
+
+    Standard field names (BSM, TBBH, DLBM, DLMC, QSDWDM, QSDWMC, ZLDWDM, ZLDWMC, TBMJ,
+    KCXS, KCMJ, TBDLMJ, GDLX, GDPDJB …) and their Chinese names are mapped to canonical
+    ones (see docs/land-survey.md); land-class codes are normalised (``101`` → ``0101``)
+    and checked against :data:`dongping_geo.landclass.LAND_CLASSES`, and the first-level
+    class is added as ``land_class``.
+
+    Parameters
+    ----------
+    path : path-like
+        A File Geodatabase folder (``.gdb``, read with GDAL's OpenFileGDB driver), a
+        GeoPackage or a Shapefile.
+    layer : str, optional
+        The parcel layer; by default the layer named ``DLTB`` (or ``地类图斑``), else the
+        one layer having land-code and area fields.
+    crs : object, optional
+        CRS of the data when the source has none (or overrides a wrong one).
+    repair : bool, default False
+        Make invalid geometries valid instead of failing.
+    encoding : str, optional
+        Shapefile attribute encoding (default: detected).
+    work_crs : object, optional
+        Override the working CRS.
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per parcel with canonical fields, ``land_class`` added, in the working
+        CRS. ``area_m2`` is the survey's official TBMJ, not recomputed.
+
+    Raises
+    ------
+    InputFileError
+        If the source is missing or unreadable, or ``layer`` is not in it.
+    SchemaError
+        If no single parcel layer can be found, a required field is missing, or a
+        land-class code is not in the table (the message names the parcels).
+    GeometryError, CRSError
+        On bad geometry or a missing CRS.
+
+    Examples
+    --------
+    >>> parcels = load_land_survey("data/shapefiles/land_survey_2022.gdb")  # doctest: +SKIP
+    >>> parcels[["parcel_id", "land_code", "land_class", "area_m2"]].head()  # doctest: +SKIP
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError("file not found", path=path, expected="a .gdb folder, .gpkg or .shp",
+                             found="nothing at that path", fix="check the path")
+    file_layer = _land_survey_layer(path, layer)
+    gdf = read_layer(path, layer=file_layer, encoding=encoding, fid_as_index=True)
+    gdf = _normalise_land_codes(gdf, path=path, layer=file_layer)
+    data = _finish(gdf, "land_survey", path=path, crs=crs, repair=repair, work_crs=work_crs)
+    data.attrs["file_layer"] = file_layer
+    return data.reset_index(drop=True)

@@ -51,6 +51,7 @@ from ._patrol_tracks import (
     check_layer,
     check_rivers,
     patrol_codes,
+    patrol_stats,
     period_bounds,
     seconds,
     select_fixes,
@@ -419,6 +420,7 @@ def analyse(
     end: Any = None,
     max_gap_s: float = DEFAULT_MAX_GAP_S,
     max_speed_kmh: float = DEFAULT_MAX_SPEED_KMH,
+    engine: str = "auto",
 ) -> PatrolAnalysis:
     """Intersect the patrol tracks with the rivers once, for every patrol table.
 
@@ -433,6 +435,10 @@ def analyse(
     tolerance_m, start, end, max_gap_s, max_speed_kmh
         As for :func:`river_coverage`. :meth:`PatrolAnalysis.compliance` needs
         ``start`` and ``end``.
+    engine : {"auto", "memory", "dask"}, default "auto"
+        ``"dask"`` (or ``"auto"`` with a dask frame or GeoParquet folder) intersects on
+        the current dask scheduler (:func:`dongping_geo.scale.patrol_analysis_dask`);
+        the analysis then holds no in-memory tracks (``tracks`` is None).
 
     Returns
     -------
@@ -464,6 +470,13 @@ def analyse(
             found=repr(tolerance_m),
             fix="pass e.g. tolerance_m=30",
         )
+    if use_dask(fixes, engine):
+        pieces = _dispatch.scale().patrol_analysis_dask(
+            rivers, fixes, tolerance_m=tolerance_m, start=start, end=end, max_gap_s=max_gap_s,
+            max_speed_kmh=max_speed_kmh,
+        )
+        lo, hi = period_bounds(start, end)
+        return PatrolAnalysis(**pieces, lo=lo, hi=hi, tracks=None)
     rivers = check_rivers(rivers)
     fx, tr = _tracks(fixes, crs=rivers.crs, start=start, end=end, max_gap_s=max_gap_s,
                      max_speed_kmh=max_speed_kmh)
@@ -500,23 +513,8 @@ def analyse(
         }
     ).groupby(["river", "patrol"], sort=True)["t"].max()
     # Patrol statistics over the live fixes in the period.
-    live = ~tr.jump
-    pc = tr.patrol[live]
-    p_start = np.full(n_patrols, np.nan)
-    p_end = np.full(n_patrols, np.nan)
-    if live.any():
-        g = pd.Series(tr.t[live]).groupby(pc)
-        p_start[g.min().index] = g.min().to_numpy()
-        p_end[g.max().index] = g.max().to_numpy()
-    link = np.flatnonzero(tr.link)
-    step = np.hypot(tr.x[tr.nxt[link]] - tr.x[link], tr.y[tr.nxt[link]] - tr.y[link])
-    p_len = np.bincount(tr.patrol[link], weights=step, minlength=n_patrols)
-    if "chief" in fx.columns:
-        chief_sorted = fx["chief"].to_numpy(dtype=object)[tr.order]
-        p_chief = np.full(n_patrols, None, dtype=object)
-        p_chief[tr.patrol[::-1]] = chief_sorted[::-1]  # first fix's chief per patrol
-    else:
-        p_chief = np.full(n_patrols, None, dtype=object)
+    chief = fx["chief"].to_numpy(dtype=object) if "chief" in fx.columns else None
+    p_start, p_end, p_len, p_chief = patrol_stats(tr, chief)
     river_len = np.bincount(rs.part_river, weights=rs.part_len, minlength=rs.n_rivers)
     lo, hi = period_bounds(start, end)
     return PatrolAnalysis(
@@ -767,6 +765,10 @@ def load_rules(rules: dict[str, Any] | str | Path | None = None) -> dict[str, An
             extra = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except OSError as exc:
             raise ConfigError("cannot read the rules file", path=path, fix=str(exc)) from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError("the rules file is not UTF-8 text", path=path, expected="a UTF-8 YAML file",
+                              found=f"byte {exc.object[exc.start:exc.start + 1]!r} at {exc.start}",
+                              fix="save the rules file as UTF-8 YAML (see docs/patrol.md)") from None
         except yaml.YAMLError as exc:
             raise ConfigError(
                 "the rules file is not valid YAML", path=path, found=str(exc).splitlines()[0],

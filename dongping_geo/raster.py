@@ -36,6 +36,7 @@ __all__ = [
     "SUSPECT_CHANGE_TO",
     "zonal_stats",
     "detect_change",
+    "raster_info",
 ]
 
 
@@ -101,6 +102,48 @@ def _open(raster: RasterLike) -> Iterator[DatasetReader]:
         ) from exc
     with ds:
         yield ds
+
+
+def raster_info(path: str | os.PathLike) -> dict[str, Any]:
+    """Describe a raster file (size, bands, type, pixel size, CRS, nodata), checking it is readable.
+
+    The first block of every band is read, so a truncated or corrupt file fails here
+    rather than in an analysis.
+
+    Parameters
+    ----------
+    path : path-like
+        The raster (GeoTIFF).
+
+    Returns
+    -------
+    dict
+        ``width``, ``height``, ``count``, ``dtype``, ``res`` (x, y), ``crs`` (string or
+        ``"none"``) and ``nodata``.
+
+    Raises
+    ------
+    RasterError
+        If the file is missing, empty, not a raster, has no band or its pixels cannot
+        be read.
+
+    Examples
+    --------
+    >>> raster_info("data/shapefiles/landcover_2022.tif")["count"]  # doctest: +SKIP
+    1
+    """
+    with _open(path) as ds:
+        if ds.count == 0 or ds.width == 0 or ds.height == 0:
+            raise RasterError("the raster is empty", path=path, expected="at least one band of pixels",
+                              found=f"{ds.width} × {ds.height} × {ds.count}", fix="replace the file")
+        try:
+            for band in range(1, ds.count + 1):
+                ds.read(band, window=next(iter(ds.block_windows(band)))[1])
+        except rasterio.errors.RasterioError as exc:
+            raise RasterError("cannot read the raster's pixels", path=path, expected="a complete GeoTIFF",
+                              found=str(exc).splitlines()[0][:200], fix="replace the file with a complete copy") from None
+        return {"width": ds.width, "height": ds.height, "count": ds.count, "dtype": ds.dtypes[0],
+                "res": ds.res, "crs": ds.crs.to_string() if ds.crs else "none", "nodata": ds.nodata}
 
 
 def _check_band(ds: DatasetReader, band: int) -> None:
@@ -459,7 +502,11 @@ def _raster_date(ds: DatasetReader, given: Any) -> pd.Timestamp:
 def _read_class_band(ds: DatasetReader, band: int) -> tuple[np.ndarray, np.ndarray]:
     """Band values and their validity mask (nodata and NaN are invalid)."""
     _check_band(ds, band)
-    arr = ds.read(band)
+    try:
+        arr = ds.read(band)
+    except rasterio.errors.RasterioError as exc:
+        raise RasterError("cannot read the raster's pixels", path=ds.name, expected="a complete GeoTIFF",
+                          found=str(exc).splitlines()[0][:200], fix="replace the file with a complete copy") from None
     valid = np.ones(arr.shape, dtype=bool)
     nd = ds.nodatavals[band - 1]
     if nd is not None and not np.isnan(nd):

@@ -10,6 +10,8 @@ The presentation layer's report objects sit between the analyses and the command
   and the compliance summary, with the water-quality map.
 * :class:`LanduseReport` — the land-use checks of a building survey (red lines,
   farmland, setbacks, rebuilt sites, land-cover change), with the violations map.
+* :class:`CatchmentsReport` — section catchments, the land cover behind each
+  section's class, greening candidates and the small-watershed sheet, with the map.
 
 Every ``write`` puts its files in a staging folder beside the target and moves them
 in only when all were written (:func:`staged_outputs`): a report's files appear
@@ -36,18 +38,28 @@ import geopandas as gpd
 import pandas as pd
 
 from .errors import ConfigError, OutputError
-from .io import atomic_path, check_output_path, write_layers, write_table, write_tables
-from .schemas import CATEGORY_LABELS
+from .io import (
+    atomic_path,
+    check_output_dir,
+    check_output_path,
+    write_layers,
+    write_table,
+    write_tables,
+)
+from .schemas import CATEGORY_LABELS, get_schema
 
 __all__ = [
+    "CatchmentsReport",
     "LANDUSE_CHECKS",
     "DemolitionReport",
+    "LANDUSE_CHECK_LAYERS",
     "LanduseReport",
     "OutputOptions",
     "PatrolReport",
     "WaterQualityReport",
     "safe_filename",
     "staged_outputs",
+    "write_rejected",
 ]
 
 #: A callback told the name of each step as a report computes or writes.
@@ -99,7 +111,7 @@ def staged_outputs(out_dir: str | os.PathLike, *, inputs: Iterable[Path] = ()) -
     """
     out = Path(out_dir)
     inputs = list(inputs)
-    check_output_path(out / "index.html", inputs=inputs)  # the folder: not an input, writable
+    check_output_dir(out, inputs=inputs)  # the folder: not an input, not inside one, writable
     try:
         out.mkdir(parents=True, exist_ok=True)
         staging = out.parent / f".{out.name}.staging-{uuid.uuid4().hex[:8]}"
@@ -116,6 +128,26 @@ def staged_outputs(out_dir: str | os.PathLike, *, inputs: Iterable[Path] = ()) -
             os.replace(src, final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def write_rejected(rejected: pd.DataFrame | None, stage: Path) -> list[str]:
+    """Write ``rejected.csv`` into a staging folder when the rows were asked for.
+
+    Parameters
+    ----------
+    rejected : DataFrame or None
+        The rows the loaders set aside (``on_error="report"``); ``None`` writes nothing.
+    stage : Path
+        The staging folder of :func:`staged_outputs`.
+
+    Returns
+    -------
+    list of str
+        The names written (``["rejected.csv"]`` or ``[]``).
+    """
+    if rejected is None:
+        return []
+    return [write_table(pd.DataFrame(rejected), stage / "rejected.csv").name]
 
 
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
@@ -415,8 +447,8 @@ class PatrolReport:
         area : geometry or GeoDataFrame, optional
             The town boundary: fixes outside it are dropped.
         engine : {"memory", "dask"}, default "memory"
-            ``"dask"`` computes the coverage table on the current dask scheduler; the
-            other tables still come from the one in-memory analysis.
+            ``"dask"`` intersects tracks and rivers on the current dask scheduler; every
+            table derives from that one distributed analysis.
         progress : callable, optional
             Told the name of each step.
 
@@ -433,12 +465,8 @@ class PatrolReport:
         lo, hi = patrol.period_bounds(start, end)
         progress("intersecting tracks with rivers")
         analysis = patrol.analyse(rivers, cleaned, tolerance_m=tolerance_m, start=lo,
-                                  end=hi - pd.Timedelta(microseconds=1))
-        if engine == "dask":
-            coverage = patrol.river_coverage(rivers, cleaned, tolerance_m=tolerance_m, start=start,
-                                             end=end, engine="dask")
-        else:
-            coverage = analysis.coverage()
+                                  end=hi - pd.Timedelta(microseconds=1), engine=engine)
+        coverage = analysis.coverage()
         progress("checking patrol frequency")
         in_period = ((cleaned["timestamp"] >= lo) & (cleaned["timestamp"] < hi)).to_numpy()
         stamps = pd.to_datetime(dropped["timestamp"], utc=True) if len(dropped) else pd.Series([], dtype=object)
@@ -508,6 +536,7 @@ class PatrolReport:
         output: OutputOptions | None = None,
         inputs: Iterable[Path] = (),
         progress: Progress = _quiet,
+        rejected: pd.DataFrame | None = None,
     ) -> list[Path]:
         """Write the tables, ``compliance.png``, ``uncovered.gpkg``, one map per group and ``index.html``.
 
@@ -525,6 +554,9 @@ class PatrolReport:
             Files and folders read: never written over.
         progress : callable, optional
             Told the name of each file written.
+        rejected : DataFrame, optional
+            Rows the loaders set aside (``on_error="report"``): written as
+            ``rejected.csv`` with the other outputs (even when empty).
 
         Returns
         -------
@@ -553,7 +585,7 @@ class PatrolReport:
             title = f"河长巡河报告 Patrol report {self.start} – {self.end}"
             with atomic_path(stage / "index.html") as tmp:
                 tmp.write_text(_index_html(rows, title=title, by=by), encoding="utf-8")
-            names += [r["file"] for r in rows] + ["index.html"]
+            names += [r["file"] for r in rows] + ["index.html"] + write_rejected(rejected, stage)
         return [out / n for n in names]
 
     def summary(self) -> str:
@@ -708,6 +740,7 @@ class WaterQualityReport:
         map_options: MapOptions | None = None,
         output: OutputOptions | None = None,
         inputs: Iterable[Path] = (),
+        rejected: pd.DataFrame | None = None,
     ) -> list[Path]:
         """Write the assessment, river and summary tables, the charts and water_quality.html together.
 
@@ -723,6 +756,9 @@ class WaterQualityReport:
             Table language and format (default: both languages, CSV).
         inputs : iterable of Path
             Files and folders read: never written over.
+        rejected : DataFrame, optional
+            Rows the loaders set aside (``on_error="report"``): written as
+            ``rejected.csv`` with the other outputs (even when empty).
 
         Returns
         -------
@@ -741,6 +777,7 @@ class WaterQualityReport:
             names = write_report_tables(stage, tables, workbook="water_quality", options=output)
             names += save_charts(stage, self.charts(lang=output.lang))
             names.append(save_map(m, stage / "water_quality.html", offline=options.offline).name)
+            names += write_rejected(rejected, stage)
         return [out / n for n in names]
 
     @property
@@ -768,6 +805,16 @@ class WaterQualityReport:
 #: The land-use checks, in the order of the layers in violations.gpkg and of the summary rows
 #: (labels from ``schemas.CATEGORY_LABELS["check"]``).
 LANDUSE_CHECKS: dict[str, str] = {k: f"{zh} {en}" for k, (zh, en) in CATEGORY_LABELS["check"].items()}
+
+#: The dataset layer each land-use check needs (a check without it runs on an empty layer).
+LANDUSE_CHECK_LAYERS: dict[str, str] = {"redline": "redlines", "farmland": "redlines", "setback": "rivers",
+                                        "rebuilt": "demolitions", "landcover_change": "redlines"}
+
+
+def _empty_layer(name: str, crs: Any) -> gpd.GeoDataFrame:
+    """Build an empty layer with the fields of schema ``name`` (a check's missing input)."""
+    fields = {f.name: pd.Series([], dtype=object) for f in get_schema(name).fields}
+    return gpd.GeoDataFrame(fields, geometry=gpd.GeoSeries([], crs=crs))
 
 
 def _landcover_layer(landcover: tuple[Path, Path], redlines: gpd.GeoDataFrame,
@@ -812,6 +859,9 @@ class LanduseReport:
         Per check, the structures checked and their id field (for the whole footprints).
     changes : GeoDataFrame or None
         All land-cover change patches, when rasters were given.
+    missing : list of str
+        Checks that could not run because the dataset lacks their layer (red lines,
+        rivers, demolitions): their layers are empty, with the usual columns.
     """
 
     layers: dict[str, gpd.GeoDataFrame]
@@ -819,6 +869,7 @@ class LanduseReport:
     notes: list[str] = field(default_factory=list)
     features: dict[str, tuple[gpd.GeoDataFrame, str]] = field(default_factory=dict)
     changes: gpd.GeoDataFrame | None = None
+    missing: list[str] = field(default_factory=list)
 
     @classmethod
     def compute(
@@ -831,7 +882,7 @@ class LanduseReport:
         landcover: tuple[Path, Path] | None = None,
         progress: Progress = _quiet,
     ) -> LanduseReport:
-        """Run every check whose layers the dataset has.
+        """Run every check; a check whose layer the dataset lacks gives an empty layer.
 
         ``new`` is the part of the survey to check against zones and setbacks (the
         structures new since an earlier survey; default the whole survey). The
@@ -867,24 +918,27 @@ class LanduseReport:
         )
 
         new = survey if new is None else new
-        layers: dict[str, gpd.GeoDataFrame] = {}
-        features: dict[str, tuple[gpd.GeoDataFrame, str]] = {}
+        missing = [check for check, name in LANDUSE_CHECK_LAYERS.items()
+                   if getattr(dataset, name) is None and (check != "landcover_change" or landcover is not None)]
+        # A check whose layer is absent runs on an empty layer: its (empty) result keeps the columns.
+        zones, rivers, sites = (getattr(dataset, n) if getattr(dataset, n) is not None else _empty_layer(n, new.crs)
+                                for n in ("redlines", "rivers", "demolitions"))
+        eco = [c for c in ZONE_CATEGORIES if c != "basic_farmland"]
+        layers: dict[str, gpd.GeoDataFrame] = {
+            "redline": check_violations(new, zones, categories=eco),
+            "farmland": check_violations(new, zones, categories="basic_farmland"),
+            "setback": river_setback_violations(new, rivers, setback_m=setback_m),
+            "rebuilt": rebuilt_on_demolished(survey, sites),
+        }
+        features: dict[str, tuple[gpd.GeoDataFrame, str]] = {
+            "redline": (new, "building_id"), "farmland": (new, "building_id"), "setback": (new, "building_id"),
+            "rebuilt": (survey, "building_id"),
+        }
         changes = None
-        if dataset.redlines is not None:
-            eco = [c for c in ZONE_CATEGORIES if c != "basic_farmland"]
-            layers["redline"] = check_violations(new, dataset.redlines, categories=eco)
-            layers["farmland"] = check_violations(new, dataset.redlines, categories="basic_farmland")
-        if dataset.rivers is not None:
-            layers["setback"] = river_setback_violations(new, dataset.rivers, setback_m=setback_m)
-        for name in layers:
-            features[name] = (new, "building_id")
-        if dataset.demolitions is not None:
-            layers["rebuilt"] = rebuilt_on_demolished(survey, dataset.demolitions)
-            features["rebuilt"] = (survey, "building_id")
-        if landcover is not None and dataset.redlines is not None:
-            layers["landcover_change"], changes = _landcover_layer(landcover, dataset.redlines, progress)
+        if landcover is not None:
+            layers["landcover_change"], changes = _landcover_layer(landcover, zones, progress)
             features["landcover_change"] = (changes, "change_id")
-        return cls(layers=layers, dataset=dataset, features=features, changes=changes)
+        return cls(layers=layers, dataset=dataset, missing=missing, features=features, changes=changes)
 
     def gpkg_layers(self) -> dict[str, gpd.GeoDataFrame]:
         """Layers of violations.gpkg: per check the whole footprints, then ``<check>_overlap``.
@@ -979,6 +1033,7 @@ class LanduseReport:
         map_options: MapOptions | None = None,
         output: OutputOptions | None = None,
         inputs: Iterable[Path] = (),
+        rejected: pd.DataFrame | None = None,
     ) -> list[Path]:
         """Write violations.gpkg (styled), the violations table, charts and violations.html together.
 
@@ -995,6 +1050,9 @@ class LanduseReport:
             Table language and format (default: both languages, CSV).
         inputs : iterable of Path
             Files and folders read: never written over.
+        rejected : DataFrame, optional
+            Rows the loaders set aside (``on_error="report"``): written as
+            ``rejected.csv`` with the other outputs (even when empty).
 
         Returns
         -------
@@ -1015,6 +1073,7 @@ class LanduseReport:
                                          options=output)
             names += save_charts(stage, self.charts(lang=output.lang))
             names.append(save_map(m, stage / "violations.html", offline=options.offline).name)
+            names += write_rejected(rejected, stage)
         return [out / n for n in names]
 
 
@@ -1114,7 +1173,8 @@ class DemolitionReport:
                                                         lang=lang)}
 
     def write(
-        self, out_dir: str | os.PathLike, *, output: OutputOptions | None = None, inputs: Iterable[Path] = ()
+        self, out_dir: str | os.PathLike, *, output: OutputOptions | None = None, inputs: Iterable[Path] = (),
+        rejected: pd.DataFrame | None = None,
     ) -> list[Path]:
         """Write the summary tables and the chart together.
 
@@ -1126,6 +1186,9 @@ class DemolitionReport:
             Table language and format (default: both languages, CSV).
         inputs : iterable of Path
             Files and folders read: never written over.
+        rejected : DataFrame, optional
+            Rows the loaders set aside (``--on-error report``): written as
+            ``rejected.csv`` with the other outputs (even when empty).
 
         Returns
         -------
@@ -1138,4 +1201,252 @@ class DemolitionReport:
             names = write_report_tables(stage, self.tables(lang=output.lang), workbook="demolitions",
                                         options=output)
             names += save_charts(stage, self.charts(lang=output.lang))
+            names += write_rejected(rejected, stage)
         return [out / n for n in names]
+
+
+# --- catchments report -----------------------------------------------------------------------
+
+
+def _assessment_of_year(dataset: Any, year: int) -> pd.DataFrame:
+    """Yearly GB 3838 assessment of the dataset's sections for one calendar year."""
+    from .errors import ConfigError, InputFileError
+    from .water_quality import assess_sections
+
+    if dataset.measurements is None or dataset.sections is None:
+        missing = "measurements.csv/.xlsx" if dataset.measurements is None else "the sections layer"
+        raise InputFileError("the dataset lacks what the assessment needs", path=dataset.folder,
+                             expected="a sections layer and measurements.csv (or .xlsx)", found=f"no {missing}",
+                             fix="add the file to the dataset folder")
+    a = assess_sections(dataset.measurements, dataset.sections, period="Y")
+    years = sorted(a["period"].astype(str).unique())
+    if str(year) not in years:
+        raise ConfigError("no measurements in that year", field="year", expected=", ".join(years) or "a measured year",
+                          found=str(year), fix="pass --year with a year the measurements cover")
+    return a[a["period"].astype(str) == str(year)].reset_index(drop=True)
+
+
+def _landcover_of_year(dataset: Any, year: int) -> Path:
+    from .errors import InputFileError
+
+    if year not in dataset.landcover:
+        have = ", ".join(f"landcover_{y}.tif" for y in sorted(dataset.landcover)) or "none"
+        raise InputFileError("the dataset has no land-cover raster for that year", path=dataset.folder,
+                             expected=f"landcover_{year}.tif", found=have,
+                             fix="add the raster or pass a year that has one")
+    return Path(dataset.landcover[year])
+
+
+def _boundary_of(dataset: Any, boundary: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    from .errors import InputFileError
+
+    town = boundary if boundary is not None else dataset.extra.get("town")
+    if town is None or dataset.rivers is None or dataset.sections is None:
+        missing = "town boundary (town.shp/.gpkg)" if town is None else "rivers or sections layer"
+        raise InputFileError("the dataset lacks what the catchments need", path=dataset.folder,
+                             expected="rivers, sections and the town boundary (town.*)", found=f"no {missing}",
+                             fix="add the layer to the dataset folder")
+    return town
+
+
+@dataclass
+class CatchmentsReport:
+    """What drains into each section, and the land use behind a failing class, computed once.
+
+    Attributes
+    ----------
+    catchments : GeoDataFrame
+        :func:`dongping_geo.catchments.section_catchments` (with ``bank_strip``).
+    upstream : GeoDataFrame
+        :func:`dongping_geo.catchments.upstream_stretches`.
+    river_catchments : GeoDataFrame
+        :func:`dongping_geo.catchments.river_catchments` of the town and district rivers.
+    drivers : DataFrame
+        :func:`dongping_geo.catchments.section_drivers` for the year.
+    candidates : GeoDataFrame
+        :func:`dongping_geo.catchments.greening_candidates`.
+    small_watersheds : DataFrame
+        :func:`dongping_geo.catchments.small_watershed_indicators`.
+    problems : DataFrame
+        Rivers without a single downstream path (``river_network(...).graph["problems"]``).
+    dataset : object
+        The dataset (sections and rivers for the map).
+    year : int
+        The year assessed.
+    landcover : Path
+        The land-cover raster used.
+    """
+
+    catchments: gpd.GeoDataFrame
+    upstream: gpd.GeoDataFrame
+    river_catchments: gpd.GeoDataFrame
+    drivers: pd.DataFrame
+    candidates: gpd.GeoDataFrame
+    small_watersheds: pd.DataFrame
+    problems: pd.DataFrame
+    dataset: Any
+    year: int
+    landcover: Path
+
+    @classmethod
+    def compute(
+        cls,
+        dataset: Any,
+        *,
+        year: int,
+        boundary: gpd.GeoDataFrame | None = None,
+        on_problem: Literal["raise", "report"] = "report",
+        strip_m: float = 100.0,
+        progress: Progress = _quiet,
+    ) -> CatchmentsReport:
+        """Build the network and catchments, assess the year and relate both.
+
+        Parameters
+        ----------
+        dataset : Dataset
+            With rivers, sections, measurements, ``landcover_<year>.tif`` and the town
+            boundary (``extra["town"]``) unless ``boundary`` is given.
+        year : int
+            Calendar year: the yearly assessment and the land cover of that year.
+        boundary : GeoDataFrame, optional
+            The town polygon (default the dataset's ``town`` layer).
+        on_problem : {"raise", "report"}, default "report"
+            Rivers without a single downstream path: raise, or keep them unconnected
+            downstream and list them in :attr:`problems`.
+        strip_m : float, default 100
+            Width of the bank strips.
+        progress : callable, optional
+            Told the name of each step.
+
+        Returns
+        -------
+        CatchmentsReport
+            The computed report.
+        """
+        from . import catchments as c
+        from .network import river_network
+
+        town = _boundary_of(dataset, boundary)
+        raster = _landcover_of_year(dataset, year)
+        assessment = _assessment_of_year(dataset, year)  # bad inputs fail before the slow work
+        rivers, sections = dataset.rivers, dataset.sections
+        progress("river network")
+        problems = river_network(rivers, boundary=town, on_problem=on_problem).graph["problems"]
+        progress("section catchments")
+        opts: dict[str, Any] = {"on_problem": on_problem}
+        sc = c.section_catchments(rivers, sections, town, strip_m=strip_m, **opts)
+        up = c.upstream_stretches(rivers, sections, town, **opts)
+        rc = c.river_catchments(rivers, town, strip_m=strip_m, **opts)
+        progress(f"land cover {raster.name}")
+        drivers = c.section_drivers(assessment, sc, raster, demolitions=dataset.demolitions)
+        candidates = c.greening_candidates(drivers, sc, raster)
+        sheet = c.small_watershed_indicators(rc, raster, drivers=drivers, demolitions=dataset.demolitions)
+        return cls(catchments=sc, upstream=up, river_catchments=rc, drivers=drivers, candidates=candidates,
+                   small_watersheds=sheet, problems=problems, dataset=dataset, year=int(year), landcover=raster)
+
+    def layers(self) -> dict[str, gpd.GeoDataFrame]:
+        """Return the layers of catchments.gpkg, each with one geometry column.
+
+        Returns
+        -------
+        dict of str to GeoDataFrame
+            ``section_catchments``, ``section_bank_strips``, ``river_catchments``,
+            ``river_bank_strips`` and ``upstream_stretches``.
+        """
+        def split(frame: gpd.GeoDataFrame, key: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+            whole = frame.drop(columns="bank_strip")
+            strips = gpd.GeoDataFrame(frame[[key, "bank_strip_m2"]].copy(), geometry=frame["bank_strip"].values,
+                                      crs=frame.crs)
+            return whole, strips
+
+        sc, sc_strip = split(self.catchments, "section_id")
+        rc, rc_strip = split(self.river_catchments, "river_id")
+        return {"section_catchments": sc, "section_bank_strips": sc_strip, "river_catchments": rc,
+                "river_bank_strips": rc_strip, "upstream_stretches": self.upstream}
+
+    def map(self, *, map_options: MapOptions | None = None) -> Any:
+        """Draw the catchments map (:func:`dongping_geo.maps.catchments_map`).
+
+        Parameters
+        ----------
+        map_options : MapOptions, optional
+            Basemap settings.
+
+        Returns
+        -------
+        DongpingMap
+            The map.
+        """
+        from .maps import catchments_map
+
+        options = map_options or MapOptions()
+        ds = self.dataset
+        return catchments_map(self.drivers, self.catchments, ds.sections, ds.rivers, candidates=self.candidates,
+                              upstream=self.upstream, basemap=options.basemap, tianditu_token=options.tianditu_token,
+                              title=f"断面汇水区与达标 Section catchments and compliance {self.year}")
+
+    def write(
+        self,
+        out_dir: str | os.PathLike,
+        *,
+        map_options: MapOptions | None = None,
+        inputs: Iterable[Path] = (),
+        rejected: pd.DataFrame | None = None,
+    ) -> list[Path]:
+        """Write catchments.gpkg, the tables, greening_candidates.gpkg and catchments.html together.
+
+        Parameters
+        ----------
+        out_dir : path-like
+            Output folder.
+        map_options : MapOptions, optional
+            Basemap and offline settings.
+        inputs : iterable of Path
+            Files and folders read (the dataset folder and the raster): never written over.
+        rejected : DataFrame, optional
+            Rows the loaders set aside (``--on-error report``): written as
+            ``rejected.csv`` with the other outputs (even when empty).
+
+        Returns
+        -------
+        list of Path
+            The files written.
+        """
+        from .maps import save_map
+
+        options = map_options or MapOptions()
+        m = self.map(map_options=options)
+        tables = {"section_drivers": self.drivers, "greening_candidates": self.candidates,
+                  "small_watersheds": self.small_watersheds, "network_problems": self.problems}
+        out = Path(out_dir)
+        with staged_outputs(out, inputs=[*inputs, self.landcover]) as stage:
+            names = [write_layers(self.layers(), stage / "catchments.gpkg").name]
+            names += [write_table(t, stage / f"{k}.csv").name for k, t in tables.items()]
+            names.append(write_layers({"greening_candidates": self.candidates},
+                                      stage / "greening_candidates.gpkg").name)
+            names.append(save_map(m, stage / "catchments.html", offline=options.offline).name)
+            names += write_rejected(rejected, stage)
+        return [out / n for n in names]
+
+    @property
+    def failing(self) -> pd.DataFrame:
+        """Sections that miss their target in the year."""
+        return self.drivers[self.drivers["meets_target"].astype("boolean").eq(False).fillna(False).to_numpy()]
+
+    def summary_line(self) -> str:
+        """One line for the terminal.
+
+        Returns
+        -------
+        str
+            Sections, failures, candidates and network problems.
+        """
+        d = self.drivers
+        ha = float(self.candidates["area_m2"].sum()) / 1e4 if len(self.candidates) else 0.0
+        line = (f"{len(d)} sections, {int(d['meets_target'].notna().sum())} assessed in {self.year}, "
+                f"{len(self.failing)} miss their target; {len(self.candidates)} greening candidates "
+                f"({ha:.1f} ha) in their bank strips")
+        if len(self.problems):
+            line += (f"; {self.problems['river_id'].nunique()} rivers have no single downstream path "
+                     "(network_problems.csv: set flows_to)")
+        return line

@@ -37,6 +37,7 @@ make_district_inputs
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import uuid
@@ -73,6 +74,7 @@ __all__ = [
     "client_for",
     "is_dask",
     "make_district_inputs",
+    "patrol_analysis_dask",
     "read_partitioned",
     "river_coverage_dask",
     "write_partitioned",
@@ -300,45 +302,146 @@ def river_coverage_dask(
     >>> with client_for(n_workers=2) as client:  # doctest: +SKIP
     ...     table = river_coverage_dask(rivers, "district/fixes", start="2024-03-01", end="2024-03-31")
     """
-    max_gap_s = DEFAULT_MAX_GAP_S if max_gap_s is None else max_gap_s
-    max_speed_kmh = DEFAULT_MAX_SPEED_KMH if max_speed_kmh is None else max_speed_kmh
-    if not tolerance_m > 0:
-        raise SchemaError(
-            "tolerance must be positive", field="tolerance_m", expected="a distance in metres > 0",
-            found=repr(tolerance_m), fix="pass e.g. tolerance_m=30",
-        )
-    rivers = check_rivers(_as_pandas(rivers, layer="rivers"))
-    ddf = _as_dask(fixes, layer="patrols")
-    check_fixes(ddf._meta, rivers.crs)  # fields and CRS, before any work
-    lo, hi = period_bounds(start, end)
-    rs = core.explode_rivers(rivers.geometry.values)
-    # Read only what the coverage needs from the (columnar) files.
-    wanted = [c for c in ("patrol_id", "chief", "timestamp") if c in ddf.columns]
-    ddf = ddf[[*wanted, ddf.geometry.name]]
-    nparts = npartitions or ddf.npartitions
+    plan = _Plan.make(rivers, fixes, tolerance_m=tolerance_m, start=start, end=end, max_gap_s=max_gap_s,
+                      max_speed_kmh=max_speed_kmh, npartitions=npartitions,
+                      patrols_partitioned=patrols_partitioned)
+    partials = plan.partials(spatial=spatial).compute()
+    return _coverage_table(plan.rivers, plan.rs, sc.merge_partials(partials, plan.rs), min_share)
 
-    reduced = ddf.map_partitions(
-        sc.prepare_fixes, rivers_crs=rivers.crs, lo=lo, hi=hi,
-        meta=sc.empty(sc.FIX_META), partition_info=True,
-    )
-    if not patrols_partitioned:
-        reduced = reduced.shuffle(on="_key", npartitions=nparts, ignore_index=True)
-    segs = reduced.map_partitions(
-        sc.fix_segments, max_gap_s=max_gap_s, max_speed_kmh=max_speed_kmh,
-        meta=sc.empty(sc.SEG_META), partition_info=True,
-    )
-    if spatial:
-        extent = sc.river_extent(rs, tolerance_m)
-        segs = segs.map_partitions(
-            sc.segment_hilbert, origin=rs.origin, extent=extent,
-            meta=sc.empty({**sc.SEG_META, "_h": "int64"}),
+
+@dataclasses.dataclass
+class _Plan:
+    """The validated inputs and the fixes shuffled by patrol: the front of every patrol graph."""
+
+    rivers: gpd.GeoDataFrame
+    rs: core.RiverSegments
+    reduced: Any  # dask DataFrame of prepared fixes, each patrol whole in one partition
+    nparts: int
+    tolerance_m: float
+    max_gap_s: float
+    max_speed_kmh: float
+    lo: pd.Timestamp | None
+    hi: pd.Timestamp | None
+
+    @classmethod
+    def make(cls, rivers: Any, fixes: Any, *, tolerance_m: float, start: Any, end: Any,
+             max_gap_s: float | None, max_speed_kmh: float | None, npartitions: int | None,
+             patrols_partitioned: bool) -> _Plan:
+        if not tolerance_m > 0:
+            raise SchemaError(
+                "tolerance must be positive", field="tolerance_m", expected="a distance in metres > 0",
+                found=repr(tolerance_m), fix="pass e.g. tolerance_m=30",
+            )
+        rivers = check_rivers(_as_pandas(rivers, layer="rivers"))
+        ddf = _as_dask(fixes, layer="patrols")
+        check_fixes(ddf._meta, rivers.crs)  # fields and CRS, before any work
+        lo, hi = period_bounds(start, end)
+        # Read only what the analysis needs from the (columnar) files.
+        wanted = [c for c in ("patrol_id", "chief", "timestamp") if c in ddf.columns]
+        ddf = ddf[[*wanted, ddf.geometry.name]]
+        nparts = npartitions or ddf.npartitions
+        reduced = ddf.map_partitions(
+            sc.prepare_fixes, rivers_crs=rivers.crs, lo=lo, hi=hi,
+            meta=sc.empty(sc.FIX_META), partition_info=True,
         )
-        divisions = sc.hilbert_divisions(rs, extent, nparts)
-        segs = segs.set_index("_h", divisions=divisions)
-    partials = segs.map_partitions(
-        sc.segment_intervals, rs=rs, tolerance_m=tolerance_m, meta=sc.empty(sc.PARTIAL_META),
-    ).compute()
-    return _coverage_table(rivers, rs, sc.merge_partials(partials, rs), min_share)
+        if not patrols_partitioned:
+            reduced = reduced.shuffle(on="_key", npartitions=nparts, ignore_index=True)
+        return cls(
+            rivers=rivers, rs=core.explode_rivers(rivers.geometry.values), reduced=reduced, nparts=nparts,
+            tolerance_m=tolerance_m, lo=lo, hi=hi,
+            max_gap_s=DEFAULT_MAX_GAP_S if max_gap_s is None else max_gap_s,
+            max_speed_kmh=DEFAULT_MAX_SPEED_KMH if max_speed_kmh is None else max_speed_kmh,
+        )
+
+    def partials(self, *, spatial: bool) -> Any:
+        """Lazy covered intervals per (river part, patrol) over all partitions."""
+        segs = self.reduced.map_partitions(
+            sc.fix_segments, max_gap_s=self.max_gap_s, max_speed_kmh=self.max_speed_kmh,
+            meta=sc.empty(sc.SEG_META), partition_info=True,
+        )
+        if spatial:
+            extent = sc.river_extent(self.rs, self.tolerance_m)
+            segs = segs.map_partitions(
+                sc.segment_hilbert, origin=self.rs.origin, extent=extent,
+                meta=sc.empty({**sc.SEG_META, "_h": "int64"}),
+            )
+            segs = segs.set_index("_h", divisions=sc.hilbert_divisions(self.rs, extent, self.nparts))
+        return segs.map_partitions(
+            sc.segment_intervals, rs=self.rs, tolerance_m=self.tolerance_m, meta=sc.empty(sc.PARTIAL_META),
+        )
+
+    def stats(self) -> Any:
+        """Lazy per-patrol statistics (start, end, length, chief) with the codes of the partials."""
+        return self.reduced.map_partitions(
+            sc.fix_patrol_stats, max_gap_s=self.max_gap_s, max_speed_kmh=self.max_speed_kmh,
+            meta=sc.empty(sc.STATS_META), partition_info=True,
+        )
+
+
+def patrol_analysis_dask(
+    rivers: Any,
+    fixes: Any,
+    *,
+    tolerance_m: float = 30.0,
+    start: Any = None,
+    end: Any = None,
+    max_gap_s: float | None = None,
+    max_speed_kmh: float | None = None,
+    npartitions: int | None = None,
+) -> dict[str, Any]:
+    """Compute the pieces of :class:`dongping_geo.patrol.PatrolAnalysis` on dask.
+
+    ``patrol.analyse(..., engine="dask")`` calls this: tracks and rivers are intersected
+    once on the cluster, and the covered intervals, the per-(river, patrol) totals and
+    the per-patrol statistics come back together, so coverage, uncovered stretches and
+    compliance all derive from one distributed computation.
+
+    Parameters
+    ----------
+    rivers, fixes
+        As for :func:`river_coverage_dask`.
+    tolerance_m, start, end, max_gap_s, max_speed_kmh, npartitions
+        As for :func:`river_coverage_dask`.
+
+    Returns
+    -------
+    dict
+        Keyword arguments of ``PatrolAnalysis`` (without ``lo``/``hi``/``tracks``).
+
+    Raises
+    ------
+    SchemaError, CRSError, GeometryError
+        As for :func:`river_coverage_dask`.
+
+    Examples
+    --------
+    >>> from dongping_geo import patrol
+    >>> with client_for(n_workers=2) as client:  # doctest: +SKIP
+    ...     analysis = patrol.analyse(rivers, "district/fixes", start="2024-03-01", end="2024-03-31",
+    ...                               engine="dask")
+    ...     table = analysis.compliance().by_river
+    """
+    import dask
+
+    plan = _Plan.make(rivers, fixes, tolerance_m=tolerance_m, start=start, end=end, max_gap_s=max_gap_s,
+                      max_speed_kmh=max_speed_kmh, npartitions=npartitions, patrols_partitioned=False)
+    plan.reduced = plan.reduced.persist()  # both steps read the shuffled fixes once
+    partials, stats = dask.compute(plan.partials(spatial=True), plan.stats())
+    stats = stats.sort_values("patrol", kind="stable", ignore_index=True)
+    merged = sc.merge_partials(partials, plan.rs, patrols=stats["patrol"].to_numpy())
+    rs = plan.rs
+    return {
+        "rivers": plan.rivers, "rs": rs,
+        "river_len": np.bincount(rs.part_river, weights=rs.part_len, minlength=rs.n_rivers),
+        "rp_river": merged.rp_river, "rp_patrol": merged.rp_patrol, "rp_covered": merged.rp_covered,
+        "rp_last_s": merged.rp_last_s, "patrol_names": stats["name"].to_numpy(dtype=str),
+        "patrol_start_s": stats["start_s"].to_numpy(dtype=float),
+        "patrol_end_s": stats["end_s"].to_numpy(dtype=float),
+        "patrol_length_m": stats["length_m"].to_numpy(dtype=float),
+        "patrol_chief": stats["chief"].to_numpy(dtype=object),
+        "part": merged.part, "start": merged.start, "end": merged.end,
+        "max_gap_s": plan.max_gap_s,
+    }
 
 
 def _coverage_table(

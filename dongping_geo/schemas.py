@@ -338,6 +338,40 @@ SCHEMAS: dict[str, LayerSchema] = {
 }
 
 
+# --- the land survey (第三次全国国土调查 / 年度变更调查), layer 地类图斑 DLTB -----------------
+# Standard field names of the survey database (国土调查数据库标准) are the Shapefile names, so a
+# layer written back to a Shapefile carries DLBM, TBMJ …; land-class codes and their first-level
+# classes live in dongping_geo.landclass (the loader normalises and checks the codes).
+
+from .landclass import FIRST_LEVEL as _LAND_FIRST_LEVEL  # noqa: E402
+
+SCHEMAS["land_survey"] = LayerSchema(
+    "land_survey", "地类图斑", _POLYGONS, "parcel_id",
+    (
+        Field("object_id", "str", "标识码", required=False, unique=True, short="BSM", description="Database object id (BSM), unique"),
+        Field("parcel_id", "str", "图斑编号", short="TBBH", description="Parcel number (TBBH), unique within its village"),
+        Field("land_code", "str", "地类编码", short="DLBM", description="Land-class code (DLBM), GB/T 21010-2017 / 三调 working classification"),
+        Field("land_name", "str", "地类名称", required=False, short="DLMC", description="Land-class name (DLMC)"),
+        Field("land_class", "str", "一级地类", required=False, values={k: (v[1], v[0], v[2]) for k, v in _LAND_FIRST_LEVEL.items()}, short="YJDL", description="First-level class, derived from land_code"),
+        Field("owner_type", "str", "权属性质", required=False, short="QSXZ", description="Ownership type code (QSXZ)"),
+        Field("owner_code", "str", "权属单位代码", required=False, short="QSDWDM", description="Owner unit code (QSDWDM)"),
+        Field("owner", "str", "权属单位名称", required=False, short="QSDWMC", description="Owner unit name (QSDWMC)"),
+        Field("village_code", "str", "坐落单位代码", required=False, short="ZLDWDM", description="Code of the unit the parcel lies in (ZLDWDM)"),
+        Field("village", "str", "坐落单位名称", required=False, short="ZLDWMC", description="Name of the unit the parcel lies in (ZLDWMC)"),
+        Field("area_m2", "float", "图斑面积", short="TBMJ", description="Official (ellipsoidal, CGCS2000) parcel area in m² (TBMJ)"),
+        Field("deduction_code", "str", "扣除地类编码", required=False, short="KCDLBM", description="Land class deducted (KCDLBM, 1203 田坎)"),
+        Field("deduction_ratio", "float", "扣除地类系数", required=False, short="KCXS", description="Deduction coefficient for field ridges (KCXS), 0–1"),
+        Field("deduction_m2", "float", "扣除地类面积", required=False, short="KCMJ", description="Deducted area in m² (KCMJ = TBMJ × KCXS)"),
+        Field("net_area_m2", "float", "图斑地类面积", required=False, short="TBDLMJ", description="Net land-class area in m² (TBDLMJ = TBMJ − KCMJ)"),
+        Field("farmland_type", "str", "耕地类型", required=False, short="GDLX", description="Cultivated land type (GDLX: TT 梯田 terraced, PD 坡地 sloping)"),
+        Field("slope_grade", "str", "耕地坡度级别", required=False, short="GDPDJB", description="Cultivated-land slope grade (GDPDJB, 1–5)"),
+        Field("planting_code", "str", "种植属性代码", required=False, short="ZZSXDM", description="Planting attribute marker (ZZSXDM)"),
+        Field("refinement_code", "str", "图斑细化代码", required=False, short="TBXHDM", description="Parcel refinement marker (TBXHDM)"),
+        Field("settlement_code", "str", "城镇村属性码", required=False, short="CZCSXM", description="Town/village attribute code (CZCSXM: 201, 202, 203 …)"),
+    ),
+)
+
+
 def get_schema(layer: str) -> LayerSchema:
     """Return the schema of a layer.
 
@@ -1177,6 +1211,12 @@ CATEGORY_LABELS: dict[str, dict[Any, tuple[str, str]]] = {
     },
     "compliant": {True: ("达标", "met"), False: ("未达标", "missed")},
     "meets_target": {True: ("达标", "met"), False: ("未达标", "missed")},
+    "cover_group": {  # catchments.COVER_GROUPS: land-cover groups behind a section's class
+        "farmland": ("耕地", "Farmland"),
+        "greenhouse": ("设施农用地(大棚)", "Greenhouse"),
+        "built_up": ("建设用地(含裸地)", "Built-up and bare"),
+        "natural": ("林地、湿地、水域", "Forest, wetland, water"),
+    },
     "qualifier": {"<": ("未检出", "below detection limit"), "=": ("检出", "measured")},
     "period": {  # patrol rule periods (patrol.compliance)
         "day": ("日", "day"),
@@ -1268,6 +1308,15 @@ CATEGORY_COLOURS: dict[str, dict[Any, str]] = {
 #: Fields whose values are water-quality classes, besides ``water_class`` itself.
 _CLASS_FIELD_ALIASES = ("target_class",)
 
+
+# Land classes of the survey (dongping_geo.landclass is their one home): first-level classes
+# and second-level codes, labelled and coloured for maps and reports.
+from .landclass import LAND_CLASSES as _LAND_CLASSES  # noqa: E402
+
+CATEGORY_LABELS["land_class"] = {k: (v[1], v[2]) for k, v in _LAND_FIRST_LEVEL.items()}
+CATEGORY_COLOURS["land_class"] = {k: v[3] for k, v in _LAND_FIRST_LEVEL.items()}
+CATEGORY_LABELS["land_code"] = {c: (lc.zh, lc.en) for c, lc in _LAND_CLASSES.items()}
+CATEGORY_COLOURS["land_code"] = {c: lc.colour for c, lc in _LAND_CLASSES.items()}
 
 def category_field(column: str) -> str | None:
     """Return the field of :data:`CATEGORY_LABELS` that labels a column, or None.
@@ -1389,6 +1438,31 @@ OUTPUT_FIELD_LABELS: dict[str, str] = {
     "far_from_own_rivers": "偏离责任河道",
     "duplicate": "重复上传",
     "flagged": "存疑",
+    # catchments.section_catchments, section_drivers, greening_candidates, small_watershed_indicators
+    "upstream_river_ids": "上游河道",
+    "n_upstream_rivers": "上游河道数",
+    "upstream_length_m": "上游河道长度",
+    "bank_strip_m2": "岸带面积",
+    "exceeding_items": "超标项目",
+    "catchment_m2": "汇水区面积",
+    "share_farmland": "汇水区耕地比例",
+    "share_greenhouse": "汇水区大棚比例",
+    "share_built_up": "汇水区建设用地比例",
+    "share_natural": "汇水区自然覆盖比例",
+    "strip_share_farmland": "岸带耕地比例",
+    "strip_share_greenhouse": "岸带大棚比例",
+    "strip_share_built_up": "岸带建设用地比例",
+    "strip_share_natural": "岸带自然覆盖比例",
+    "n_demolitions": "拆违数",
+    "demolished_m2": "拆违面积",
+    "n_violations": "违法用地数",
+    "landcover": "地类",
+    "landcover_zh": "地类名称",
+    "sections": "下游未达标断面",
+    "indicator": "指标",
+    "indicator_zh": "指标名称",
+    "computed": "是否计算",
+    "note": "说明",
     # raster.detect_change, zonal_stats
     "change_id": "变化图斑编号",
     "from_class": "原地类代码",

@@ -1,6 +1,9 @@
-"""Draw drainage units and section catchments of the sample to docs/img/catchments.png.
+"""Draw the catchment figures of docs/catchments.md from the sample data.
 
-Usage: python scripts/plot_catchments.py [DATASET_DIR] [OUT_PNG]
+docs/img/catchments.png: drainage units and section catchments; docs/img/catchment_drivers.png:
+the land cover behind each section's class and the greening candidates.
+
+Usage: python scripts/plot_catchments.py [DATASET_DIR] [OUT_PNG] [DRIVERS_PNG]
 """
 
 from __future__ import annotations
@@ -39,18 +42,25 @@ def main(folder: Path, out: Path) -> None:
     rng = np.random.default_rng(3)
     units.plot(ax=a1, color=rng.uniform(0.55, 0.95, (len(units), 3)), edgecolor="white", linewidth=0.3)
     ok = table["mouth_rule"] != "unresolved"
-    table[ok].plot(ax=a1, color="#1f5fa8", linewidth=1.2)
-    table[~ok].plot(ax=a1, color="#555555", linewidth=1.2, linestyle="--")
+    given = table["mouth_rule"] == "flows_to"
+    table[ok & ~given].plot(ax=a1, color="#1f5fa8", linewidth=1.2)
+    if given.any():
+        table[given].plot(ax=a1, color="#6a1b9a", linewidth=1.2)
+    if (~ok).any():
+        table[~ok].plot(ax=a1, color="#555555", linewidth=1.2, linestyle="--")
     mouths = table[ok & table["downstream"].notna()]
     pts = np.array([ln.interpolate(m).coords[0] for ln, m in zip(mouths.geometry, mouths["mouth_m"], strict=True)])
     a1.scatter(pts[:, 0], pts[:, 1], s=10, color="#c62828", zorder=3)
     a1.set_title("排水单元与河网 drainage units and the river network" if cjk else "Drainage units and the river network")
-    a1.legend(handles=[
-        Line2D([], [], color="#1f5fa8", label="river with one mouth" + (" 河道" if cjk else "")),
-        Line2D([], [], color="#555555", linestyle="--",
-               label="two possible mouths: needs flows_to" + (" 待定下游河道" if cjk else "")),
+    handles = [
+        Line2D([], [], color="#1f5fa8", label="downstream by level rule" + (" 按河道等级" if cjk else "")),
+        Line2D([], [], color="#6a1b9a", label="downstream given by flows_to" + (" 下游河道" if cjk else "")),
         Line2D([], [], marker="o", color="#c62828", linestyle="", label="mouth (confluence)" + (" 河口" if cjk else "")),
-    ], loc="lower right")
+    ]
+    if (~ok).any():
+        handles.insert(2, Line2D([], [], color="#555555", linestyle="--",
+                                 label="two possible mouths: needs flows_to" + (" 待定下游河道" if cjk else "")))
+    a1.legend(handles=handles, loc="lower right")
 
     town.boundary.plot(ax=a2, color="black", linewidth=0.8)
     colors = ("#fdd835", "#80cbc4", "#ef9a9a")
@@ -76,6 +86,56 @@ def main(folder: Path, out: Path) -> None:
     print(f"wrote {out}")
 
 
+def drivers_figure(folder: Path, out: Path, year: int = 2022) -> None:
+    """Bank-strip greenhouse and farmland shares of every section by compliance; failing catchments."""
+    from dongping_geo.reports import CatchmentsReport
+
+    cjk = _cjk_font()
+    ds = load_dataset(folder, patrols=False)
+    rep = CatchmentsReport.compute(ds, year=year)
+    d = rep.drivers
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(15, 6), constrained_layout=True,
+                                 gridspec_kw={"width_ratios": [1, 1.6]})
+    met = d["meets_target"].astype("boolean").fillna(True).to_numpy(dtype=bool)
+    for ok, col, lab in ((True, "#1a9641", "meets target 达标"), (False, "#d7191c", "misses target 未达标")):
+        sel = d[met == ok]
+        a1.scatter(100 * sel["strip_share_greenhouse"], 100 * sel["strip_share_farmland"], s=12 + sel["catchment_m2"] / 2e5,
+                   color=col, alpha=0.75, edgecolor="black", linewidth=0.4,
+                   label=f"{lab if cjk else lab.split(' 达')[0].split(' 未')[0]} ({len(sel)})")
+    a1.set_xlabel("greenhouse in the 100 m bank strip (%)" + (" 岸带大棚比例" if cjk else ""))
+    a1.set_ylabel("farmland in the 100 m bank strip (%)" + (" 岸带耕地比例" if cjk else ""))
+    a1.legend(loc="upper right", title=f"sections {year} (size: catchment area)")
+    a1.grid(alpha=0.3)
+
+    ds.extra["town"].boundary.plot(ax=a2, color="black", linewidth=0.8)
+    failing = rep.catchments[rep.catchments["section_id"].isin(rep.failing["section_id"])]
+    if len(failing):
+        failing.plot(ax=a2, color="#d7191c", alpha=0.25)
+    for name, col in (("farmland", "#c9a227"), ("greenhouse", "#6d6d6d")):
+        part = rep.candidates[rep.candidates["landcover"] == name]
+        for geom in part.geometry:
+            a2.add_patch(matplotlib.patches.PathPatch(_path(geom), facecolor="none", edgecolor=col, hatch="////",
+                                                      linewidth=0.3))
+    ds.rivers.plot(ax=a2, color="#1f5fa8", linewidth=0.6)
+    ds.sections.plot(ax=a2, color=np.where(met, "#1a9641", "#d7191c")[
+        ds.sections["section_id"].map(dict(zip(d["section_id"], range(len(d)), strict=True))).to_numpy()],
+        markersize=14, zorder=4)
+    a2.legend(handles=[Patch(color="#d7191c", alpha=0.25, label="catchment of a failing section"
+                             + (" 未达标断面汇水区" if cjk else "")),
+                       Patch(facecolor="none", edgecolor="#c9a227", hatch="////", label="farmland candidate"
+                             + (" 耕地" if cjk else "")),
+                       Patch(facecolor="none", edgecolor="#6d6d6d", hatch="////", label="greenhouse candidate"
+                             + (" 大棚" if cjk else ""))], loc="lower right")
+    a2.set_title((f"减麦增绿候选地块 {len(rep.candidates)} greening candidates, "
+                  f"{rep.candidates['area_m2'].sum() / 1e4:.1f} ha") if cjk else
+                 f"{len(rep.candidates)} greening candidates, {rep.candidates['area_m2'].sum() / 1e4:.1f} ha")
+    a2.set_axis_off()
+    a2.set_aspect("equal")
+    fig.suptitle("Synthetic sample data (样例数据，非真实)", fontsize=10)
+    fig.savefig(out, dpi=100)
+    print(f"wrote {out}")
+
+
 def _path(geom):
     from matplotlib.path import Path as MPath
 
@@ -94,3 +154,5 @@ if __name__ == "__main__":
     folder = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "data" / "shapefiles"
     out = Path(sys.argv[2]) if len(sys.argv) > 2 else REPO / "docs" / "img" / "catchments.png"
     main(folder, out)
+    drivers_out = Path(sys.argv[3]) if len(sys.argv) > 3 else REPO / "docs" / "img" / "catchment_drivers.png"
+    drivers_figure(folder, drivers_out)

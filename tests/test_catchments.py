@@ -235,6 +235,13 @@ def test_sample_dataset_chain(sample_dir):
     d = c.section_drivers(a, sc, ds.landcover[2022], demolitions=ds.demolitions)
     shares = d[[f"share_{g}" for g in c.COVER_GROUPS]].sum(axis=1)
     assert shares.to_numpy() == pytest.approx(1.0)
+    # The sections failing in 2022 (the manifest, checked against GB 3838 in test_sample) drain
+    # greenhouse-lined banks; the passing ones mostly do not.
+    failing = {f["section_id"] for f in ds.manifest["water_quality"]["failures"]["Y"] if f["period"] == "2022"}
+    assert set(d.loc[d["meets_target"].eq(False), "section_id"]) == failing
+    fail = d["section_id"].isin(failing).to_numpy()
+    assert d.loc[fail, "strip_share_greenhouse"].min() > 5 * d.loc[~fail, "strip_share_greenhouse"].mean()
+    assert d.loc[fail, "share_greenhouse"].mean() > 5 * d.loc[~fail, "share_greenhouse"].mean()
     # Catchment shares against exactextract on the real sample raster.
     from exactextract import exact_extract
 
@@ -251,3 +258,32 @@ def test_sample_dataset_chain(sample_dir):
         up = upstream(g, ds.sections.iloc[[i]])
         assert sc["upstream_river_ids"].iat[i] == ",".join(sorted(up["river_id"].unique()))
         assert sc["upstream_length_m"].iat[i] == pytest.approx(up["length_m"].sum(), rel=1e-9)
+
+
+def _per_river(frame):
+    return frame.groupby("river_id")["length_m"].sum().round(6).to_dict()
+
+
+def test_upstream_stretches_equal_upstream_section_by_section():
+    rv = rivers(COMB)
+    st = c.upstream_stretches(rv, SECTIONS, TOWN)
+    assert list(dict.fromkeys(st["section_id"])) == SECTIONS["section_id"].tolist()  # input order
+    g = river_network(rv, boundary=TOWN)
+    for i, sid in enumerate(SECTIONS["section_id"]):
+        assert _per_river(st[st["section_id"] == sid]) == _per_river(upstream(g, SECTIONS.iloc[[i]]))
+    # by hand: S_mid at x=500 has A from its head (x=10) and T1; S_at (x=300) has T1 joining there
+    assert _per_river(st[st["section_id"] == "S_mid"]) == {"A": 490.0, "T1": 200.0}
+    assert _per_river(st[st["section_id"] == "S_at"]) == {"A": 290.0, "T1": 200.0}
+    assert np.allclose(st.length, st["length_m"])  # each line is its stretch
+
+
+@pytest.mark.slow
+def test_upstream_stretches_on_the_sample(sample_dir):
+    import dongping_geo as dg
+
+    ds = dg.load_dataset(sample_dir, patrols=False)
+    town = ds.extra["town"]
+    st = c.upstream_stretches(ds.rivers, ds.sections, town, on_problem="report")
+    g = river_network(ds.rivers, boundary=town, on_problem="report")
+    for i, sid in enumerate(ds.sections["section_id"]):
+        assert _per_river(st[st["section_id"] == sid]) == pytest.approx(_per_river(upstream(g, ds.sections.iloc[[i]])))

@@ -488,17 +488,21 @@ def test_check_output_path_refuses_inputs_sidecars_and_dataset_folders(tmp_path)
     assert shp.read_bytes() == before and table.read_text(encoding="utf-8") == "a\n1\n"
 
 
-def test_read_table_and_load_dataset_register_their_inputs(tmp_path):
+def test_inputs_are_explicit_not_process_state(tmp_path):
+    # What a writer refuses depends on its inputs= only, never on what the process read before
+    # (the command line passes every input; see tests/test_cli_safety.py).
     table = _patrol_csv(tmp_path / "patrols.csv")
     dg.load_patrols(table)
     with pytest.raises(OutputError, match="overwrite an input"):
-        write_table(pd.DataFrame({"a": [1]}), table)
+        write_table(pd.DataFrame({"a": [1]}), table, inputs=[table])
     folder = tmp_path / "ds"
     folder.mkdir()
     write_layer(_layers()["rivers"], folder / "rivers.gpkg")
     dg.load_dataset(folder)
     with pytest.raises(OutputError, match="inside an input folder"):
-        write_table(pd.DataFrame({"a": [1]}), folder / "report.csv")
+        write_table(pd.DataFrame({"a": [1]}), folder / "report.csv", inputs=[folder])
+    assert write_table(pd.DataFrame({"a": [1]}), folder / "report.csv").exists()  # no hidden record
+    assert not hasattr(dg.io, "_READ_PATHS") and not hasattr(dg.io, "register_input")
 
 
 def test_unwritable_targets_are_output_errors(tmp_path, monkeypatch):

@@ -491,8 +491,10 @@ def test_cli_map_tianditu_without_token_exits_2(tmp_path, dataset, monkeypatch):
 
     monkeypatch.setattr(loaders, "load_dataset", lambda folder, **kw: dataset)
     monkeypatch.delenv("TIANDITU_TOKEN", raising=False)
+    data = tmp_path / "data"  # the map goes beside the dataset folder, never inside it
+    data.mkdir()
     result = CliRunner().invoke(
-        cli, ["map", str(tmp_path), "--out", str(tmp_path / "o.html"), "--basemap", "tianditu"]
+        cli, ["map", str(data), "--out", str(tmp_path / "o.html"), "--basemap", "tianditu"]
     )
     assert result.exit_code == 2
     assert "TIANDITU_TOKEN" in result.output

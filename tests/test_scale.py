@@ -397,7 +397,7 @@ def test_public_functions_dispatch_to_dask(client) -> None:
 
 @pytest.mark.slow
 def test_patrol_report_cli_on_dask_scheduler(client, sample_dir, tmp_path) -> None:
-    """--scheduler runs the report's coverage on an existing cluster; same table as in memory."""
+    """--scheduler runs the report's one analysis on an existing cluster; same tables as in memory."""
     from click.testing import CliRunner
 
     from dongping_geo.cli import cli
@@ -409,9 +409,32 @@ def test_patrol_report_cli_on_dask_scheduler(client, sample_dir, tmp_path) -> No
     dsk = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "dask"),
                                    "--scheduler", client.scheduler.address])
     assert dsk.exit_code == 0, dsk.output
-    a = pd.read_csv(tmp_path / "mem" / "coverage.csv", encoding="utf-8-sig")
-    b = pd.read_csv(tmp_path / "dask" / "coverage.csv", encoding="utf-8-sig")
-    assert_same_coverage(a, b)
+    for name in ("coverage.csv", "compliance.csv", "compliance_by_chief.csv"):
+        a = pd.read_csv(tmp_path / "mem" / name, encoding="utf-8-sig")
+        b = pd.read_csv(tmp_path / "dask" / name, encoding="utf-8-sig")
+        pd.testing.assert_frame_equal(a, b, rtol=RTOL, check_exact=False)
+    ga = gpd.read_file(tmp_path / "mem" / "uncovered.gpkg")
+    gb = gpd.read_file(tmp_path / "dask" / "uncovered.gpkg")
+    pd.testing.assert_frame_equal(pd.DataFrame(ga.drop(columns="geometry")),
+                                  pd.DataFrame(gb.drop(columns="geometry")), rtol=RTOL, check_exact=False)
+
+
+def test_patrol_analysis_on_dask_equals_in_memory(client) -> None:
+    """One distributed intersection gives every table the in-memory analysis gives."""
+    rivers, fixes = make_rivers(), make_fixes()
+    kw = dict(start="2024-03-01", end="2024-03-31")
+    mem = patrol.analyse(rivers, fixes, **kw)
+    dsk = patrol.analyse(rivers, dask_geopandas.from_geopandas(fixes, npartitions=3), **kw)
+    assert dsk.tracks is None
+    assert_same_coverage(mem.coverage(), dsk.coverage())
+    um, ud = mem.uncovered(), dsk.uncovered()
+    pd.testing.assert_frame_equal(pd.DataFrame(um.drop(columns="geometry")),
+                                  pd.DataFrame(ud.drop(columns="geometry")), rtol=RTOL, check_exact=False)
+    assert shapely.equals(um.geometry.values, ud.geometry.values).all()
+    cm, cd = mem.compliance(), dsk.compliance()
+    assert cm.by_river["patrols_done"].sum() > 0  # the comparison is not vacuous
+    pd.testing.assert_frame_equal(cm.by_river, cd.by_river)
+    pd.testing.assert_frame_equal(cm.by_chief, cd.by_chief)
 
 
 # --------------------------------------------------------------------------------------

@@ -6,11 +6,14 @@ from collections.abc import Callable
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from ..errors import DongpingGeoError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EXIT_OK = 0
 EXIT_FOUND = 1  # problems, violations or overdue items were found
@@ -37,6 +40,34 @@ class _Group(click.Group):
                 raise
             click.echo(f"error: {exc}", err=True)
             ctx.exit(EXIT_BAD_INPUT)
+        except _last_resort_errors() as exc:
+            # The library turns bad files into DongpingGeoError; this is the net under it, so
+            # that no command ends in a traceback (or in exit 1, which cron reads as findings).
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            name = getattr(exc, "filename", None)
+            where = f" ({name})" if name else ""
+            click.echo(f"error: cannot read or write a file{where}: {type(exc).__name__}: "
+                       f"{str(exc).splitlines()[0][:300] if str(exc) else ''}", err=True)
+            click.echo("fix: check that the file is complete, of the type its name says, and that "
+                       "the output folder is writable (--debug shows the traceback)", err=True)
+            ctx.exit(EXIT_BAD_INPUT)
+
+
+def _last_resort_errors() -> tuple[type[BaseException], ...]:
+    """Errors of the file libraries (GDAL via pyogrio/rasterio, openpyxl's zip, the OS)."""
+    import sys
+    import zipfile
+
+    import pyogrio.errors
+
+    errors: list[type[BaseException]] = [OSError, UnicodeError, zipfile.BadZipFile,
+                                         pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError]
+    if "rasterio" in sys.modules:  # only when a command opened a raster (a heavy import otherwise)
+        import rasterio.errors
+
+        errors.append(rasterio.errors.RasterioError)
+    return tuple(errors)
 
 
 @click.group(cls=_Group)
@@ -113,3 +144,88 @@ def echo_written(paths: list[Path]) -> None:
     """List the files a command wrote."""
     for p in paths:
         click.echo(f"wrote {p}")
+
+
+def _check_date_format(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A --date-format must hold strptime directives (``%Y`` …)."""
+    if value is not None and "%" not in value:
+        raise click.BadParameter(f"{value!r} has no strptime directive; write it like %d/%m/%Y or %Y%m%d")
+    return value
+
+
+date_format_option = click.option(
+    "--date-format", default=None, callback=_check_date_format,
+    help="strptime format of the dates in the input files when they use a form not accepted by "
+         "default (e.g. %d/%m/%Y).")
+
+
+def reading_options(command: F) -> F:
+    """Add the options every data-reading command shares: --on-error, --date-format."""
+    options = [
+        click.option("--on-error", type=click.Choice(["raise", "report"]), default="raise", show_default=True,
+                     help="raise: stop at the first bad row (exit 2). report: use the valid rows, write "
+                          "every other one to rejected.csv in the output folder and exit 1 when any "
+                          "was rejected."),
+        date_format_option,
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def rejected_rows(on_error: str, *frames: Any) -> pd.DataFrame | None:
+    """The rows the loaders set aside, one table (``None`` unless ``--on-error report``).
+
+    Parameters
+    ----------
+    on_error : str
+        The command's ``--on-error``.
+    *frames : Dataset, DataFrame or None
+        What the command loaded: a Dataset (its ``rejected`` property) or frames
+        carrying ``attrs["rejected"]``.
+
+    Returns
+    -------
+    DataFrame or None
+        Columns file, row, field, value, reason, fix.
+    """
+    if on_error != "report":
+        return None
+    import pandas as pd
+
+    from .._rejected import REJECTED_COLUMNS
+
+    parts = []
+    for f in frames:
+        table = getattr(f, "rejected", None) if not isinstance(f, pd.DataFrame) else f.attrs.get("rejected")
+        if table is not None and len(table):
+            parts.append(pd.DataFrame(table))
+    if not parts:
+        return pd.DataFrame(columns=REJECTED_COLUMNS)
+    return pd.concat(parts, ignore_index=True)[REJECTED_COLUMNS]
+
+
+def say_rejected(rejected: pd.DataFrame | None, out: Path) -> int:
+    """Print how many rows were rejected and where they went; the exit code they call for.
+
+    Parameters
+    ----------
+    rejected : DataFrame or None
+        From :func:`rejected_rows`.
+    out : Path
+        The folder holding ``rejected.csv``.
+
+    Returns
+    -------
+    int
+        :data:`EXIT_FOUND` when any row was rejected, else :data:`EXIT_OK`.
+    """
+    if rejected is None:
+        return EXIT_OK
+    click.echo(f"{len(rejected)} rows rejected" + (f", listed in {out / 'rejected.csv'}" if len(rejected) else ""))
+    return EXIT_FOUND if len(rejected) else EXIT_OK
+
+
+def given(*paths: Path | None) -> list[Path]:
+    """The paths a command was given (dropping options left out)."""
+    return [p for p in paths if p is not None]

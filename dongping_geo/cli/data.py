@@ -7,7 +7,45 @@ from pathlib import Path
 
 import click
 
-from ._common import EXIT_BAD_INPUT, EXIT_FOUND, EXIT_OK, cli, console, crs_option
+from ._common import (
+    EXIT_BAD_INPUT,
+    EXIT_FOUND,
+    EXIT_OK,
+    cli,
+    console,
+    crs_option,
+    date_format_option,
+)
+
+
+def _reports(paths: tuple[Path, ...], *, crs: str | None, layer: str | None, date_format: str | None) -> list:
+    """One LayerReport per file: folders as the commands read them, files one by one."""
+    from ..loaders import inspect_dataset, inspect_file
+
+    reports = []
+    for p in paths:
+        if p.is_dir():
+            reports.extend(inspect_dataset(p, crs=crs, date_format=date_format))
+        else:
+            reports.append(inspect_file(p, crs=crs, layer=layer, date_format=date_format))
+    return reports
+
+
+def _extra_note(path: Path) -> list[str]:
+    """Say when a file the commands read as an extra layer has the columns of a layer."""
+    import pyogrio
+
+    from ..loaders import guess_layer
+
+    try:
+        fields = pyogrio.read_info(path)["fields"]
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError):
+        return []
+    layer = guess_layer(list(fields))
+    if layer is None:
+        return []
+    return [f"{path.name}: the commands read it as an extra layer, but its columns are those of the "
+            f"{layer} layer: rename it {layer}{path.suffix} for them to use it"]
 
 
 @cli.command()
@@ -15,44 +53,47 @@ from ._common import EXIT_BAD_INPUT, EXIT_FOUND, EXIT_OK, cli, console, crs_opti
 @crs_option
 @click.option("--layer", default=None, help="Layer of the given files when their names do not tell "
               "(rivers, sections, redlines, demolitions, regions, buildings, patrols, measurements).")
-def validate(paths: tuple[Path, ...], crs: str | None, layer: str | None) -> None:
+@date_format_option
+def validate(paths: tuple[Path, ...], crs: str | None, layer: str | None, date_format: str | None) -> None:
     """Check layer files or dataset folders against the data model.
 
-    Prints a table per file (features, CRS, encoding, problems). Exit code 0 when
-    everything is clean, 1 when problems were found, 2 when an input could not be read.
+    A folder is checked as the commands read it: every layer, any other vector file
+    (a stray unreadable file fails), and measurements naming sections absent from the
+    sections layer. Prints a table per file (features, CRS, encoding, problems) and
+    every problem (a CSV's with their file line). Exit code 0 when everything is
+    clean, 1 when problems were found, 2 when an input could not be read.
     """
     from rich.table import Table
 
     from ..errors import EncodingError, InputFileError
-    from ..loaders import dataset_files, inspect_file
 
-    files: list[Path] = []
-    for p in paths:
-        if p.is_dir():
-            found = dataset_files(p)
-            if not found:
-                raise InputFileError("no layer files in the folder", path=p,
-                                     expected="rivers.shp, sections.shp … (see docs/data-model.md)",
-                                     found="none", fix="check the folder")
-            files.extend(found)
-        else:
-            files.append(p)
+    reports = _reports(paths, crs=crs, layer=layer, date_format=date_format)
+    if not any(r.layer not in ("?", "extra") or r.problems for r in reports):
+        raise InputFileError("no layer files found", path=", ".join(map(str, paths)),
+                             expected="rivers.shp, sections.shp … (see docs/data-model.md)",
+                             found="none", fix="check the folder")
     table = Table(title="dongping-geo validate")
     for col in ("file", "layer", "features", "CRS", "encoding", "problems"):
         table.add_column(col)
     unreadable = problems = 0
+    notes: list[str] = []
     messages: list[str] = []
-    for f in files:
-        report = inspect_file(f, crs=crs, layer=layer)
+    for report in reports:
         if any(isinstance(e, InputFileError | EncodingError) for e in report.problems):
             unreadable += 1
         problems += len(report.problems)
         messages.extend(f"{type(e).__name__}: {e}" for e in report.problems)
-        table.add_row(str(f), report.layer, str(report.features), report.crs, report.encoding,
+        told = " (from its columns)" if report.layer_source == "columns" else ""
+        if told:
+            notes.append(f"{report.path.name}: took it as the {report.layer} layer from its columns "
+                         "(name the layer with --layer to override)")
+        elif report.layer == "extra" and not report.problems:
+            notes.extend(_extra_note(report.path))
+        table.add_row(str(report.path), report.layer + told, str(report.features), report.crs, report.encoding,
                       "ok" if not report.problems else str(len(report.problems)))
     out = console()
     out.print(table)
-    for m in messages:
+    for m in notes + messages:
         out.print(m, markup=False)
     if unreadable:
         sys.exit(EXIT_BAD_INPUT)
@@ -66,11 +107,10 @@ def info(path: Path) -> None:
 
     Every layer with geometry of a GeoPackage is listed (its layer_styles table is not); rasters show size, resolution, CRS and nodata.
     """
-    import rasterio
-
     from ..errors import InputFileError
-    from ..io import VECTOR_SUFFIXES, feature_layers, read_layer
-    from ..loaders import read_table
+    from ..io import VECTOR_SUFFIXES, read_layer
+    from ..loaders import _gpkg_layers, read_table
+    from ..raster import raster_info
 
     if not path.exists():
         raise InputFileError("file not found", path=path, expected="a file or dataset folder",
@@ -86,12 +126,11 @@ def info(path: Path) -> None:
             out.print(f"[bold]{f}[/bold]: table, {len(df)} rows; columns: {', '.join(df.columns)}")
             continue
         if suffix in (".tif", ".tiff"):
-            with rasterio.open(f) as ds:
-                out.print(f"[bold]{f}[/bold]: raster {ds.width} × {ds.height} × {ds.count}, {ds.dtypes[0]}, "
-                          f"pixel {ds.res[0]:g} × {ds.res[1]:g}, CRS {ds.crs.to_string() if ds.crs else 'none'}, "
-                          f"nodata {ds.nodata}")
+            r = raster_info(f)
+            out.print(f"[bold]{f}[/bold]: raster {r['width']} × {r['height']} × {r['count']}, {r['dtype']}, "
+                      f"pixel {r['res'][0]:g} × {r['res'][1]:g}, CRS {r['crs']}, nodata {r['nodata']}")
             continue
-        layers = (feature_layers(f) if suffix == ".gpkg"
+        layers = (_gpkg_layers(f) if suffix == ".gpkg"
                   else ["track_points"] if suffix == ".gpx" else [None])
         for layer in layers:
             gdf = read_layer(f, layer=layer)
@@ -108,13 +147,26 @@ def info(path: Path) -> None:
 
 
 @cli.command("sample-data")
-@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("out_dir", type=click.Path(path_type=Path))
 @click.option("--seed", type=int, default=2021, show_default=True,
               help="Random seed; the same seed gives the same files.")
-def sample_data(out_dir: Path, seed: int) -> None:
-    """Generate the synthetic Dongping sample dataset into OUT_DIR."""
+@click.option("--force", is_flag=True, help="Write into a folder that already holds layers (replacing them).")
+def sample_data(out_dir: Path, seed: int, force: bool) -> None:
+    """Generate the synthetic Dongping sample dataset into OUT_DIR.
+
+    A folder that already holds layers is refused (exit 2) unless --force.
+    """
+    from ..errors import OutputError
+    from ..io import check_output_dir
+    from ..loaders import dataset_files
     from ..sample import make_sample
 
+    check_output_dir(out_dir)
+    held = dataset_files(out_dir) if out_dir.is_dir() else []
+    if held and not force:
+        raise OutputError("the folder already holds layers", path=out_dir, expected="an empty or new folder",
+                          found=", ".join(p.name for p in held[:4]) + (" …" if len(held) > 4 else ""),
+                          fix="choose another folder, or pass --force to replace them")
     manifest = make_sample(out_dir, seed=seed)
     counts = manifest["counts"]
     click.echo(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
-from ._common import EXIT_FOUND, EXIT_OK, cli, console
+from ._common import EXIT_BAD_INPUT, EXIT_FOUND, EXIT_OK, cli, console
 
 
 def _demo_steps(data: Path, out: Path) -> list[tuple[str, list[str]]]:
@@ -24,11 +25,13 @@ def _demo_steps(data: Path, out: Path) -> list[tuple[str, list[str]]]:
                     "--landcover-after", str(data / "landcover_2022.tif")]
     steps.append(("check-landuse", landuse))
     steps.append(("demolition-summary", [str(data), "--out", str(out / "demolitions")]))
+    if (data / "landcover_2022.tif").exists() and any(data.glob("town.*")):
+        steps.append(("catchments", [str(data), "--year", "2022", "--out", str(out / "catchments"), "--offline"]))
     return steps
 
 
 @cli.command()
-@click.option("--data", "data_dir", type=click.Path(path_type=Path), default=None,
+@click.option("--data", "data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="Dataset folder (default: data/shapefiles/ of the repository, else a freshly "
                    "generated sample dataset).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out"), show_default=True,
@@ -37,22 +40,24 @@ def demo(data_dir: Path | None, out_dir: Path) -> None:
     """Run every analysis on the sample data and write all maps and reports to OUT.
 
     Validates the dataset, then writes the overview map, the patrol report (one map
-    per river chief), the water-quality assessment, the land-use checks and the
-    demolition summary: tables in Chinese with the English names, PNG charts and
-    GeoPackages styled for QGIS. Maps are
-    written offline (self-contained HTML), so they work without internet.
+    per river chief), the water-quality assessment, the land-use checks, the demolition
+    summary and the section catchments: tables in Chinese with the English names, PNG
+    charts and GeoPackages styled for QGIS. Maps are written offline (self-contained
+    HTML), so they work without internet. OUT must lie outside the dataset folder (exit
+    2 otherwise); exit 2 when a step fails.
     """
-    err = console(err=True)
-    if data_dir is None:
-        repo_data = Path.cwd() / "data" / "shapefiles"
-        if (repo_data / "rivers.shp").exists():
-            data_dir = repo_data
-        else:
-            from ..sample import make_sample
+    from ..io import check_output_dir
 
-            data_dir = out_dir / "sample_data"
-            err.print(f"generating the sample dataset into {data_dir} …")
-            make_sample(data_dir)
+    err = console(err=True)
+    if data_dir is None and (Path.cwd() / "data" / "shapefiles" / "rivers.shp").exists():
+        data_dir = Path.cwd() / "data" / "shapefiles"
+    check_output_dir(out_dir, inputs=[data_dir] if data_dir is not None else [])  # before any output
+    if data_dir is None:
+        from ..sample import make_sample
+
+        data_dir = out_dir / "sample_data"
+        err.print(f"generating the sample dataset into {data_dir} …")
+        make_sample(data_dir)
     err.print(f"dataset: {data_dir}")
     before = {p for p in out_dir.rglob("*") if p.is_file()} if out_dir.exists() else set()
     failures = []
@@ -78,4 +83,5 @@ def demo(data_dir: Path | None, out_dir: Path) -> None:
     for p in written:
         click.echo(f"  {p}")
     if failures:
-        raise click.ClickException("demo steps failed: " + ", ".join(failures))
+        click.echo("error: demo steps failed: " + ", ".join(failures), err=True)
+        sys.exit(EXIT_BAD_INPUT)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,8 +15,12 @@ from ._common import (
     crs_option,
     dataset_argument,
     echo_written,
+    given,
     map_options,
     output_options,
+    reading_options,
+    rejected_rows,
+    say_rejected,
 )
 
 if TYPE_CHECKING:
@@ -27,11 +31,11 @@ if TYPE_CHECKING:
 @dataset_argument
 @click.option("--start", required=True, help="First day of the period (e.g. 2022-01-01).")
 @click.option("--end", required=True, help="Last day of the period, included (e.g. 2022-12-31).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
               help="Folder for coverage.csv, compliance.csv, uncovered.gpkg, the maps and index.html.")
 @click.option("--by", type=click.Choice(["chief", "river", "region"]), default="chief",
               show_default=True, help="One map per river chief, per river or per region.")
-@click.option("--tolerance", "tolerance_m", type=float, default=30.0, show_default=True,
+@click.option("--tolerance", "tolerance_m", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True,
               help="A river counts as inspected within this distance of a track (m).")
 @click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="YAML file overriding the default patrol rules (see docs/patrol.md).")
@@ -49,11 +53,12 @@ if TYPE_CHECKING:
 @click.option("--scheduler", default=None,
               help="Address of a running dask scheduler (tcp://HOST:PORT); implies --engine dask. "
                    "Default with --engine dask: a local cluster of 2 workers.")
+@reading_options
 def patrol_report(dataset_dir: Path, start: str, end: str, out_dir: Path, by: str, tolerance_m: float,
                   rules_path: Path | None, patrols_path: Path | None, patrols_shift: str,
                   basemap: str, offline: bool,
                   tianditu_token: str | None, output: OutputOptions, crs: str | None, strict: bool, engine: str,
-                  scheduler: str | None) -> None:
+                  scheduler: str | None, on_error: str, date_format: str | None) -> None:
     """Patrol coverage and compliance of the river chiefs, with one HTML map per chief.
 
     Cleans the GPS fixes (duplicates, GPS jumps, fixes outside the town), measures
@@ -65,15 +70,19 @@ def patrol_report(dataset_dir: Path, start: str, end: str, out_dir: Path, by: st
     on a dask cluster.
     """
     from ..errors import InputFileError
+    from ..io import check_output_dir
     from ..loaders import load_dataset, load_patrols
     from ..patrol import load_rules, period_bounds
     from ..reports import MapOptions, PatrolReport
 
-    rules = load_rules(rules_path)  # bad arguments fail before the slow work
+    inputs = given(dataset_dir, patrols_path, rules_path)
+    check_output_dir(out_dir, inputs=inputs)  # every argument is checked before the slow work
+    rules = load_rules(rules_path)
     period_bounds(start, end)
     err = console(err=True)
-    dataset = load_dataset(dataset_dir, crs=crs, patrols=patrols_path is None)
-    fixes = (load_patrols(patrols_path, crs=crs, shift=patrols_shift) if patrols_path is not None
+    read: dict[str, Any] = {"crs": crs, "on_error": on_error, "date_format": date_format}
+    dataset = load_dataset(dataset_dir, patrols=patrols_path is None, **read)
+    fixes = (load_patrols(patrols_path, shift=patrols_shift, **read) if patrols_path is not None
              else dataset.patrols)
     if dataset.rivers is None or fixes is None:
         raise InputFileError(
@@ -92,11 +101,11 @@ def patrol_report(dataset_dir: Path, start: str, end: str, out_dir: Path, by: st
             report = PatrolReport.compute(dataset.rivers, fixes, engine="dask", **kwargs)
     else:
         report = PatrolReport.compute(dataset.rivers, fixes, **kwargs)
-    inputs = [dataset_dir, *([patrols_path] if patrols_path else []), *([rules_path] if rules_path else [])]
-    written = report.write(out_dir, by=by, inputs=inputs, output=output,
+    rejected = rejected_rows(on_error, dataset, *([fixes] if patrols_path is not None else []))
+    written = report.write(out_dir, by=by, inputs=inputs, rejected=rejected, output=output,
                            map_options=MapOptions(basemap, tianditu_token, offline))
     n_maps = sum(1 for p in written if p.parent.name == "maps")
     click.echo(f"{report.summary()}; {n_maps} maps")
     echo_written([p for p in written if p.parent.name != "maps"])
-    if strict and report.n_missing_rule:
-        sys.exit(EXIT_FOUND)
+    code = say_rejected(rejected, out_dir)
+    sys.exit(EXIT_FOUND if strict and report.n_missing_rule else code)

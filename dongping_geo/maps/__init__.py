@@ -6,8 +6,8 @@ The subpackage is the presentation layer of the maps:
 * ``_toolkit`` — :func:`base_map`, :func:`add_features` and its wrappers, legends,
   :func:`map_html` and :func:`save_map` (offline assets in ``_offline``);
 * one private module per map: ``_overview`` (:func:`overview_map`), ``_patrol``
-  (:func:`coverage_map`), ``_water`` (:func:`water_quality_map`) and ``_landuse``
-  (:func:`violations_map`).
+  (:func:`coverage_map`), ``_water`` (:func:`water_quality_map`), ``_landuse``
+  (:func:`violations_map`) and ``_catchments`` (:func:`catchments_map`).
 
 Every public name is re-exported here: ``dongping_geo.maps.coverage_map`` and
 ``from dongping_geo.maps import save_map`` keep working.
@@ -19,6 +19,7 @@ as text.
 
 from __future__ import annotations
 
+from ._catchments import catchments_map
 from ._landuse import VIOLATION_COLOURS, VIOLATION_LABELS, violations_map
 from ._overview import overview_map
 from ._panel import chainage
@@ -74,4 +75,5 @@ __all__ = [
     "violations_map",
     "coverage_map",
     "chainage",
+    "catchments_map",
 ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ import pandas as pd
 from ..errors import OutputError
 from ..io import write_layer
 from ..schemas import get_schema
+from . import _flow as F
 from . import _landuse as LU
 from . import _layout as L
 from . import _patrol as P
@@ -62,6 +64,49 @@ def _zh_value(layer: str, field: str, value: str) -> str:
     return vals[value][0]
 
 
+@dataclass
+class _Design:
+    """Everything the generator designed, in the local frame, before it is written."""
+
+    seed: int
+    outline: Any
+    layout: L.Layout
+    sections: gpd.GeoDataFrame
+    flows: list[str | None]
+    zones: LU.Zones
+    demol: gpd.GeoDataFrame
+    surveys: LU.Surveys
+    runoff: list[int]
+    meas: pd.DataFrame
+    wq: dict[str, Any]
+    plan: pd.DataFrame
+    fixes: gpd.GeoDataFrame
+    pinfo: dict[str, Any]
+    cover: dict[str, float]
+
+
+def _design(seed: int) -> _Design:
+    """Lay out the town and plant every fact (no files written)."""
+    outline = L.district_outline_work()
+    town, wetland = L.make_town(outline)
+    rivers = F.extend_outlet(L.make_rivers(_rng(seed, 1)), town)
+    flows = F.flows_to(rivers)
+    sections = L.make_sections(rivers, _rng(seed, 2))
+    layout = L.Layout(outline, town, wetland, L.make_regions(town), L.make_road(), rivers, L.forest_park(),
+                      L.town_centre(), L.industrial_blocks(), L.settlements(rivers, _rng(seed, 3)))
+    zones = LU.make_zones(layout, _rng(seed, 4))
+    demol = LU.make_demolitions(layout, zones, _rng(seed, 5))
+    surveys = LU.make_buildings(layout, zones, demol, _rng(seed, 6))
+    runoff = R.greenhouse_channels(rivers)
+    meas, wq = WQ.make_measurements(sections, rivers, _rng(seed, 7),
+                                    runoff_rivers=tuple(rivers["river_id"].iloc[runoff]))
+    plan = P.plan_rivers(rivers, sections, _rng(seed, 8))
+    fixes, pinfo = P.make_patrols(rivers, plan, _rng(seed, 9))
+    cover = P.coverage(rivers, fixes, pinfo["glitches"]["jumps"])
+    return _Design(seed, outline, layout, sections, flows, zones, demol, surveys, runoff, meas, wq,
+                   plan, fixes, pinfo, cover)
+
+
 def make_sample(out_dir: str | os.PathLike, *, seed: int = DEFAULT_SEED) -> dict[str, Any]:
     """Generate the Dongping sample dataset into a folder.
 
@@ -93,41 +138,19 @@ def make_sample(out_dir: str | os.PathLike, *, seed: int = DEFAULT_SEED) -> dict
         raise OutputError("the output is not a folder", path=out, expected="a folder",
                           found="a file", fix="pass a folder path")
     out.mkdir(parents=True, exist_ok=True)
+    d = _design(seed)
+    written = _write_vectors(d, out)
+    june = _write_patrols(d, out)
+    patches, n_greenhouse = _write_landcover(d, out, _rng(seed, 10))
+    manifest = _manifest(d, written, june, patches, n_greenhouse)
+    manifest["files"] = _file_hashes(out)
+    text = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=False)
+    (out / "manifest.json").write_text(text + "\n", encoding="utf-8")
+    return manifest
 
-    # --- layout -----------------------------------------------------------------------
-    outline = L.district_outline_work()
-    town, wetland = L.make_town(outline)
-    regions = L.make_regions(town)
-    road = L.make_road()
-    rivers = L.make_rivers(_rng(seed, 1))
-    sections = L.make_sections(rivers, _rng(seed, 2))
-    layout = L.Layout(outline, town, wetland, regions, road, rivers, L.forest_park(),
-                      L.town_centre(), L.industrial_blocks(), L.settlements(rivers, _rng(seed, 3)))
-    zones = LU.make_zones(layout, _rng(seed, 4))
-    demol = LU.make_demolitions(layout, zones, _rng(seed, 5))
-    surveys = LU.make_buildings(layout, zones, demol, _rng(seed, 6))
-    meas, wq = WQ.make_measurements(sections, rivers, _rng(seed, 7))
-    plan = P.plan_rivers(rivers, sections, _rng(seed, 8))
-    fixes, pinfo = P.make_patrols(rivers, plan, _rng(seed, 9))
-    cover = P.coverage(rivers, fixes, pinfo["glitches"]["jumps"])
 
-    # --- vector layers ------------------------------------------------------------------
-    town_w = gpd.GeoDataFrame({"name": ["东平镇"], "note": ["synthetic"]},
-                              geometry=[L.world(town)], crs=L.WORK_EPSG)
-    write_layer(town_w, out / "town.shp")
-    write_layer(_gdf_world(regions, ["region", "name"]), out / "regions.shp", layer="regions")
-    road_w = L.world(road)
-    roads = gpd.GeoDataFrame({"road_id": ["BYGL"], "name": ["北沿公路"],
-                              "length_m": [round(road_w.length, 1)]},
-                             geometry=[road_w], crs=L.WORK_EPSG)
-    write_layer(roads, out / "roads.shp")
-    rivers_w = _gdf_world(rivers, ["river_id", "name", "level", "region", "chief", "target_class"])
-    write_layer(rivers_w, out / "rivers.shp", layer="rivers")
-    sections_w = _gdf_world(sections, ["section_id", "name", "tier", "river_id", "target_class"])
-    write_layer(sections_w, out / "sections.shp", layer="sections")
-    red_w = _gdf_world(zones.redlines, ["zone_id", "name", "category"])
-    write_layer(red_w, out / "redlines.shp", layer="redlines")
-    # Demolitions as a Chinese agency delivers them: GBK, Chinese field names and values.
+def _write_demolitions(demol: gpd.GeoDataFrame, out: Path) -> gpd.GeoDataFrame:
+    """Demolitions as a Chinese agency delivers them: GBK, Chinese field names and values."""
     dem = demol.copy()
     dem["kind"] = [_zh_value("demolitions", "kind", k) for k in dem["kind"]]
     dem["region"] = [_zh_value("demolitions", "region", r) for r in dem["region"]]
@@ -135,41 +158,60 @@ def make_sample(out_dir: str | os.PathLike, *, seed: int = DEFAULT_SEED) -> dict
     dem["demolished_on"] = pd.to_datetime(dem["demolished_on"]).dt.date
     dem_w = _gdf_world(dem, ["case_id", "kind", "demolished_on", "area_m2", "region", "status"])
     write_layer(dem_w, out / "demolitions.shp", layer="demolitions", encoding="GBK", field_names="zh")
-    for year, b in ((2020, surveys.b2020), (2022, surveys.b2022)):
+    return dem_w
+
+
+def _write_vectors(d: _Design, out: Path) -> dict[str, Any]:
+    """Write the vector layers; return the world-frame frames the manifest counts."""
+    lay = d.layout
+    town_w = gpd.GeoDataFrame({"name": ["东平镇"], "note": ["synthetic"]},
+                              geometry=[L.world(lay.town_local)], crs=L.WORK_EPSG)
+    write_layer(town_w, out / "town.shp")
+    write_layer(_gdf_world(lay.regions, ["region", "name"]), out / "regions.shp", layer="regions")
+    road_w = L.world(lay.road_local)
+    roads = gpd.GeoDataFrame({"road_id": ["BYGL"], "name": ["北沿公路"],
+                              "length_m": [round(road_w.length, 1)]},
+                             geometry=[road_w], crs=L.WORK_EPSG)
+    write_layer(roads, out / "roads.shp")
+    rivers = lay.rivers.assign(flows_to=d.flows)
+    rivers_w = _gdf_world(rivers, ["river_id", "name", "level", "region", "chief", "target_class", "flows_to"])
+    write_layer(rivers_w, out / "rivers.shp", layer="rivers")
+    sections_w = _gdf_world(d.sections, ["section_id", "name", "tier", "river_id", "target_class"])
+    write_layer(sections_w, out / "sections.shp", layer="sections")
+    red_w = _gdf_world(d.zones.redlines, ["zone_id", "name", "category"])
+    write_layer(red_w, out / "redlines.shp", layer="redlines")
+    dem_w = _write_demolitions(d.demol, out)
+    for year, b in ((2020, d.surveys.b2020), (2022, d.surveys.b2022)):
         bw = _gdf_world(b.assign(surveyed_on=pd.to_datetime(b["surveyed_on"]).dt.date),
                         ["building_id", "surveyed_on", "use"])
         write_layer(bw, out / f"buildings_{year}.shp", layer="buildings")
+    d.meas.to_csv(out / "measurements.csv", index=False, encoding="utf-8", lineterminator="\n")
+    return dict(town_w=town_w, road_w=road_w, rivers_w=rivers_w, sections_w=sections_w, red_w=red_w,
+                dem_w=dem_w)
 
-    # --- tables, patrols ------------------------------------------------------------------
-    meas.to_csv(out / "measurements.csv", index=False, encoding="utf-8", lineterminator="\n")
-    fixes_w = fixes.reset_index(drop=True)
+
+def _write_patrols(d: _Design, out: Path) -> gpd.GeoDataFrame:
+    """The year of fixes as GeoParquet, June as GPX and CSV; return June."""
+    fixes_w = d.fixes.reset_index(drop=True)
     fixes_w.to_parquet(out / "patrols_2022.parquet", compression="zstd", index=False,
                        geometry_encoding="geoarrow", write_covering_bbox=False)
     june = fixes_w[fixes_w["timestamp"].dt.month == 6]
     P.write_gpx(june, out / "patrols_2022-06.gpx")
     P.write_csv(june, out / "patrols_2022-06.csv")
+    return june
 
-    # --- land cover -------------------------------------------------------------------------
+
+def _write_landcover(d: _Design, out: Path, rng: np.random.Generator) -> tuple[list[dict], int]:
+    """The 2020 and 2022 rasters; return the planted change patches and the greenhouse blocks."""
+    zones = d.zones
     gen_blocks = [zones.farmland_blocks[i] for i in zones.general_idx]
     greenhouse = gen_blocks[: max(2, len(gen_blocks) // 3)]
-    rasters_rng = _rng(seed, 10)
-    lc20, transform = R.landcover_2020(layout, greenhouse, [])
+    lc20, transform = R.landcover_2020(d.layout, greenhouse, [], greenhouse_channels=d.runoff)
     farm_world = [L.world(zones.farmland_blocks[i]) for i in zones.basic_idx]
-    lc22, patches = R.plant_changes(lc20, transform, farm_world, rasters_rng)
+    lc22, patches = R.plant_changes(lc20, transform, farm_world, rng)
     R.write_tif(lc20, transform, out / "landcover_2020.tif", 2020)
     R.write_tif(lc22, transform, out / "landcover_2022.tif", 2022)
-
-    # --- manifest ------------------------------------------------------------------------
-    manifest = _manifest(
-        seed=seed, outline=outline, town_w=town_w, road_w=road_w, rivers=rivers, rivers_w=rivers_w,
-        sections_w=sections_w, red_w=red_w, dem_w=dem_w, demol=demol, surveys=surveys, meas=meas,
-        wq=wq, plan=plan, fixes=fixes_w, pinfo=pinfo, cover=cover, patches=patches, june=june,
-        greenhouse=len(greenhouse),
-    )
-    manifest["files"] = _file_hashes(out)
-    text = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=False)
-    (out / "manifest.json").write_text(text + "\n", encoding="utf-8")
-    return manifest
+    return patches, len(greenhouse)
 
 
 def _file_hashes(out: Path) -> dict[str, dict[str, Any]]:
@@ -184,24 +226,148 @@ def _file_hashes(out: Path) -> dict[str, dict[str, Any]]:
     return files
 
 
-def _manifest(**k: Any) -> dict[str, Any]:
-    rivers, rivers_w, sections_w = k["rivers"], k["rivers_w"], k["sections_w"]
-    demol, surveys, plan, cover = k["demol"], k["surveys"], k["plan"], k["cover"]
+def _counts(d: _Design, w: dict[str, Any], june: gpd.GeoDataFrame) -> dict[str, Any]:
+    def by(frame: pd.DataFrame, col: str) -> dict[str, int]:
+        return {k: int(n) for k, n in frame[col].value_counts().sort_index().items()}
+
+    fixes = d.fixes
+    return {
+        "rivers": len(w["rivers_w"]),
+        "rivers_by_level": by(w["rivers_w"], "level"),
+        "sections": len(w["sections_w"]),
+        "sections_by_tier": by(w["sections_w"], "tier"),
+        "redline_zones_by_category": by(w["red_w"], "category"),
+        "demolitions": len(d.demol),
+        "demolitions_by_kind": by(d.demol, "kind"),
+        "demolished_area_m2": round(float(d.demol["area_m2"].sum()), 1),
+        "demolished_area_geometry_m2": round(float(w["dem_w"].geometry.area.sum()), 1),
+        "buildings_2020": len(d.surveys.b2020),
+        "buildings_2022": len(d.surveys.b2022),
+        "measurement_rows": len(d.meas),
+        "patrols_2022": int(fixes["patrol_id"].nunique()),
+        "patrol_fixes_2022": len(fixes),
+        "patrols_2022_06": int(june["patrol_id"].nunique()),
+        "patrol_fixes_2022_06": len(june),
+    }
+
+
+def _river_network(d: _Design) -> dict[str, Any]:
+    rivers = d.layout.rivers
+    ids = rivers["river_id"].to_numpy()
+    named = ("东风中心河", "洪林河", "老北横引河", "前哨中心河", "北横引河")
+    return {
+        "junctions": "lines meet at shared vertices (exact coordinates); the network is connected",
+        "named": {n: rivers.loc[rivers["name"] == n, "river_id"].iloc[0] for n in named},
+        "outlet": {"river_id": rivers.loc[rivers["name"] == F.OUTLET_RIVER, "river_id"].iloc[0],
+                   "flows_to": F.OUTLET_TO, "sluice": F.OUTLET_SLUICE,
+                   "end": "east end, on the town boundary",
+                   "section_m_above_sluice": F.OUTLET_SECTION_M},
+        "flows_to": {r: f for r, f in zip(ids, d.flows, strict=True) if f is not None},
+        "level_rule": sorted(r for r, f in zip(ids, d.flows, strict=True) if f is None),
+        "upstream_rivers": F.upstream_sets(rivers, d.sections, d.flows),
+        "note": ("flows_to is set where the level rule (village -> town -> district) cannot decide; "
+                 "upstream_rivers: every section's upstream river set traced on the generator's own "
+                 "flow design (not with dongping_geo.network)."),
+    }
+
+
+def _landuse(d: _Design) -> dict[str, Any]:
+    surveys = d.surveys
+    return {
+        "setback_m": LU.SETBACK_M,
+        "setback_measured_from": "river centre line",
+        "planted_setback_distance_m": LU.VIOLATION_DIST_M,
+        "clean_margin_m": LU.CLEAN_MARGIN_M,
+        "survey_checked": "buildings_2022",
+        "violations": surveys.planted,
+        "violation_building_ids": sorted(b for v in surveys.planted.values() for b in v),
+        "new_in_2022_legal": surveys.new_legal_ids,
+        "removed_after_2020": {b: c for b, c in sorted(surveys.demolished_2021_ids.items())},
+        "note": ("Every other 2022 building lies at least clean_margin_m outside every red-line, "
+                 "eco-space and basic-farmland zone, every demolished site and every river setback; "
+                 "planted setback violations also hold for any setback above planted_setback_distance_m "
+                 "+ 1 m. 2020 buildings in removed_after_2020 stood on sites demolished in 2021."),
+    }
+
+
+def _landcover(d: _Design, patches: list[dict], n_greenhouse: int) -> dict[str, Any]:
+    ids = d.layout.rivers["river_id"].to_numpy()
+    return {
+        "resolution_m": R.RES_M,
+        "nodata": int(R.LANDCOVER_NODATA),
+        "legend": {str(c.code): c.name for c in R.LANDCOVER_LEGEND.values()},
+        "changes_2020_2022": patches,
+        "changed_pixels": int(sum(p["pixels"] for p in patches)),
+        "note": "Only these patches differ between the two rasters; every pixel of each patch changed.",
+        "greenhouse_blocks": n_greenhouse,
+        "greenhouse_channels": sorted(ids[d.runoff]),
+        "greenhouse_bank_m": list(R.GREENHOUSE_BANK_M),
+        "village_belt_m": R.VILLAGE_BELT_M,
+        "bank_note": ("Greenhouses line both banks of greenhouse_channels from greenhouse_bank_m[0] to "
+                      "[1] m off the centre line (their sections fail TP and NH3_N through 2022); every "
+                      "other village channel and ditch has a forest buffer belt of village_belt_m each side."),
+    }
+
+
+def _patrols(d: _Design) -> dict[str, Any]:
+    rivers, plan, cover = d.layout.rivers, d.plan, d.cover
     rid = rivers["river_id"].to_numpy()
-    never = [rid[i] for i in plan.index if plan.at[i, "plan"] == "never"]
+    per_river = d.pinfo["patrols"].groupby("river").size()
     partial = [dict(river_id=rid[i], covered_share_nominal=float(plan.at[i, "share"]),
-                    covered_from="first vertex", covered_length_m=round(float(plan.at[i, "share"]) * rivers.geometry.iloc[i].length, 1),
-                    covered_share_at_40m=cover[rid[i]], n_patrols=int(plan.at[i, "n_patrols"]))
+                    covered_from="first vertex",
+                    covered_length_m=round(float(plan.at[i, "share"]) * rivers.geometry.iloc[i].length, 1),
+                    covered_share_at_40m=cover[rid[i]], n_patrols=int(per_river.get(i, 0)))
                for i in plan.index if plan.at[i, "plan"] == "partial"]
-    full = {rid[i]: int(plan.at[i, "n_patrols"]) for i in plan.index if plan.at[i, "plan"] == "full"}
-    kinds = demol["kind"].value_counts().sort_index()
-    geom_area = k["dem_w"].geometry.area
-    fixes = k["fixes"]
+    return {
+        "year": P.YEAR,
+        "never_patrolled": [rid[i] for i in plan.index if plan.at[i, "plan"] == "never"],
+        "partially_patrolled": partial,
+        "fully_patrolled_patrols_per_year": {rid[i]: int(per_river.get(i, 0)) for i in plan.index
+                                             if plan.at[i, "plan"] == "full"},
+        "coverage_tolerance_m": P.TOLERANCE_M,
+        "covered_share_at_40m": cover,
+        "coverage_method": ("river sampled every 5 m; a sample is covered when within 40 m of a "
+                            "track segment joining consecutive fixes of one patrol, jump fixes dropped. "
+                            "Never-patrolled rivers show small shares where they meet patrolled rivers."),
+        "schedule": P.SCHEDULE,
+        "fix_interval_s": list(P.FIX_INTERVAL_S),
+        "noise_rms_m": [3, 10],
+        "bank_offset_m": {"walking": 5, "ebike": 8, "driving": 10},
+        "speeds_m_s": {"walking": list(P.WALK_MS), "ebike": list(P.EBIKE_MS), "driving": list(P.DRIVE_MS)},
+        "patrols_by_mode": {m: int(n) for m, n in d.pinfo["patrols"]["mode"].value_counts().sort_index().items()},
+        "glitches": d.pinfo["glitches"],
+        "june_files": ["patrols_2022-06.gpx (times UTC)", "patrols_2022-06.csv (China local time)"],
+        "compliance": _compliance(d),
+    }
+
+
+def _compliance(d: _Design) -> dict[str, Any]:
+    missed = P.missed_rules(d.layout.rivers, d.plan, d.pinfo["patrols"])
+    return {
+        "rules": ("dongping_geo/data/patrol_rules.yaml defaults: district quarterly, town monthly, "
+                  "village weekly; a patrol of at least 10 min and 1 km covering min(50 %, 1 km) of "
+                  "the river, by the river's own chief"),
+        "start": f"{P.YEAR}-01-01",
+        "end": f"{P.YEAR}-12-31",
+        "rivers_meeting_rule": len(d.layout.rivers) - len(missed),
+        "rivers_missing_rule": missed,
+        "same_without_car_patrols": missed == P.missed_rules(d.layout.rivers, d.plan, d.pinfo["patrols"],
+                                                             slow_only=True),
+        "note": ("Computed from the patrol design (which patrols count, when they start), not with "
+                 "dongping_geo.patrol; every counted patrol lasts at least 11 min and 1.1 km, and "
+                 "every covered length is at least 10 % away from the rule's threshold. Walks and "
+                 "e-bike rides stay under 22.5 km/h: without the car patrols (a 'too fast' rule at "
+                 "25 km/h) the misses are the same (same_without_car_patrols)."),
+    }
+
+
+def _manifest(d: _Design, w: dict[str, Any], june: gpd.GeoDataFrame, patches: list[dict],
+              n_greenhouse: int) -> dict[str, Any]:
     return {
         "synthetic": True,
         "note": _SYNTHETIC_NOTE,
         "generator": "dongping_geo.sample.make_sample",
-        "seed": k["seed"],
+        "seed": d.seed,
         "crs": {"vector_layers": "EPSG:4549", "patrols": "EPSG:4326 (WGS 84, GPS)",
                 "rasters": "EPSG:4549"},
         "reference_outline": L.REFERENCE_ATTRIBUTION,
@@ -212,79 +378,20 @@ def _manifest(**k: Any) -> dict[str, Any]:
             "regions": ["东风", "长江", "前进", "前哨"], "beiyan_road_km": 20,
             "named_rivers": ["东风中心河", "洪林河", "老北横引河", "前哨中心河"],
         },
-        "counts": {
-            "rivers": len(rivers_w),
-            "rivers_by_level": {lv: int(n) for lv, n in rivers_w["level"].value_counts().sort_index().items()},
-            "sections": len(sections_w),
-            "sections_by_tier": {t: int(n) for t, n in sections_w["tier"].value_counts().sort_index().items()},
-            "redline_zones_by_category": {c: int(n) for c, n in k["red_w"]["category"].value_counts().sort_index().items()},
-            "demolitions": len(demol),
-            "demolitions_by_kind": {kd: int(n) for kd, n in kinds.items()},
-            "demolished_area_m2": round(float(demol["area_m2"].sum()), 1),
-            "demolished_area_geometry_m2": round(float(geom_area.sum()), 1),
-            "buildings_2020": len(surveys.b2020),
-            "buildings_2022": len(surveys.b2022),
-            "measurement_rows": len(k["meas"]),
-            "patrols_2022": int(fixes["patrol_id"].nunique()),
-            "patrol_fixes_2022": len(fixes),
-            "patrols_2022_06": int(k["june"]["patrol_id"].nunique()),
-            "patrol_fixes_2022_06": len(k["june"]),
-        },
-        "town": {"area_km2": round(float(k["town_w"].geometry.iloc[0].area) / 1e6, 2),
-                 "beiyan_road_length_m": round(float(k["road_w"].length), 1)},
-        "river_network": {
-            "junctions": "lines meet at shared vertices (exact coordinates); the network is connected",
-            "named": {n: rivers.loc[rivers["name"] == n, "river_id"].iloc[0]
-                      for n in ("东风中心河", "洪林河", "老北横引河", "前哨中心河", "北横引河")},
-        },
-        "landuse": {
-            "setback_m": LU.SETBACK_M,
-            "setback_measured_from": "river centre line",
-            "planted_setback_distance_m": LU.VIOLATION_DIST_M,
-            "clean_margin_m": LU.CLEAN_MARGIN_M,
-            "survey_checked": "buildings_2022",
-            "violations": surveys.planted,
-            "violation_building_ids": sorted(b for v in surveys.planted.values() for b in v),
-            "new_in_2022_legal": surveys.new_legal_ids,
-            "removed_after_2020": {b: c for b, c in sorted(surveys.demolished_2021_ids.items())},
-            "note": ("Every other 2022 building lies at least clean_margin_m outside every red-line, "
-                     "eco-space and basic-farmland zone, every demolished site and every river setback; "
-                     "planted setback violations also hold for any setback above planted_setback_distance_m "
-                     "+ 1 m. 2020 buildings in removed_after_2020 stood on sites demolished in 2021."),
-        },
-        "landcover": {
-            "resolution_m": R.RES_M,
-            "nodata": int(R.LANDCOVER_NODATA),
-            "legend": {str(c.code): c.name for c in R.LANDCOVER_LEGEND.values()},
-            "changes_2020_2022": k["patches"],
-            "changed_pixels": int(sum(p["pixels"] for p in k["patches"])),
-            "note": "Only these patches differ between the two rasters; every pixel of each patch changed.",
-            "greenhouse_blocks": k["greenhouse"],
-        },
-        "patrols": {
-            "year": 2022,
-            "never_patrolled": never,
-            "partially_patrolled": partial,
-            "fully_patrolled_patrols_per_year": full,
-            "coverage_tolerance_m": P.TOLERANCE_M,
-            "covered_share_at_40m": cover,
-            "coverage_method": ("river sampled every 5 m; a sample is covered when within 40 m of a "
-                                "track segment joining consecutive fixes of one patrol, jump fixes dropped. "
-                                "Never-patrolled rivers show small shares where they meet patrolled rivers."),
-            "fix_interval_s": [5, 15],
-            "noise_rms_m": [3, 10],
-            "bank_offset_m": {"walking": 5, "driving": 10},
-            "speeds_m_s": {"walking": list(P.WALK_MS), "driving": list(P.DRIVE_MS)},
-            "glitches": k["pinfo"]["glitches"],
-            "june_files": ["patrols_2022-06.gpx (times UTC)", "patrols_2022-06.csv (China local time)"],
-        },
+        "counts": _counts(d, w, june),
+        "town": {"area_km2": round(float(w["town_w"].geometry.iloc[0].area) / 1e6, 2),
+                 "beiyan_road_length_m": round(float(w["road_w"].length), 1)},
+        "river_network": _river_network(d),
+        "landuse": _landuse(d),
+        "landcover": _landcover(d, patches, n_greenhouse),
+        "patrols": _patrols(d),
         "water_quality": {
             "method": ("single-factor (GB 3838-2002 Table 1, river TP limits); assessed items pH, DO, "
                        "CODMn, COD, BOD5, NH3_N, TP and the metals where measured; TN reported, not "
                        "assessed; below-detection results at half the detection limit; quarter and "
                        "year = arithmetic mean of the monthly values per item"),
             "months": ["2021-01", "2022-12"],
-            "failures": k["wq"]["failures"],
-            "design": k["wq"]["design"],
+            "failures": d.wq["failures"],
+            "design": d.wq["design"],
         },
     }

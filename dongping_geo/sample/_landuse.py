@@ -231,12 +231,10 @@ class Surveys:
     demolished_2021_ids: dict[str, str]
 
 
-def make_buildings(layout: L.Layout, zones: Zones, demolitions: gpd.GeoDataFrame,
-                   rng: np.random.Generator) -> Surveys:
+def _existing(layout: L.Layout, zones: Zones, keepout: shapely.Geometry, rng: np.random.Generator
+              ) -> tuple[np.ndarray, list[str]]:
+    """Houses, factories and town-centre buildings clear of every zone (before 2022's new ones)."""
     park = zones.redlines.loc[zones.redlines["category"] == "eco_space_4", "geometry"].iloc[0]
-    keepout = shapely.union_all([zones.keepout,
-                                 shapely.union_all(demolitions.geometry.to_numpy()).buffer(CLEAN_MARGIN_M)])
-    shapely.prepare(keepout)
     houses: list[shapely.Polygon] = []
     kinds: list[str] = []
     for s in layout.settlements_local:
@@ -253,118 +251,142 @@ def make_buildings(layout: L.Layout, zones: Zones, demolitions: gpd.GeoDataFrame
     kinds += ["public_commercial"] * len(cs)
     geoms = np.array(houses, dtype=object)
     clean = ~shapely.intersects(geoms, keepout)
-    geoms = geoms[clean]
-    kinds = [k for k, c in zip(kinds, clean, strict=True) if c]
-    # Keep some free industrial land for 2022's new legal buildings.
-    is_new = np.zeros(len(geoms), bool)
+    return geoms[clean], [k for k, c in zip(kinds, clean, strict=True) if c]
+
+
+def _new_legal(kinds: list[str], rng: np.random.Generator) -> np.ndarray:
+    """Which buildings are new in 2022 (on free industrial and town-centre land)."""
+    is_new = np.zeros(len(kinds), bool)
     ind = np.flatnonzero(np.array(kinds) == "industrial")
     is_new[rng.choice(ind, size=18, replace=False)] = True
     cen = np.flatnonzero(np.array(kinds) == "public_commercial")
     is_new[rng.choice(cen, size=10, replace=False)] = True
-    survey20 = pd.Timestamp("2020-10-15")
-    survey22 = pd.Timestamp("2022-10-20")
+    return is_new
+
+
+def _pick_inside(region: shapely.Geometry, others: shapely.Geometry, n: int, inset: float,
+                 rng: np.random.Generator, size: tuple[float, float] = (14.0, 11.0)) -> list:
+    """``n`` rectangles well inside ``region``, clear of ``others`` and 200 m apart."""
+    inner = shapely.difference(region.buffer(-inset), others)
+    out: list[shapely.Polygon] = []
+    minx, miny, maxx, maxy = inner.bounds
+    while len(out) < n:
+        cu, cv = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
+        b = L.lbox(cu, cv, cu + size[0], cv + size[1])
+        if inner.contains(b) and not any(b.buffer(200.0).intersects(o) for o in out):
+            out.append(b)
+    return out
+
+
+def _setback_house(line: shapely.LineString, level: str, rng: np.random.Generator) -> shapely.Polygon:
+    """A 12 m x 9 m house whose river-side wall stands VIOLATION_DIST_M from the centre line."""
+    at = float(rng.uniform(0.3, 0.7)) * line.length
+    p = np.array(line.interpolate(at).coords[0])
+    t = np.array(line.interpolate(at + 1.0).coords[0]) - p
+    t /= np.hypot(*t)
+    nv = np.array([-t[1], t[0]])  # left of the flow direction
+    d = VIOLATION_DIST_M[level]
+    return shapely.Polygon([p + nv * d, p + nv * d + t * 12.0, p + nv * (d + 9.0) + t * 12.0,
+                            p + nv * (d + 9.0)])
+
+
+def _plant_setbacks(layout: L.Layout, zones: Zones, demolitions: gpd.GeoDataFrame,
+                    rng: np.random.Generator) -> list[dict]:
+    """Houses on the banks of rivers outside every zone (in the strip farmland keeps clear of)."""
+    zone_union = shapely.union_all(zones.redlines.geometry.to_numpy()).buffer(CLEAN_MARGIN_M + 1.0)
+    demol_zone = shapely.union_all(demolitions.geometry.to_numpy()).buffer(20.0)
+    rv = layout.rivers
+    out: list[dict] = []
+    for level, n in (("village", 3), ("town", 1), ("district", 1)):
+        cand = rv[rv["level"] == level]
+        got = 0
+        for idx in rng.permutation(len(cand)):
+            b = _setback_house(cand.geometry.iloc[int(idx)], level, rng)
+            if b.intersects(zone_union) or b.intersects(demol_zone):
+                continue
+            # Only this river's setback, not another river's.
+            near = shapely.distance(rv.drop(index=cand.index[int(idx)]).geometry.to_numpy(), b)
+            if np.any(near < 60.0) or any(b.buffer(100).intersects(x["geometry"]) for x in out):
+                continue
+            out.append(dict(geometry=b, use="residential", river_id=cand["river_id"].iloc[int(idx)]))
+            got += 1
+            if got == n:
+                break
+    return out
+
+
+def _plant(layout: L.Layout, zones: Zones, demolitions: gpd.GeoDataFrame, rng: np.random.Generator
+           ) -> dict[str, list[dict]]:
+    """The planted 2022 violations by check."""
+    red = zones.redlines
+    forest = red.loc[red["zone_id"] == "ER-01", "geometry"].iloc[0]
+    wet = red.loc[red["zone_id"] == "ER-02", "geometry"].iloc[0]
+    demol_u = shapely.union_all(demolitions.geometry.to_numpy())
+    others = shapely.union_all([zones.river_zone, demol_u]).buffer(20.0)
+    eco = _pick_inside(forest, others, 2, 40.0, rng) + _pick_inside(wet, others, 1, 60.0, rng)
+    basic_u = shapely.union_all([zones.farmland_blocks[i] for i in zones.basic_idx])
+    farm = _pick_inside(basic_u, others, 5, 30.0, rng, size=(16.0, 12.0))
+    planted: dict[str, list[dict]] = {
+        "eco_redline": [dict(geometry=b, use="residential") for b in eco],
+        "basic_farmland": [dict(geometry=b, use="residential") for b in farm],
+        "river_setback": _plant_setbacks(layout, zones, demolitions, rng),
+        "demolished_site": [],
+    }
+    # Rebuilt on demolished sites outside basic farmland (general farmland, old plants).
+    gen = demolitions[demolitions["kind"].isin(["concrete_plant", "gravel_yard"])]
+    for j in rng.choice(len(gen), size=3, replace=False):
+        c = gen.geometry.iloc[int(j)].centroid
+        planted["demolished_site"].append(dict(geometry=L.lbox(c.x - 10.0, c.y - 7.0, c.x + 10.0, c.y + 7.0),
+                                               use="industrial", case_id=gen["case_id"].iloc[int(j)]))
+    return planted
+
+
+def _by_position(rows: list[dict]) -> list[dict]:
+    return sorted(rows, key=lambda r: (round(r["geometry"].centroid.x, 2), round(r["geometry"].centroid.y, 2)))
+
+
+def _surveys(base: list[dict], gone: list[dict], new_legal: list[dict], planted: dict[str, list[dict]]
+             ) -> Surveys:
+    """Give ids (2020 buildings keep theirs in 2022) and build the two surveys."""
+    survey20, survey22 = pd.Timestamp("2020-10-15"), pd.Timestamp("2022-10-20")
+    rows20, rows22, gone_ids = [], [], {}
+    for i, r in enumerate(_by_position(base + gone), start=1):
+        bid = f"DP20-{i:05d}"
+        rows20.append(dict(building_id=bid, surveyed_on=survey20, use=r["use"], geometry=r["geometry"]))
+        if "case_id" in r:
+            gone_ids[bid] = r["case_id"]
+        else:
+            rows22.append(dict(building_id=bid, surveyed_on=survey22, use=r["use"], geometry=r["geometry"]))
+    n = 0
+    new_ids, planted_ids = [], {}
+    for check, items in [("", _by_position(new_legal)), *planted.items()]:
+        ids = []
+        for r in items:
+            n += 1
+            ids.append(f"DP22-{n:05d}")
+            rows22.append(dict(building_id=ids[-1], surveyed_on=survey22, use=r["use"], geometry=r["geometry"]))
+        if check:
+            planted_ids[check] = ids
+        else:
+            new_ids = ids
+    b20 = gpd.GeoDataFrame(rows20, geometry="geometry")
+    b22 = gpd.GeoDataFrame(rows22, geometry="geometry")
+    return Surveys(b20, b22, planted_ids, sorted(gone_ids), new_ids, gone_ids)
+
+
+def make_buildings(layout: L.Layout, zones: Zones, demolitions: gpd.GeoDataFrame,
+                   rng: np.random.Generator) -> Surveys:
+    """The 2020 and 2022 building surveys with the planted 2022 violations."""
+    keepout = shapely.union_all([zones.keepout,
+                                 shapely.union_all(demolitions.geometry.to_numpy()).buffer(CLEAN_MARGIN_M)])
+    shapely.prepare(keepout)
+    geoms, kinds = _existing(layout, zones, keepout, rng)
+    is_new = _new_legal(kinds, rng)
     base = [dict(geometry=g, use=k) for g, k, n in zip(geoms, kinds, is_new, strict=True) if not n]
     new_legal = [dict(geometry=g, use=k) for g, k, n in zip(geoms, kinds, is_new, strict=True) if n]
     # 2020 also holds illegal structures demolished in 2021.
     d21 = demolitions[(demolitions["demolished_on"].dt.year == 2021)
                       & demolitions["kind"].isin(["illegal_building", "shack", "villa", "greenhouse_housing"])]
-    gone = []
-    for cid, g in zip(d21["case_id"], d21.geometry, strict=True):
-        gone.append(dict(geometry=g.buffer(-2.0, join_style="mitre"), use="illegal", case_id=cid))
-    # Planted violations (2022 only).
-    planted: dict[str, list[dict]] = {"eco_redline": [], "basic_farmland": [], "river_setback": [],
-                                      "demolished_site": []}
-    red = zones.redlines
-    forest = red.loc[red["zone_id"] == "ER-01", "geometry"].iloc[0]
-    wet = red.loc[red["zone_id"] == "ER-02", "geometry"].iloc[0]
-    rz = zones.river_zone
-    others = shapely.union_all([rz, shapely.union_all(demolitions.geometry.to_numpy())]).buffer(20.0)
-
-    def pick_inside(region: shapely.Geometry, n: int, inset: float, size=(14.0, 11.0)) -> list:
-        inner = shapely.difference(region.buffer(-inset), others)
-        out: list[shapely.Polygon] = []
-        minx, miny, maxx, maxy = inner.bounds
-        while len(out) < n:
-            cu, cv = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
-            b = L.lbox(cu, cv, cu + size[0], cv + size[1])
-            if inner.contains(b) and not any(b.buffer(200.0).intersects(o) for o in out):
-                out.append(b)
-        return out
-
-    for b in pick_inside(forest, 2, 40.0) + pick_inside(wet, 1, 60.0):
-        planted["eco_redline"].append(dict(geometry=b, use="residential"))
-    basic_u = shapely.union_all([zones.farmland_blocks[i] for i in zones.basic_idx])
-    for b in pick_inside(basic_u, 5, 30.0, size=(16.0, 12.0)):
-        planted["basic_farmland"].append(dict(geometry=b, use="residential"))
-    # Setback: on the bank of rivers outside every zone (in the strip farmland keeps clear of).
-    zone_union = shapely.union_all(red.geometry.to_numpy()).buffer(CLEAN_MARGIN_M + 1.0)
-    demol_zone = shapely.union_all(demolitions.geometry.to_numpy()).buffer(20.0)
-    rv = layout.rivers
-    targets = [("village", 3), ("town", 1), ("district", 1)]
-    for level, n in targets:
-        cand = rv[rv["level"] == level]
-        got = 0
-        for idx in rng.permutation(len(cand)):
-            line = cand.geometry.iloc[int(idx)]
-            frac = float(rng.uniform(0.3, 0.7))
-            at = frac * line.length
-            p = np.array(line.interpolate(at).coords[0])
-            t = np.array(line.interpolate(at + 1.0).coords[0]) - p
-            t /= np.hypot(*t)
-            nv = np.array([-t[1], t[0]])  # left of the flow direction
-            d = VIOLATION_DIST_M[level]
-            # A 12 m x 9 m house whose river-side wall stands d metres from the centre line.
-            b = shapely.Polygon([p + nv * d, p + nv * d + t * 12.0, p + nv * (d + 9.0) + t * 12.0,
-                                 p + nv * (d + 9.0)])
-            if b.intersects(zone_union) or b.intersects(demol_zone):
-                continue
-            # Only this river's setback, not another river's.
-            others_rv = rv.drop(index=cand.index[int(idx)])
-            near = shapely.distance(others_rv.geometry.to_numpy(), b)
-            if np.any(near < 60.0):
-                continue
-            if any(b.buffer(100).intersects(x["geometry"]) for x in planted["river_setback"]):
-                continue
-            planted["river_setback"].append(dict(geometry=b, use="residential",
-                                                 river_id=cand["river_id"].iloc[int(idx)]))
-            got += 1
-            if got == n:
-                break
-    # Rebuilt on demolished sites outside basic farmland (general farmland, old plants).
-    gen = demolitions[demolitions["kind"].isin(["concrete_plant", "gravel_yard"])]
-    for j in rng.choice(len(gen), size=3, replace=False):
-        g = gen.geometry.iloc[int(j)]
-        c = g.centroid
-        b = L.lbox(c.x - 10.0, c.y - 7.0, c.x + 10.0, c.y + 7.0)
-        planted["demolished_site"].append(dict(geometry=b, use="industrial",
-                                               case_id=gen["case_id"].iloc[int(j)]))
-    # Ids: 2020 buildings keep their id in 2022.
-    rows20 = []
-    allbase = sorted(base + gone, key=lambda r: (round(r["geometry"].centroid.x, 2), round(r["geometry"].centroid.y, 2)))
-    gone_ids: dict[str, str] = {}
-    for i, r in enumerate(allbase, start=1):
-        bid = f"DP20-{i:05d}"
-        r["building_id"] = bid
-        rows20.append(dict(building_id=bid, surveyed_on=survey20, use=r["use"], geometry=r["geometry"]))
-        if "case_id" in r:
-            gone_ids[bid] = r["case_id"]
-    rows22 = [dict(building_id=r["building_id"], surveyed_on=survey22, use=r["use"], geometry=r["geometry"])
-              for r in allbase if "case_id" not in r]
-    n = 0
-    new_ids = []
-    for r in sorted(new_legal, key=lambda r: (round(r["geometry"].centroid.x, 2), round(r["geometry"].centroid.y, 2))):
-        n += 1
-        bid = f"DP22-{n:05d}"
-        new_ids.append(bid)
-        rows22.append(dict(building_id=bid, surveyed_on=survey22, use=r["use"], geometry=r["geometry"]))
-    planted_ids: dict[str, list[str]] = {}
-    for check, items in planted.items():
-        planted_ids[check] = []
-        for r in items:
-            n += 1
-            bid = f"DP22-{n:05d}"
-            planted_ids[check].append(bid)
-            rows22.append(dict(building_id=bid, surveyed_on=survey22, use=r["use"], geometry=r["geometry"]))
-    b20 = gpd.GeoDataFrame(rows20, geometry="geometry")
-    b22 = gpd.GeoDataFrame(rows22, geometry="geometry")
-    return Surveys(b20, b22, planted_ids, sorted(gone_ids), new_ids, gone_ids)
+    gone = [dict(geometry=g.buffer(-2.0, join_style="mitre"), use="illegal", case_id=cid)
+            for cid, g in zip(d21["case_id"], d21.geometry, strict=True)]
+    return _surveys(base, gone, new_legal, _plant(layout, zones, demolitions, rng))

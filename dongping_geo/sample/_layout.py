@@ -61,6 +61,10 @@ NS_NAMES = (
 # Village channels: two east-west channels per cell in the two southern bands.
 VILLAGE_V = ((1_650.0, 2_600.0), (4_350.0, 5_200.0))
 N_STUBS = 9
+# 北横引河 is the town's outlet (sluice at its east end); the national section stands this
+# far above the sluice.
+OUTLET_RIVER = "北横引河"
+OUTLET_SECTION_M = 150.0
 
 # Farm regions, west to east, split at these u values.
 REGIONS = (
@@ -232,11 +236,8 @@ def _cn(n: int) -> str:
     return "十" + _CN_NUM[n - 11] if n < 20 else f"{n}"
 
 
-def make_rivers(rng: np.random.Generator) -> gpd.GeoDataFrame:
-    """74 rivers: 4 east-west, 13 north-south centre rivers, 57 village channels.
-
-    Every junction (crossing, or channel end on another river) is a vertex of both lines.
-    """
+def _main_rivers() -> list[dict]:
+    """The four east-west rivers and the 13 north-south centre rivers."""
     rows: list[dict] = []
     for name, v, level, cls in EW_RIVERS:
         if name == "老北横引河":
@@ -247,59 +248,83 @@ def make_rivers(rng: np.random.Generator) -> gpd.GeoDataFrame:
         else:
             coords = [(EW_U[0], v), (EW_U[1], v)]
         rows.append(dict(name=name, level=level, target_class=cls, kind="ew", coords=coords))
-    ns_u = [NS_U0 + k * NS_STEP for k in range(NS_N)]
-    for (name, level), u in zip(NS_NAMES, ns_u, strict=True):
+    for (name, level), u in zip(NS_NAMES, _ns_u(), strict=True):
         rows.append(dict(name=name, level=level, target_class="III", kind="ns",
                          coords=[(u, NS_V[0]), (u, NS_V[1])]))
-    # Village channels between neighbouring centre rivers.
-    team: dict[str, int] = {}
+    return rows
+
+
+def _ns_u() -> list[float]:
+    return [NS_U0 + k * NS_STEP for k in range(NS_N)]
+
+
+def _region_zh(code: str) -> str:
+    return dict((c, z) for c, z, *_ in REGIONS)[code]
+
+
+def _village_channels(rng: np.random.Generator) -> list[dict]:
+    """Two east-west channels per cell in the two southern bands, named after production teams."""
+    ns_u = _ns_u()
     channels = []
     for band in VILLAGE_V:
         for base_v in band:
             for k in range(NS_N - 1):
-                u0, u1 = ns_u[k], ns_u[k + 1]
                 v = base_v + float(rng.integers(-8, 9)) * 10.0
-                channels.append((u0, u1, v))
+                channels.append((ns_u[k], ns_u[k + 1], v))
+    team: dict[str, int] = {}
+    rows = []
     for u0, u1, v in sorted(channels, key=lambda c: (c[0], c[2])):
         reg = region_of_u(0.5 * (u0 + u1))
         team[reg] = team.get(reg, 0) + 1
-        zh = dict((c, z) for c, z, *_ in REGIONS)[reg]
-        rows.append(dict(name=f"{zh}{_cn(team[reg])}队横河", level="village",
+        rows.append(dict(name=f"{_region_zh(reg)}{_cn(team[reg])}队横河", level="village",
                          target_class="IV", kind="vch", coords=[(u0, v), (u1, v)]))
-    # Dead-end north-south ditches branching off village channels.
-    vch = [r for r in rows if r["kind"] == "vch"]
+    return rows
+
+
+def _ditches(vch: list[dict], rng: np.random.Generator) -> list[dict]:
+    """Dead-end north-south ditches branching south off village channels."""
     picks = rng.choice(len(vch), size=N_STUBS, replace=False)
     stub_no: dict[str, int] = {}
+    rows = []
     for i in sorted(int(p) for p in picks):
         (u0, v), (u1, _) = vch[i]["coords"]
         u = float(np.round((u0 + 0.3 * (u1 - u0) + rng.uniform(0, 0.4) * (u1 - u0)) / 10.0) * 10.0)
         length = float(rng.integers(35, 60)) * 10.0
         reg = region_of_u(u)
-        zh = dict((c, z) for c, z, *_ in REGIONS)[reg]
         stub_no[reg] = stub_no.get(reg, 0) + 1
         # Branch to the south (away from the band's other channel).
-        rows.append(dict(name=f"{zh}{stub_no[reg]}号竖沟", level="village", target_class="IV",
+        rows.append(dict(name=f"{_region_zh(reg)}{stub_no[reg]}号竖沟", level="village", target_class="IV",
                          kind="stub", coords=[(u, v), (u, v - length)]))
+    return rows
+
+
+def _chief(level: str, kind: str, i: int, reg: str, town_chiefs: list[str], village_chiefs: list[str]) -> str:
+    if level == "district":
+        return town_chiefs[0] if kind == "ew" else town_chiefs[1 + (i % 2)]
+    if level == "town":
+        return town_chiefs[3 + (i % 3)]
+    return village_chiefs[[c for c, *_ in REGIONS].index(reg) * 4 + (i % 4)]
+
+
+def make_rivers(rng: np.random.Generator) -> gpd.GeoDataFrame:
+    """74 rivers: 4 east-west, 13 north-south centre rivers, 57 village channels.
+
+    Every junction (crossing, or channel end on another river) is a vertex of both lines.
+    """
+    vch = _village_channels(rng)
+    rows = _main_rivers() + vch + _ditches(vch, rng)
     _insert_junctions(rows)
     # Ids, regions, chiefs.
     order = {"district": 0, "town": 1, "village": 2}
     rows.sort(key=lambda r: (order[r["level"]], r["kind"] != "ew", r["coords"][0][0], r["coords"][0][1]))
     chiefs = _chief_names(rng, 22)
-    town_chiefs, village_chiefs = chiefs[:6], chiefs[6:]
     out = []
     for i, r in enumerate(rows, start=1):
         line = shapely.LineString(r["coords"])
-        mid = line.interpolate(0.5, normalized=True)
-        reg = region_of_u(mid.x)
-        if r["level"] == "district":
-            chief = town_chiefs[0] if r["kind"] == "ew" else town_chiefs[1 + (i % 2)]
-        elif r["level"] == "town":
-            chief = town_chiefs[3 + (i % 3)]
-        else:
-            ri = [c for c, *_ in REGIONS].index(reg)
-            chief = village_chiefs[ri * 4 + (i % 4)]
+        reg = region_of_u(line.interpolate(0.5, normalized=True).x)
         out.append(dict(river_id=f"DP-R{i:03d}", name=r["name"], level=r["level"], region=reg,
-                        chief=chief, target_class=r["target_class"], kind=r["kind"], geometry=line))
+                        chief=_chief(r["level"], r["kind"], i, reg, chiefs[:6], chiefs[6:]),
+                        target_class=r["target_class"], kind=r["kind"], geometry=line))
     return gpd.GeoDataFrame(out, geometry="geometry")
 
 
@@ -382,6 +407,16 @@ def _longest_gap_point(line: shapely.LineString, frac: float) -> tuple[float, fl
     return float(p[0]), float(p[1]), float(d[0]), float(d[1])
 
 
+def outlet_section_point(rivers: gpd.GeoDataFrame) -> tuple[float, float, float, float]:
+    """Point and direction on 北横引河 ``OUTLET_SECTION_M`` above its east (outlet) end."""
+    g = rivers.geometry.iat[int(np.flatnonzero(rivers["name"].to_numpy() == OUTLET_RIVER)[0])]
+    p = g.interpolate(g.length - OUTLET_SECTION_M)
+    q = g.interpolate(g.length - OUTLET_SECTION_M + 1.0)
+    d = np.array([q.x - p.x, q.y - p.y])
+    d /= np.hypot(*d)
+    return p.x, p.y, float(d[0]), float(d[1])
+
+
 def make_sections(rivers: gpd.GeoDataFrame, rng: np.random.Generator) -> gpd.GeoDataFrame:
     """55 sections: 1 national, 3 municipal, 51 town; each 0.4 m off its river's centre line."""
     by_name = dict(zip(rivers["name"], rivers.index, strict=True))
@@ -399,7 +434,11 @@ def make_sections(rivers: gpd.GeoDataFrame, rng: np.random.Generator) -> gpd.Geo
     prefix = {"national": "GK", "municipal": "SK", "town": "ZK"}
     for i, tier, name in plan:
         counters[tier] += 1
-        x, y, dx, dy = _longest_gap_point(rivers.geometry.loc[i], float(rng.uniform(0.35, 0.65)))
+        frac = float(rng.uniform(0.35, 0.65))
+        if tier == "national":  # just above the outlet sluice: its catchment is the whole network
+            x, y, dx, dy = outlet_section_point(rivers)
+        else:
+            x, y, dx, dy = _longest_gap_point(rivers.geometry.loc[i], frac)
         off = 0.4 if rng.random() < 0.5 else -0.4  # sampled from one bank
         pt = shapely.Point(x - dy * off, y + dx * off)
         rows.append(dict(section_id=f"DP-{prefix[tier]}{counters[tier]:02d}", name=name, tier=tier,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -30,38 +31,83 @@ def grid(town_world: shapely.Polygon) -> tuple[rasterio.Affine, int, int]:
     return from_origin(x0, y1, RES_M, RES_M), width, height
 
 
-def _riparian_belts(layout: L.Layout) -> list:
-    """Shelter-forest belts along district and town rivers (the strip farmland keeps clear of)."""
+# Greenhouse clusters (设施农业) line both banks of the village channels of these cells
+# (west river, east river, band) from GREENHOUSE_BANK_M[0] to [1] metres off the centre
+# line; their sections fail TP and NH3_N through 2022. The other village channels have
+# a shelter belt of VILLAGE_BELT_M each side (生态缓冲带).
+GREENHOUSE_CELLS = (("长江西河", "长江中心河", "north"), ("前进中心河", "跃进河", "south"),
+                    ("前哨东河", "光明河", "south"))
+GREENHOUSE_BANK_M = (8.0, 90.0)
+GREENHOUSE_END_GAP_M = 40.0
+VILLAGE_BELT_M = 15.0
+BAND_SPLIT_V = {n: v for n, v, *_ in L.EW_RIVERS}["东平中横河"]  # the southern band lies below it
+
+
+def greenhouse_channels(rivers) -> list[int]:
+    """Positions of the village channels lined with greenhouses (GREENHOUSE_CELLS) and their ditches."""
+    u_of = {n: g.coords[0][0] for n, g, k in zip(rivers["name"], rivers.geometry, rivers["kind"], strict=True)
+            if k == "ns"}
+    out = []
+    for west, east, band in GREENHOUSE_CELLS:
+        for i, (g, k) in enumerate(zip(rivers.geometry, rivers["kind"], strict=True)):
+            (u0, v), (u1, _) = g.coords[0], g.coords[-1]
+            south = v < BAND_SPLIT_V
+            if k == "vch" and (u0, u1) == (u_of[west], u_of[east]) and south == (band == "south"):
+                out.append(i)
+    # The ditches branching off them lie among the greenhouses too.
+    starts = [shapely.Point(g.coords[0]) for g in rivers.geometry]
+    out += [j for j, k in enumerate(rivers["kind"]) if k == "stub"
+            and any(rivers.geometry.iloc[i].distance(starts[j]) < 1e-6 for i in out)]
+    return sorted(out)
+
+
+def greenhouse_clusters(rivers, channels: list[int]) -> list:
+    """Greenhouse rectangles (local frame) on both banks of the given channels (ditches skipped)."""
+    a, b = GREENHOUSE_BANK_M
+    out = []
+    for i in channels:
+        if rivers["kind"].iloc[i] != "vch":
+            continue
+        g = rivers.geometry.iloc[i]
+        (u0, v), (u1, _) = g.coords[0], g.coords[-1]
+        u0, u1 = u0 + GREENHOUSE_END_GAP_M, u1 - GREENHOUSE_END_GAP_M
+        out += [L.lbox(u0, v + a, u1, v + b), L.lbox(u0, v - b, u1, v - a)]
+    return out
+
+
+def _riparian_belts(layout: L.Layout, greenhouse_channels: list[int]) -> list:
+    """Shelter-forest belts along district and town rivers (the strip farmland keeps clear of)
+    and buffer belts along the village channels without greenhouses (and their ditches)."""
     from ._landuse import FARM_INSET_M
 
-    rv = layout.rivers[layout.rivers["level"].isin(["district", "town"])]
-    belts = shapely.buffer(rv.geometry.to_numpy(), rv["level"].map(FARM_INSET_M).to_numpy(float),
-                           cap_style="flat")
+    rv = layout.rivers
+    width = rv["level"].map(FARM_INSET_M).to_numpy(float).copy()
+    width[rv["level"].to_numpy() == "village"] = VILLAGE_BELT_M
+    keep = np.ones(len(rv), bool)
+    keep[greenhouse_channels] = False
+    belts = shapely.buffer(rv.geometry.to_numpy()[keep], width[keep], cap_style="flat")
     return [L.world(b) for b in belts]
 
 
-def landcover_2020(layout: L.Layout, greenhouse_blocks: list, bare_sites: list
-                   ) -> tuple[np.ndarray, rasterio.Affine]:
+def landcover_2020(layout: L.Layout, greenhouse_blocks: list, bare_sites: list, *,
+                   greenhouse_channels: Sequence[int] = ()) -> tuple[np.ndarray, rasterio.Affine]:
+    """The 2020 land cover; greenhouse clusters line ``greenhouse_channels`` (positions)."""
     town_w = L.world(layout.town_local)
     transform, width, height = grid(town_w)
-
-    def burn(geoms, code, all_touched=False):
-        return [(g, code) for g in geoms], all_touched
-
+    clusters = greenhouse_clusters(layout.rivers, list(greenhouse_channels))
     arr = np.full((height, width), LANDCOVER_NODATA, np.uint8)
     layers = [
-        ([town_w], CODE["farmland"], False),
-        ([L.world(g) for g in greenhouse_blocks], CODE["greenhouse"], False),
-        ([L.world(g) for g in bare_sites], CODE["bare"], False),
-        ([L.world(layout.forest_local)], CODE["forest"], False),
-        (_riparian_belts(layout), CODE["forest"], False),
-        ([L.world(layout.wetland_local)], CODE["wetland"], False),
+        ([town_w], CODE["farmland"]),
+        ([L.world(g) for g in [*greenhouse_blocks, *clusters]], CODE["greenhouse"]),
+        ([L.world(g) for g in bare_sites], CODE["bare"]),
+        ([L.world(layout.forest_local)], CODE["forest"]),
+        (_riparian_belts(layout, list(greenhouse_channels)), CODE["forest"]),
+        ([L.world(layout.wetland_local)], CODE["wetland"]),
         ([L.world(g) for g in [layout.town_centre_local, *layout.industrial_local,
-                               *layout.settlements_local]], CODE["built_up"], False),
+                               *layout.settlements_local]], CODE["built_up"]),
     ]
-    for geoms, code, touched in layers:
-        rasterio.features.rasterize([(g, code) for g in geoms], out=arr, transform=transform,
-                                    all_touched=touched)
+    for geoms, code in layers:
+        rasterio.features.rasterize([(g, code) for g in geoms], out=arr, transform=transform)
     rv = layout.rivers
     water = shapely.buffer(L.world(rv.geometry.to_numpy()), rv["level"].map(HALF_WIDTH_M).to_numpy(float),
                            cap_style="flat")

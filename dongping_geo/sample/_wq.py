@@ -2,7 +2,8 @@
 
 Values are designed relative to each section's target-class limit: ordinary months
 sit at 25–60 % of the limit (DO well above its minimum), planted exceedances at
-135–220 %, so every month, quarter and year is unambiguous. The failing
+135–220 %, so every month, quarter and year is unambiguous. The sections of the
+channels lined with greenhouses fail TP and NH3_N in every month of 2022. The failing
 (section, period) pairs are computed here from the GB 3838-2002 table directly
 (single-factor method, half the detection limit for non-detects), independently
 of :mod:`dongping_geo.water_quality`.
@@ -63,109 +64,166 @@ def _fmt(v: float, item: str) -> str:
     return f"{v:.{DECIMALS[item]}f}"
 
 
-def make_measurements(sections: pd.DataFrame, rivers: pd.DataFrame, rng: np.random.Generator
-                      ) -> tuple[pd.DataFrame, dict]:
-    """Long table of lab results and the planted-failure design."""
-    tab = limits_table()
-    months = pd.period_range("2021-01", "2022-12", freq="M")
-    sec = sections.reset_index(drop=True)
-    river_name = dict(zip(rivers["river_id"], rivers["name"], strict=True))
-    n_s, n_m = len(sec), len(months)
-    mon = np.array([p.month for p in months])
-    # Fractions of the target limit for the max-bound items: section base x season x noise.
-    season = {
-        "CODMn": 1 + 0.15 * np.sin(2 * np.pi * (mon - 4) / 12),
-        "COD": 1 + 0.12 * np.sin(2 * np.pi * (mon - 4) / 12),
-        "BOD5": 1 + 0.12 * np.sin(2 * np.pi * (mon - 4) / 12),
-        "NH3_N": 1 + 0.20 * np.cos(2 * np.pi * (mon - 1) / 12),  # winter high: slow nitrification
-        "TP": 1 + 0.20 * np.sin(2 * np.pi * (mon - 4) / 12),  # summer high: runoff
-    }
+SEASON = {
+    "CODMn": (0.15, "sin"),
+    "COD": (0.12, "sin"),
+    "BOD5": (0.12, "sin"),
+    "NH3_N": (0.20, "cos"),  # winter high: slow nitrification
+    "TP": (0.20, "sin"),  # summer high: runoff
+}
+#: Factor of the limit of TP and NH3_N in every month of 2022 at the sections of
+#: the channels lined with greenhouses and farmland (fertiliser runoff).
+RUNOFF_FACTOR = (1.4, 1.9)
+RUNOFF_ITEMS = ("NH3_N", "TP")
+
+
+def _fractions(n_s: int, mon: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Fractions of the target limit of the max-bound items: section base x season x noise."""
     frac = {}
-    for item, s in season.items():
+    for item, (amp, kind) in SEASON.items():
+        s = 1 + amp * (np.sin(2 * np.pi * (mon - 4) / 12) if kind == "sin" else np.cos(2 * np.pi * (mon - 1) / 12))
         base = rng.uniform(0.35, 0.5, size=(n_s, 1))
-        frac[item] = np.clip(base * s[None, :] * rng.normal(1.0, 0.08, size=(n_s, n_m)), 0.25, 0.6)
-    # Planted exceedances: (section index, month index, item, factor of the limit).
-    events: list[tuple[int, int, str, float]] = []
-    tiers = sec["tier"].to_numpy()
-    lbh = [i for i in range(n_s) if river_name[sec.at[i, "river_id"]] == "老北横引河"]
-    town_idx = [i for i in range(n_s) if tiers[i] == "town" and i not in lbh]
-    pick = [int(x) for x in rng.choice(town_idx, size=10, replace=False)]
-    # 1. 老北横引河 (to be remediated): NH3_N and TP over the limit in most of 2021,
-    #    TP again in July-August 2022.
+        frac[item] = np.clip(base * s[None, :] * rng.normal(1.0, 0.08, size=(n_s, len(mon))), 0.25, 0.6)
+    return frac
+
+
+Event = tuple[int, int, str, float]
+
+
+def _remediation_events(lbh: list[int], rng: np.random.Generator) -> list[Event]:
+    """老北横引河 (to be remediated): NH3_N and TP over the limit in most of 2021, TP in Jul-Aug 2022."""
+    events = []
     for i in lbh:
         for m in range(1, 12):
             events.append((i, m, "NH3_N", float(rng.uniform(1.6, 1.9))))
             events.append((i, m, "TP", float(rng.uniform(1.6, 1.9))))
         for m in (18, 19):
             events.append((i, m, "TP", float(rng.uniform(1.7, 1.9))))
-    # 2. Single summer spikes (month fails, quarter and year pass): the other two
-    #    months of the quarter stay at most half the limit for that item.
+    return events
+
+
+def _spike_events(pick: list[int], muni: int, rng: np.random.Generator
+                  ) -> tuple[list[Event], list[tuple[int, int, str]]]:
+    """Single summer spikes, two bad months in one quarter, one municipal TP spike."""
+    events: list[Event] = []
     spikes = []
+    # Single summer spikes (month fails, quarter and year pass).
     for k, i in enumerate(pick[:6]):
         m = int(rng.choice([5, 6, 7, 8, 17, 18, 19, 20]))
         item = ("NH3_N", "TP", "CODMn", "COD", "BOD5", "TP")[k]
         events.append((i, m, item, float(rng.uniform(1.35, 1.5))))
         spikes.append((i, m, item))
-    # 3. Two bad months in one quarter (months and the quarter fail, the year passes).
+    # Two bad months in one quarter (months and the quarter fail, the year passes).
     for k, i in enumerate(pick[6:9]):
         q0 = int(rng.choice([6, 18])) if k != 1 else 3
         for m in (q0, q0 + 1):
             events.append((i, m, ("TP", "NH3_N", "TP")[k], float(rng.uniform(1.7, 2.2))))
-    # 4. A low-oxygen month (DO below the minimum) in May, when the quarter's other
-    #    months are well oxygenated.
+    events.append((muni, 6, "TP", 1.45))
+    spikes.append((muni, 6, "TP"))
+    return events, spikes
+
+
+def _runoff_events(runoff: list[int], rng: np.random.Generator) -> list[Event]:
+    """Greenhouse and farmland runoff: TP and NH3_N over the limit in every month of 2022."""
+    return [(i, m, item, float(rng.uniform(*RUNOFF_FACTOR)))
+            for i in runoff for m in range(12, 24) for item in RUNOFF_ITEMS]
+
+
+def _plant(sec: pd.DataFrame, river_name: dict, runoff_rivers: tuple[str, ...], frac: dict,
+           rng: np.random.Generator) -> tuple[list[Event], tuple[int, int]]:
+    """Plant the exceedances into ``frac`` (in place); return the events and the low-DO month."""
+    n_s = len(sec)
+    tiers = sec["tier"].to_numpy()
+    lbh = [i for i in range(n_s) if river_name[sec.at[i, "river_id"]] == "老北横引河"]
+    runoff = [i for i in range(n_s) if sec.at[i, "river_id"] in runoff_rivers]
+    town_idx = [i for i in range(n_s) if tiers[i] == "town" and i not in lbh and i not in runoff]
+    pick = [int(x) for x in rng.choice(town_idx, size=10, replace=False)]
+    events = _remediation_events(lbh, rng)
+    spike_events, spikes = _spike_events(pick, [i for i in range(n_s) if tiers[i] == "municipal"][0], rng)
+    events += spike_events + _runoff_events(runoff, rng)
+    # A low-oxygen month (DO below the minimum) when the quarter's other months are well oxygenated.
     do_event = (pick[9], int(rng.choice([4, 16])))
-    # 5. One municipal section with a TP spike in July 2021.
-    muni = [i for i in range(n_s) if tiers[i] == "municipal"]
-    events.append((muni[0], 6, "TP", 1.45))
-    spikes.append((muni[0], 6, "TP"))
+    # Spiked quarters: the other two months stay at most half the limit for that item.
     for i, m, item in spikes:
         q0 = m - m % 3
         for mm in range(q0, q0 + 3):
             frac[item][i, mm] = min(frac[item][i, mm], 0.5)
     for i, m, item, f in events:
         frac[item][i, m] = f
+    return events, do_event
+
+
+def _detect_style(sid: str, tier: str) -> str:
+    """How the section's lab writes a non-detect: ``<dl``, ``ND`` or ``dlL``."""
+    if tier == "municipal":
+        return "L" if sid.endswith("03") else "ND"
+    return "lt"
+
+
+def _metal_rows(sid: str, when: str, style: str, rng: np.random.Generator) -> list[dict]:
     rows = []
-    detect_style = {}
-    for i in range(n_s):
-        sid = sec.at[i, "section_id"]
-        cls = sec.at[i, "target_class"]
-        if sec.at[i, "tier"] == "national":
-            detect_style[sid] = "lt"
-        elif sec.at[i, "tier"] == "municipal":
-            detect_style[sid] = "L" if sid.endswith("03") else "ND"
+    for item in METALS:
+        v = float(rng.uniform(*METAL_RANGE[item]))
+        dl_txt = _fmt(DETECTION_LIMIT[item], item)
+        if v < DETECTION_LIMIT[item]:
+            text = {"lt": f"<{dl_txt}", "ND": "ND", "L": f"{dl_txt}L"}[style]
         else:
-            detect_style[sid] = "lt"
-        day = int(rng.integers(6, 19))
-        for m, per in enumerate(months):
-            ts = pd.Timestamp(per.year, per.month, min(28, day + int(rng.integers(-2, 3))),
-                              int(rng.integers(8, 11)), int(rng.integers(0, 4)) * 15)
-            when = ts.strftime("%Y-%m-%d %H:%M")
-            vals: dict[str, float] = {}
-            vals["pH"] = float(rng.uniform(7.2, 8.2))
-            do = 8.3 + 1.6 * np.cos(2 * np.pi * (per.month - 1) / 12) + rng.normal(0, 0.15)
-            do_lim = _limit(tab, "DO", cls)
-            vals["DO"] = float(max(do, do_lim * 1.25))
-            if (i, m) == do_event:
-                vals["DO"] = float(do_lim * 0.68)
-            for item in ("CODMn", "COD", "BOD5", "NH3_N", "TP"):
-                vals[item] = float(frac[item][i, m] * _limit(tab, item, cls))
-            vals["TN"] = float(rng.uniform(1.2, 3.2) * (1.2 if per.month in (12, 1, 2) else 1.0))
-            for item in MAIN_ITEMS:
-                rows.append(dict(section_id=sid, sampled_at=when, parameter=item,
-                                 value=_fmt(vals[item], item), unit="无量纲" if item == "pH" else "mg/L",
-                                 detection_limit=""))
-            if sec.at[i, "tier"] in ("national", "municipal"):
-                for item in METALS:
-                    v = float(rng.uniform(*METAL_RANGE[item]))
-                    dl = DETECTION_LIMIT[item]
-                    dl_txt = _fmt(dl, item)
-                    if v < dl:
-                        style = detect_style[sid]
-                        text = {"lt": f"<{dl_txt}", "ND": "ND", "L": f"{dl_txt}L"}[style]
-                    else:
-                        text = _fmt(v, item)
-                    rows.append(dict(section_id=sid, sampled_at=when, parameter=item, value=text,
-                                     unit="mg/L", detection_limit=dl_txt))
+            text = _fmt(v, item)
+        rows.append(dict(section_id=sid, sampled_at=when, parameter=item, value=text,
+                         unit="mg/L", detection_limit=dl_txt))
+    return rows
+
+
+def _month_values(tab: pd.DataFrame, cls: str, month: int, fr: dict[str, float], low_do: bool,
+                  rng: np.random.Generator) -> dict[str, float]:
+    vals: dict[str, float] = {"pH": float(rng.uniform(7.2, 8.2))}
+    do = 8.3 + 1.6 * np.cos(2 * np.pi * (month - 1) / 12) + rng.normal(0, 0.15)
+    do_lim = _limit(tab, "DO", cls)
+    vals["DO"] = float(do_lim * 0.68) if low_do else float(max(do, do_lim * 1.25))
+    for item in ("CODMn", "COD", "BOD5", "NH3_N", "TP"):
+        vals[item] = float(fr[item] * _limit(tab, item, cls))
+    vals["TN"] = float(rng.uniform(1.2, 3.2) * (1.2 if month in (12, 1, 2) else 1.0))
+    return vals
+
+
+def _section_rows(sec: pd.DataFrame, i: int, months: pd.PeriodIndex, tab: pd.DataFrame, frac: dict,
+                  do_event: tuple[int, int], style: str, rng: np.random.Generator) -> list[dict]:
+    """Every month's lab results of section ``i``."""
+    sid, cls, tier = sec.at[i, "section_id"], sec.at[i, "target_class"], sec.at[i, "tier"]
+    day = int(rng.integers(6, 19))
+    rows = []
+    for m, per in enumerate(months):
+        ts = pd.Timestamp(per.year, per.month, min(28, day + int(rng.integers(-2, 3))),
+                          int(rng.integers(8, 11)), int(rng.integers(0, 4)) * 15)
+        when = ts.strftime("%Y-%m-%d %H:%M")
+        fr = {item: frac[item][i, m] for item in frac}
+        vals = _month_values(tab, cls, per.month, fr, (i, m) == do_event, rng)
+        for item in MAIN_ITEMS:
+            rows.append(dict(section_id=sid, sampled_at=when, parameter=item,
+                             value=_fmt(vals[item], item), unit="无量纲" if item == "pH" else "mg/L",
+                             detection_limit=""))
+        if tier in ("national", "municipal"):
+            rows += _metal_rows(sid, when, style, rng)
+    return rows
+
+
+def make_measurements(sections: pd.DataFrame, rivers: pd.DataFrame, rng: np.random.Generator, *,
+                      runoff_rivers: tuple[str, ...] = ()) -> tuple[pd.DataFrame, dict]:
+    """Long table of lab results and the planted-failure design.
+
+    ``runoff_rivers``: river ids whose sections fail TP and NH3_N through 2022
+    (channels lined with greenhouses and farmland).
+    """
+    tab = limits_table()
+    months = pd.period_range("2021-01", "2022-12", freq="M")
+    sec = sections.reset_index(drop=True)
+    river_name = dict(zip(rivers["river_id"], rivers["name"], strict=True))
+    frac = _fractions(len(sec), np.array([p.month for p in months]), rng)
+    events, do_event = _plant(sec, river_name, tuple(runoff_rivers), frac, rng)
+    styles = {sid: _detect_style(sid, t) for sid, t in zip(sec["section_id"], sec["tier"], strict=True)}
+    rows = []
+    for i in range(len(sec)):
+        rows += _section_rows(sec, i, months, tab, frac, do_event, styles[sec.at[i, "section_id"]], rng)
     table = pd.DataFrame(rows)
     failures = assess_failures(table, sec, tab)
     design = {
@@ -173,7 +231,8 @@ def make_measurements(sections: pd.DataFrame, rivers: pd.DataFrame, rng: np.rand
                         factor_of_limit=round(f, 3)) for i, m, item, f in sorted(events)]
         + [dict(section_id=sec.at[do_event[0], "section_id"], month=str(months[do_event[1]]),
                 item="DO", factor_of_limit=0.68)],
-        "detection_styles": detect_style,
+        "detection_styles": styles,
+        "runoff_2022_sections": sorted(sec.loc[sec["river_id"].isin(runoff_rivers), "section_id"]),
     }
     return table, {"failures": failures, "design": design}
 
