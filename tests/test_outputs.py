@@ -144,3 +144,15 @@ def test_read_layer_load_dataset_and_info_pass_over_layer_styles(demo_out, sampl
     result = CliRunner().invoke(cli, ["info", str(uncovered)])
     assert result.exit_code == 0, result.output
     assert "layer_styles" not in result.output and "layer uncovered" in result.output
+
+
+def test_field_names_zh_names_the_columns_an_analysis_added(demo_out, tmp_path):
+    from dongping_geo.io import write_layer
+    from dongping_geo.schemas import OUTPUT_FIELD_LABELS, get_schema
+
+    gaps = read_layer(demo_out / "patrol" / "uncovered.gpkg")
+    path = write_layer(gaps, tmp_path / "gaps.gpkg", layer="rivers", field_names="zh")
+    columns = [c for c in pyogrio.read_info(path)["fields"]]
+    rivers = get_schema("rivers")
+    assert columns == [rivers.field("river_id").zh, rivers.field("name").zh, rivers.field("chief").zh,
+                       OUTPUT_FIELD_LABELS["from_m"], OUTPUT_FIELD_LABELS["to_m"], OUTPUT_FIELD_LABELS["length_m"]]
