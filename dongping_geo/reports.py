@@ -1390,6 +1390,7 @@ class CatchmentsReport:
         out_dir: str | os.PathLike,
         *,
         map_options: MapOptions | None = None,
+        output: OutputOptions | None = None,
         inputs: Iterable[Path] = (),
         rejected: pd.DataFrame | None = None,
     ) -> list[Path]:
@@ -1401,6 +1402,8 @@ class CatchmentsReport:
             Output folder.
         map_options : MapOptions, optional
             Basemap and offline settings.
+        output : OutputOptions, optional
+            Table language and format (default: both languages, CSV); layers styled for QGIS.
         inputs : iterable of Path
             Files and folders read (the dataset folder and the raster): never written over.
         rejected : DataFrame, optional
@@ -1416,14 +1419,16 @@ class CatchmentsReport:
 
         options = map_options or MapOptions()
         m = self.map(map_options=options)
-        tables = {"section_drivers": self.drivers, "greening_candidates": self.candidates,
-                  "small_watersheds": self.small_watersheds, "network_problems": self.problems}
+        output = output or OutputOptions()
+        tables: dict[str, TableSpec] = {
+            "section_drivers": (self.drivers, "sections"), "greening_candidates": (self.candidates, None),
+            "small_watersheds": (self.small_watersheds, None), "network_problems": (self.problems, "rivers")}
         out = Path(out_dir)
         with staged_outputs(out, inputs=[*inputs, self.landcover]) as stage:
-            names = [write_layers(self.layers(), stage / "catchments.gpkg").name]
-            names += [write_table(t, stage / f"{k}.csv").name for k, t in tables.items()]
-            names.append(write_layers({"greening_candidates": self.candidates},
-                                      stage / "greening_candidates.gpkg").name)
+            names = [write_styled_layers(self.layers(), stage / "catchments.gpkg", lang=output.lang).name]
+            names += write_report_tables(stage, tables, workbook="catchments", options=output)
+            names.append(write_styled_layers({"greening_candidates": self.candidates},
+                                             stage / "greening_candidates.gpkg", lang=output.lang).name)
             names.append(save_map(m, stage / "catchments.html", offline=options.offline).name)
             names += write_rejected(rejected, stage)
         return [out / n for n in names]

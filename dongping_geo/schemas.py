@@ -1375,6 +1375,12 @@ OUTPUT_FIELD_LABELS: dict[str, str] = {
     "row": "行号",
     "reason": "原因",
     "detail": "说明",
+    # catchments report tables without a label elsewhere
+    "rank": "排名",
+    "value": "数值",
+    "unit": "单位",
+    "problem": "问题",
+    "fix": "处理办法",
     # water_quality.assess_sections, assess_rivers, compliance_summary
     "n_samples": "样品数",
     "water_class": "水质类别",

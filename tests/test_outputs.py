@@ -40,8 +40,7 @@ def _csv(path: Path) -> pd.DataFrame:
 
 
 def test_demo_tables_are_chinese_first(demo_out):
-    # catchments (merged from another branch) still writes its tables with canonical names
-    tables = sorted(p for p in demo_out.rglob("*.csv") if p.parent.name != "catchments")
+    tables = sorted(demo_out.rglob("*.csv"))
     assert {p.name for p in tables} >= {"coverage.csv", "compliance.csv", "assessment.csv", "violations.csv",
                                         "demolitions_by_year.csv"}
     for path in tables:
@@ -88,7 +87,7 @@ def _qml_categories(qml: str) -> tuple[str | None, set[str]]:
 
 
 def test_every_geopackage_has_a_style_per_layer_naming_every_category(demo_out):
-    gpkgs = sorted(p for p in demo_out.rglob("*.gpkg") if p.parent.name != "catchments")
+    gpkgs = sorted(demo_out.rglob("*.gpkg"))
     assert {p.name for p in gpkgs} >= {"uncovered.gpkg", "violations.gpkg"}
     for path in gpkgs:
         styles = read_layer_styles(path).set_index("f_table_name")
