@@ -53,7 +53,7 @@ def coverage_table(
         out["coverage"] = np.where(river_len > 0, out["covered_m"] / river_len, 0.0)
     share = rp_covered / np.where(river_len[rp_river] > 0, river_len[rp_river], np.inf)
     ok = share >= min_share - 1e-12
-    out["patrols"] = np.bincount(rp_river[ok], minlength=n).astype(int)
+    out["patrols_covering"] = np.bincount(rp_river[ok], minlength=n).astype(int)
     last = np.full(n, np.nan)
     if ok.any():
         np.fmax.at(last, rp_river[ok], rp_last_s[ok])

@@ -25,7 +25,7 @@ import pyogrio
 import shapely
 
 from .errors import ConfigError, EncodingError, InputFileError, OutputError, SchemaError
-from .schemas import get_schema
+from .schemas import OUTPUT_FIELD_LABELS, get_schema
 
 __all__ = [
     "VECTOR_SUFFIXES",
@@ -154,6 +154,48 @@ def _check_shapefile(path: Path) -> None:
         )
 
 
+def feature_layers(path: str | os.PathLike) -> list[str]:
+    """List the layers of a GeoPackage that have geometry (attribute tables such as ``layer_styles`` left out).
+
+    Parameters
+    ----------
+    path : path-like
+        The GeoPackage.
+
+    Returns
+    -------
+    list of str
+        Layer names, in the file's order.
+    """
+    return [str(name) for name, geom_type in pyogrio.list_layers(path) if geom_type is not None]
+
+
+def _only_feature_layer(path: Path) -> str | None:
+    """Return the one layer with geometry of a GeoPackage; None when there are several (GDAL's first is read)."""
+    names = feature_layers(path)
+    return names[0] if len(names) == 1 else None
+
+
+def _read_shapefile(path: Path, encoding: str | None, fid_as_index: bool) -> tuple[gpd.GeoDataFrame, str, str]:
+    """Read a Shapefile with its attribute text decoded: (frame, codec, where the codec came from)."""
+    _check_shapefile(path)
+    codec, source = (encoding, "argument") if encoding else detect_shapefile_encoding(path)
+    raw = pyogrio.read_dataframe(path, encoding="ISO-8859-1", fid_as_index=fid_as_index)
+    for cand in [codec] if codec else ["utf-8", "gb18030"]:
+        try:
+            gdf = _decode_frame(raw, cand)
+        except UnicodeDecodeError:
+            continue
+        guessed = "guessed (no .cpg, no language driver id)"
+        return gdf, cand, guessed if source == "none" else source
+    raise EncodingError(
+        "cannot decode attribute text", path=path,
+        expected="UTF-8 or GB18030 text (or a .cpg naming the encoding)",
+        found=f"bytes invalid in {codec or 'UTF-8 and GB18030'}",
+        fix="add a .cpg with the right encoding or pass encoding=",
+    )
+
+
 def read_layer(
     path: str | os.PathLike,
     layer: str | int | None = None,
@@ -171,7 +213,9 @@ def read_layer(
     path : path-like
         The file.
     layer : str or int, optional
-        Layer of a multi-layer file (GeoPackage, GPX: e.g. ``"track_points"``).
+        Layer of a multi-layer file (GeoPackage, GPX: e.g. ``"track_points"``). Without it,
+        a GeoPackage's only layer with geometry is read (its ``layer_styles`` table and
+        other attribute tables are passed over).
     encoding : str, optional
         Attribute encoding of a Shapefile; by default the ``.cpg``, the DBF
         language driver id, or UTF-8 then GB18030.
@@ -214,28 +258,12 @@ def read_layer(
         if suffix in (".parquet", ".geoparquet"):
             gdf = gpd.read_parquet(path)
         elif suffix == ".shp":
-            _check_shapefile(path)
-            codec, source = (encoding, "argument") if encoding else detect_shapefile_encoding(path)
-            raw = pyogrio.read_dataframe(path, encoding="ISO-8859-1", fid_as_index=fid_as_index)
-            gdf = None
-            for cand in [codec] if codec else ["utf-8", "gb18030"]:
-                try:
-                    gdf = _decode_frame(raw, cand)
-                    codec = cand
-                    break
-                except UnicodeDecodeError:
-                    continue
-            if gdf is None:
-                raise EncodingError(
-                    "cannot decode attribute text", path=path,
-                    expected="UTF-8 or GB18030 text (or a .cpg naming the encoding)",
-                    found=f"bytes invalid in {codec or 'UTF-8 and GB18030'}",
-                    fix="add a .cpg with the right encoding or pass encoding=",
-                )
-            if source == "none":
-                source = "guessed (no .cpg, no language driver id)"
+            gdf, codec, source = _read_shapefile(path, encoding, fid_as_index)
             attrs.update(encoding=codec, encoding_source=source)
         else:
+            if layer is None and suffix == ".gpkg":
+                layer = _only_feature_layer(path)
+                attrs["layer"] = layer
             kwargs: dict[str, Any] = {"layer": layer} if layer is not None else {}
             gdf = pyogrio.read_dataframe(path, fid_as_index=fid_as_index, **kwargs)
     except (EncodingError, InputFileError):
@@ -537,6 +565,13 @@ def _rename_fields(
                 mapping[f.name] = f.zh
             elif shapefile:
                 mapping[f.name] = f.short
+    if field_names == "zh":  # columns an analysis added (coverage, overlap_m2 …): their declared Chinese names
+        taken = set(mapping.values())
+        for col in out.columns:
+            zh = OUTPUT_FIELD_LABELS.get(col) if isinstance(col, str) and col not in mapping else None
+            if zh and zh not in taken and zh not in out.columns:
+                mapping[col] = zh
+                taken.add(zh)
     return out.rename(columns=mapping)
 
 
@@ -610,7 +645,9 @@ def write_layer(
     encoding : str, default "utf-8"
         Attribute encoding of a Shapefile (written to its ``.cpg``), e.g. ``"GBK"``.
     field_names : {"canonical", "zh"}
-        Write canonical (English) or Chinese field names.
+        Write canonical (English) or Chinese field names: the layer's schema names, and
+        for columns an analysis added (``coverage``, ``overlap_m2`` …) their names in
+        ``schemas.OUTPUT_FIELD_LABELS``. Tables for people: :func:`dongping_geo.tables.localize_table`.
     inputs : iterable of path-like, optional
         The command's inputs (see :func:`check_output_path`).
 

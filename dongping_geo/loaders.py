@@ -1006,9 +1006,9 @@ def _vector_files(folder: Path) -> dict[str, Path]:
 
 
 def _gpkg_layers(path: Path) -> list[str]:
-    """Layer names of a GeoPackage; an unreadable one is an InputFileError."""
+    """Names of a GeoPackage's layers with geometry (not ``layer_styles``); an unreadable file is an InputFileError."""
     try:
-        return [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+        return [str(name) for name, geom_type in pyogrio.list_layers(path) if geom_type is not None]
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError, ValueError) as exc:
         raise InputFileError("cannot read the file", path=path, found=str(exc).splitlines()[0][:200],
                              fix="remove the file from the dataset folder, or replace it with a complete copy") from None

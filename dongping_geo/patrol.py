@@ -351,7 +351,7 @@ class PatrolAnalysis:
         Parameters
         ----------
         min_share : float, default 0.5
-            A patrol is counted in ``patrols`` when it covered this share of the river.
+            A patrol is counted in ``patrols_covering`` when it covered this share of the river.
 
         Returns
         -------
@@ -576,7 +576,7 @@ def river_coverage(
     start, end : date, str or Timestamp, optional
         Only fixes in ``[start, end]``; a date-only ``end`` includes that day.
     min_share : float, default 0.5
-        A patrol is counted in ``patrols`` when it covered at least this share
+        A patrol is counted in ``patrols_covering`` when it covered at least this share
         of the river.
     max_gap_s : float, default 300
         Fixes further apart in time are not joined.
@@ -592,7 +592,8 @@ def river_coverage(
     DataFrame
         One row per river in input order: ``river_id``, ``name``, ``level``,
         (``region``), ``chief``, ``length_m``, ``covered_m``, ``coverage`` (0–1),
-        ``patrols`` (patrols covering at least ``min_share``) and
+        ``patrols_covering`` (patrols of any chief, any length, covering at least ``min_share``; the
+        patrols that count for the rules are ``patrols_counted`` of :func:`compliance`) and
         ``last_patrolled`` (latest time such a patrol was on the river, NaT if none).
 
     Raises
@@ -613,7 +614,7 @@ def river_coverage(
     ...     "timestamp": pd.date_range("2024-03-05 09:00", periods=6, freq="60s", tz="Asia/Shanghai")},
     ...     geometry=shapely.points([(x, 5) for x in range(0, 501, 100)]), crs=4549)
     >>> row = river_coverage(rivers, fixes).iloc[0]
-    >>> round(float(row.covered_m), 1), int(row.patrols)
+    >>> round(float(row.covered_m), 1), int(row.patrols_covering)
     (529.6, 1)
     """
     if use_dask(fixes, engine):
@@ -724,7 +725,8 @@ def load_rules(rules: dict[str, Any] | str | Path | None = None) -> dict[str, An
     The defaults (``dongping_geo/data/patrol_rules.yaml``, sources in
     ``docs/patrol.md``): district-level rivers once a quarter, town-level once a
     month, village-level once a week; a patrol counts when it lasts at least 10
-    minutes and 1 km and covers at least half of the river or 1 km of it.
+    minutes and 1 km (on a river shorter than 1 km walked whole: the river's length, at
+    the same pace) and covers at least half of the river or 1 km of it.
 
     Parameters
     ----------
@@ -737,7 +739,7 @@ def load_rules(rules: dict[str, Any] | str | Path | None = None) -> dict[str, An
     -------
     dict
         ``frequency`` (level → ``period``, ``min_patrols``), ``patrol_minimum``
-        (``duration_min``, ``length_km``), ``counts_for_river`` (``min_share``,
+        (``duration_min``, ``length_km``, ``whole_river_share``, ``max_mean_speed_kmh``), ``counts_for_river`` (``min_share``,
         ``min_covered_m``), ``own_chief_only``.
 
     Raises
@@ -796,11 +798,7 @@ def _validate_rules(r: dict[str, Any], *, source: Any) -> None:
     if unknown:
         raise _rule_error(source, ", ".join(sorted(unknown)), "one of " + ", ".join(sorted(known)), sorted(unknown))
     _validate_frequency(r.get("frequency"), source=source)
-    _validate_thresholds(r, source=source)
-    if not 0 <= r["counts_for_river"]["min_share"] <= 1:
-        raise _rule_error(
-            source, "counts_for_river.min_share", "a share between 0 and 1", r["counts_for_river"]["min_share"]
-        )
+    _validate_figures(r, source=source)
     if not isinstance(r.get("own_chief_only"), bool):
         raise _rule_error(source, "own_chief_only", "true or false", r.get("own_chief_only"))
 
@@ -819,10 +817,10 @@ def _validate_frequency(freq: Any, *, source: Any) -> None:
             raise _rule_error(source, f"frequency.{level}.min_patrols", "an integer ≥ 0", n)
 
 
-def _validate_thresholds(r: dict[str, Any], *, source: Any) -> None:
-    """``patrol_minimum`` and ``counts_for_river``: numbers ≥ 0 (``min_covered_m`` may be null)."""
+def _validate_figures(r: dict[str, Any], *, source: Any) -> None:
+    """patrol_minimum and counts_for_river: numbers ≥ 0 (two may be null), shares within 0–1."""
     for group, fields in (
-        ("patrol_minimum", ("duration_min", "length_km")),
+        ("patrol_minimum", ("duration_min", "length_km", "whole_river_share", "max_mean_speed_kmh")),
         ("counts_for_river", ("min_share", "min_covered_m")),
     ):
         g = r.get(group)
@@ -830,17 +828,21 @@ def _validate_thresholds(r: dict[str, Any], *, source: Any) -> None:
             raise _rule_error(source, group, "a mapping with " + ", ".join(fields), g)
         for k in fields:
             v = g.get(k)
-            if v is None and k == "min_covered_m":
+            if v is None and k in ("min_covered_m", "max_mean_speed_kmh"):
                 continue
             if isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
                 raise _rule_error(source, f"{group}.{k}", "a number ≥ 0", v)
+    for group, k in (("patrol_minimum", "whole_river_share"), ("counts_for_river", "min_share")):
+        if not 0 <= r[group][k] <= 1:
+            raise _rule_error(source, f"{group}.{k}", "a share between 0 and 1", r[group][k])
 
 
-def _flagged_patrols(res: PatrolAnalysis, pm: dict[str, Any], valid_only: Any) -> np.ndarray:
-    """Per patrol code: True where :func:`dongping_geo.problems.patrol_quality` flags it."""
+def _flagged_patrols(res: PatrolAnalysis, pm: dict[str, Any], valid_only: Any) -> pd.DataFrame:
+    """Per patrol code: the flags of :func:`dongping_geo.problems.patrol_quality` (column ``flagged``: any)."""
     from ._patrol_quality import QualityRules, quality_table
 
-    settings = {"min_minutes": pm["duration_min"], "min_km": pm["length_km"], "max_gap_s": res.max_gap_s}
+    settings = {"min_minutes": pm["duration_min"], "min_km": pm["length_km"],
+                "whole_river_share": pm["whole_river_share"], "max_gap_s": res.max_gap_s}
     if isinstance(valid_only, dict):
         settings.update(valid_only)
     elif valid_only is not True:
@@ -853,7 +855,7 @@ def _flagged_patrols(res: PatrolAnalysis, pm: dict[str, Any], valid_only: Any) -
         raise ConfigError("unknown patrol-quality threshold", field="valid_only",
                           expected=", ".join(QualityRules.__dataclass_fields__), found=str(exc),
                           fix="see dongping_geo.problems.patrol_quality") from None
-    return quality_table(res, rules)["flagged"].to_numpy(dtype=bool)
+    return quality_table(res, rules)
 
 
 class Compliance(NamedTuple):
@@ -889,9 +891,11 @@ def compliance(
     The period ``[start, end]`` is cut into calendar periods of each level's rule
     (ISO weeks Monday–Sunday, months, quarters …, local time); only periods lying
     wholly inside it are assessed. A patrol counts for a river in the period it
-    started in when it meets the patrol minimum (duration and track length), it
-    covered ``min(min_share × length, min_covered_m)`` of the river, and — with
-    ``own_chief_only`` — it was walked by the river's chief.
+    started in when it meets the patrol minimum (duration and track length; on a
+    short river walked whole the river's length is enough, see :func:`patrol_minimum_m`), it is not faster on average than
+    ``max_mean_speed_kmh`` (when set), it covered ``min(min_share × length,
+    min_covered_m)`` of the river, and — with ``own_chief_only`` — it was walked by
+    the river's chief.
 
     Parameters
     ----------
@@ -917,12 +921,12 @@ def compliance(
     -------
     Compliance
         ``by_river``: ``river_id``, ``name``, ``level``, ``chief``, ``period``,
-        ``periods`` (assessed), ``patrols_required``, ``patrols_done``,
+        ``periods`` (assessed), ``patrols_required``, ``patrols_counted``,
         ``compliant`` (every assessed period had enough patrols; ``<NA>`` when no
         whole period lies in the range, e.g. a quarterly rule over one month),
         ``missed_periods`` (list of labels such as ``2024-W10``, ``2024-03``).
         ``by_chief``: ``chief``, ``rivers``, ``rivers_compliant``,
-        ``patrols_required``, ``patrols_done``, ``compliant`` (all assessed rivers
+        ``patrols_required``, ``patrols_counted``, the ``not_counted_*`` sums, ``compliant`` (all assessed rivers
         compliant; ``<NA>`` if none was assessed), ``missed_periods`` (list of
         ``"<river_id> <period>"``).
 
@@ -942,7 +946,7 @@ def compliance(
     ...     "timestamp": pd.date_range("2024-03-05 09:00", periods=16, freq="60s", tz="Asia/Shanghai")},
     ...     geometry=shapely.points([(x, 0) for x in range(0, 1501, 100)]), crs=4549)
     >>> result = compliance(rivers, fixes, start="2024-03-01", end="2024-04-30")
-    >>> result.by_river[["patrols_required", "patrols_done", "compliant"]].values.tolist()
+    >>> result.by_river[["patrols_required", "patrols_counted", "compliant"]].values.tolist()
     [[2, 1, False]]
     >>> result.by_river["missed_periods"].iloc[0]
     ['2024-04']
@@ -983,50 +987,129 @@ def _check_compliance_rivers(rivers: gpd.GeoDataFrame, rules: dict[str, Any]) ->
     return rivers
 
 
-def _counted_pairs(
+#: Why a patrol that passed a river did not count for it, in the order the rules are checked:
+#: walked by another chief, shorter than the patrol minimum (length or duration), faster on
+#: average than allowed, flagged by :func:`dongping_geo.problems.patrol_quality` for another
+#: reason (``valid_only`` only), covered too little of the river, started outside every
+#: whole period assessed. Columns ``not_counted_<reason>``.
+NOT_COUNTED = ("other_chief", "too_short", "too_fast", "flagged", "too_little", "outside_period")
+
+
+def patrol_minimum_m(
+    river_length_m: np.ndarray, covered_m: np.ndarray, rules: dict[str, Any]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Shortest track length and duration a patrol needs to count for a river.
+
+    The patrol minimum (``patrol_minimum.length_km`` and ``duration_min``) applies in
+    full, except on a river shorter than ``length_km`` that the patrol walked whole (it
+    covered at least ``whole_river_share`` of it): there the river's length is enough,
+    and the duration shrinks with it at the same pace, so that a patrol walking the whole
+    of a 500 m ditch counts (docs/patrol.md, "Short rivers"; the same allowance as
+    :func:`dongping_geo.problems.patrol_quality`).
+
+    Parameters
+    ----------
+    river_length_m : ndarray
+        Length of the river, per (river, patrol) pair, in metres.
+    covered_m : ndarray
+        Length of the river the patrol covered, per pair.
+    rules : dict
+        Patrol rules (:func:`load_rules`).
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        Minimum track length in metres and minimum duration in seconds, per pair.
+
+    Examples
+    --------
+    >>> length, duration = patrol_minimum_m(np.array([500.0, 500.0, 5000.0]),
+    ...                                     np.array([500.0, 300.0, 5000.0]), load_rules())
+    >>> length.tolist(), (duration / 60).tolist()
+    ([500.0, 1000.0, 1000.0], [5.0, 10.0, 10.0])
+    """
+    pm = rules["patrol_minimum"]
+    full_m, full_s = pm["length_km"] * 1000.0, pm["duration_min"] * 60.0
+    river = np.asarray(river_length_m, dtype=float)
+    whole = (river < full_m) & (river > 0) & (np.asarray(covered_m) >= pm["whole_river_share"] * river - 1e-9)
+    length = np.where(whole, river, full_m)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        duration = np.where(full_m > 0, full_s * length / full_m, full_s)
+    return length, duration
+
+
+def _quality_reasons(res: PatrolAnalysis, pm: dict[str, Any], valid_only: Any) -> tuple[np.ndarray, ...]:
+    """Per patrol code: too short, too fast, flagged otherwise (:func:`_flagged_patrols`' table)."""
+    q = _flagged_patrols(res, pm, valid_only)
+    short = (q["too_short_time"] | q["too_short_distance"]).to_numpy(dtype=bool)
+    fast = q["too_fast"].fillna(False).to_numpy(dtype=bool)
+    return short, fast, q["flagged"].to_numpy(dtype=bool) & ~short & ~fast
+
+
+def _pair_reasons(
     res: PatrolAnalysis, rules: dict[str, Any], info: pd.DataFrame, valid_only: bool | dict[str, Any] = False
 ) -> np.ndarray:
-    """Which (river, patrol) pairs count: patrol minimum (or no quality flag), share of the river, own chief."""
+    """Per (river, patrol) pair: 0 when it counts, else 1 + the index in NOT_COUNTED of the first rule failed.
+
+    The period is checked per level later (``outside_period``).
+    """
     pm, cr = rules["patrol_minimum"], rules["counts_for_river"]
-    p_dur = res.patrol_end_s - res.patrol_start_s
-    p_ok = (p_dur >= pm["duration_min"] * 60 - 1e-9) & (res.patrol_length_m >= pm["length_km"] * 1000 - 1e-9)
+    river_len = res.river_len[res.rp_river]
+    dur = (res.patrol_end_s - res.patrol_start_s)[res.rp_patrol]
+    track = res.patrol_length_m[res.rp_patrol]
+    flagged = np.zeros(len(dur), bool)
     if valid_only is not False:
-        p_ok = ~_flagged_patrols(res, pm, valid_only)
-    length = res.river_len[res.rp_river]
-    need = cr["min_share"] * length
+        short, fast, flagged = (a[res.rp_patrol] for a in _quality_reasons(res, pm, valid_only))
+    else:
+        min_len, min_dur = patrol_minimum_m(river_len, res.rp_covered, rules)
+        short = (dur < min_dur - 1e-9) | (track < min_len - 1e-9)
+        vmax = pm.get("max_mean_speed_kmh")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fast = track / np.where(dur > 0, dur, np.nan) * 3.6 > (np.inf if vmax is None else vmax)
+    need = cr["min_share"] * river_len
     if cr.get("min_covered_m") is not None:
         need = np.minimum(need, cr["min_covered_m"])
-    counts = p_ok[res.rp_patrol] & (res.rp_covered >= need - 1e-9) & (res.rp_covered > 0)
+    little = ~((res.rp_covered >= need - 1e-9) & (res.rp_covered > 0))
+    other = np.zeros(len(dur), bool)
     if rules["own_chief_only"]:
-        river_chief = info["chief"].to_numpy(dtype=object)[res.rp_river]
-        counts &= res.patrol_chief[res.rp_patrol] == river_chief
-    return counts
+        other = res.patrol_chief[res.rp_patrol] != info["chief"].to_numpy(dtype=object)[res.rp_river]
+    reason = np.zeros(len(dur), dtype=np.int8)
+    for code, mask in reversed(list(enumerate((other, short, fast, flagged, little), start=1))):
+        reason[mask] = code
+    return reason
 
 
 def _level_rows(
-    on: np.ndarray, rule: dict[str, Any], c_river: np.ndarray, local: pd.Series,
-    lo_naive: pd.Timestamp, hi_naive: pd.Timestamp,
+    on: np.ndarray, rule: dict[str, Any], pairs: pd.DataFrame, lo_naive: pd.Timestamp, hi_naive: pd.Timestamp,
 ) -> list[dict[str, Any]]:
-    """One row per river of one level: periods assessed, patrols counted, periods missed."""
+    """One row per river of one level: periods assessed, patrols counted and not, periods missed.
+
+    ``pairs``: per (river, patrol) pair that passed a river, ``river`` (row), ``reason``
+    (see :func:`_pair_reasons`) and ``local`` (start, local time without zone).
+    """
     period = rule["period"]
     pr = pd.period_range(lo_naive, hi_naive, freq=_PERIODS[period])
     full = [p for p in pr if p.start_time >= lo_naive and p.end_time < hi_naive]
     labels = [_label(p, period) for p in full]
-    sel = np.isin(c_river, on)
-    done = pd.DataFrame({"river": c_river[sel], "p": local[sel].dt.to_period(_PERIODS[period]).to_numpy()})
-    done = done[done["p"].isin(full)]
-    count = done.groupby(["river", "p"]).size()
+    sub = pairs[np.isin(pairs["river"].to_numpy(), on)]
+    inside = sub["local"].dt.to_period(_PERIODS[period]).isin(full).to_numpy()
+    reason = np.where((sub["reason"].to_numpy() == 0) & ~inside, len(NOT_COUNTED), sub["reason"].to_numpy())
+    done = sub[reason == 0]
+    count = done.groupby(["river", done["local"].dt.to_period(_PERIODS[period])]).size()
+    why = pd.crosstab(sub["river"].to_numpy(), reason).reindex(columns=range(len(NOT_COUNTED) + 1), fill_value=0)
     rows = []
     for r in on:
         got = [int(count.get((r, p), 0)) for p in full]
         missed = [lab for lab, g in zip(labels, got, strict=True) if g < rule["min_patrols"]]
+        not_counted = why.loc[r].to_numpy() if r in why.index else np.zeros(len(NOT_COUNTED) + 1, int)
         rows.append(
             {
                 "_row": r,
                 "period": period,
                 "periods": len(full),
                 "patrols_required": rule["min_patrols"] * len(full),
-                "patrols_done": int(sum(got)),
+                "patrols_counted": int(sum(got)),
+                **{f"not_counted_{name}": int(n) for name, n in zip(NOT_COUNTED, not_counted[1:], strict=True)},
                 # Nothing to assess (no whole period in the range): unknown, not compliant.
                 "compliant": (not missed) if full else None,
                 "missed_periods": missed,
@@ -1046,7 +1129,8 @@ def _by_chief(by_river: pd.DataFrame) -> pd.DataFrame:
             "rivers": g.size(),
             "rivers_compliant": g["compliant"].agg(lambda s: int(s.eq(True).sum())),
             "patrols_required": g["patrols_required"].sum().astype(int),
-            "patrols_done": g["patrols_done"].sum().astype(int),
+            "patrols_counted": g["patrols_counted"].sum().astype(int),
+            **{f"not_counted_{n}": g[f"not_counted_{n}"].sum().astype(int) for n in NOT_COUNTED},
             "compliant": g["compliant"].agg(lambda s: pd.NA if s.isna().all() else bool(s.dropna().all())),
             "missed_periods": g["_missed"].agg(lambda s: [m for ms in s for m in ms]),
         }
@@ -1059,16 +1143,17 @@ def _compliance_table(
 ) -> Compliance:
     _check_compliance_rivers(res.rivers, rules)
     info = _river_info(res.rivers)
-    counts = _counted_pairs(res, rules, info, valid_only)
-    c_river = res.rp_river[counts]
-    local = _to_time(res.patrol_start_s[res.rp_patrol[counts]]).dt.tz_localize(None)
+    pairs = pd.DataFrame({
+        "river": res.rp_river, "reason": _pair_reasons(res, rules, info, valid_only),
+        "local": _to_time(res.patrol_start_s[res.rp_patrol]).dt.tz_localize(None).to_numpy(),
+    })
     lo_naive, hi_naive = lo.tz_localize(None), hi.tz_localize(None)
     levels = info["level"].to_numpy()
     rows: list[dict[str, Any]] = []
     for level, rule in rules["frequency"].items():  # a handful of levels; per-river work is vectorised
         on = np.flatnonzero(levels == level)
         if len(on):
-            rows += _level_rows(on, rule, c_river, local, lo_naive, hi_naive)
+            rows += _level_rows(on, rule, pairs, lo_naive, hi_naive)
     table = pd.DataFrame(rows).set_index("_row").sort_index()
     by_river = pd.concat([info, table.reset_index(drop=True)], axis=1)
     by_river["compliant"] = by_river["compliant"].astype("boolean")

@@ -29,6 +29,7 @@ import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote
@@ -36,16 +37,25 @@ from urllib.parse import quote
 import geopandas as gpd
 import pandas as pd
 
-from .errors import OutputError
-from .io import atomic_path, check_output_dir, check_output_path, write_layers, write_table
+from .errors import ConfigError, OutputError
+from .io import (
+    atomic_path,
+    check_output_dir,
+    check_output_path,
+    write_layers,
+    write_table,
+    write_tables,
+)
 from .schemas import CATEGORY_LABELS, get_schema
 
 __all__ = [
     "CatchmentsReport",
     "LANDUSE_CHECKS",
+    "DemolitionReport",
     "LANDUSE_CHECK_LAYERS",
     "LandAccountsReport",
     "LanduseReport",
+    "OutputOptions",
     "PatrolReport",
     "ProblemsReport",
     "WaterQualityReport",
@@ -189,6 +199,122 @@ def safe_filename(name: object, taken: set[str], *, max_chars: int = 60) -> str:
     return stem
 
 
+# --- outputs for people: tables in the reader's language, charts, styled layers -------------
+
+Lang = Literal["both", "zh", "en"]
+TableFormat = Literal["csv", "xlsx"]
+
+
+@dataclass
+class OutputOptions:
+    """How a report writes its tables (the command line's --lang and --format).
+
+    Attributes
+    ----------
+    lang : {"both", "zh", "en"}
+        Language of the table headers and values (:func:`dongping_geo.tables.localize_table`),
+        of the chart labels and of the legends in the GeoPackages' styles.
+    table_format : {"csv", "xlsx"}
+        One UTF-8 CSV (with BOM) per table, or one workbook per report with a sheet per table.
+    """
+
+    lang: Lang = "both"
+    table_format: TableFormat = "csv"
+
+    def __post_init__(self) -> None:
+        """Refuse an unknown language or format."""
+        if self.lang not in ("both", "zh", "en"):
+            raise ConfigError("unknown table language", field="lang", expected="both, zh or en",
+                              found=repr(self.lang), fix="pass lang='both', 'zh' or 'en'")
+        if self.table_format not in ("csv", "xlsx"):
+            raise ConfigError("unknown table format", field="format", expected="csv or xlsx",
+                              found=repr(self.table_format), fix="pass table_format='csv' or 'xlsx'")
+
+
+#: A table to write: (data with canonical names and codes, schema layer of its fields or None).
+TableSpec = tuple[pd.DataFrame, str | None]
+
+
+def write_report_tables(
+    stage: Path, tables: dict[str, TableSpec], *, workbook: str, options: OutputOptions
+) -> list[str]:
+    """Translate tables once (:func:`~dongping_geo.tables.localize_table`) and write them.
+
+    Parameters
+    ----------
+    stage : Path
+        Folder to write into.
+    tables : dict of str to (DataFrame, str or None)
+        File stem (CSV) or sheet name (XLSX) to the table and the schema layer of its fields.
+    workbook : str
+        Stem of the workbook when ``options.table_format == "xlsx"``.
+    options : OutputOptions
+        Language and format.
+
+    Returns
+    -------
+    list of str
+        Names of the files written, relative to ``stage``.
+    """
+    from .tables import localize_table
+
+    people = {stem: localize_table(df, lang=options.lang, layer=layer) for stem, (df, layer) in tables.items()}
+    if options.table_format == "xlsx":
+        return [write_tables(people, stage / f"{workbook}.xlsx").name]
+    return [write_table(table, stage / f"{stem}.csv").name for stem, table in people.items()]
+
+
+def write_styled_layers(layers: dict[str, gpd.GeoDataFrame], path: Path, *, lang: Lang = "both") -> Path:
+    """Write layers into a GeoPackage and give each its default QGIS style.
+
+    Parameters
+    ----------
+    layers : dict of str to GeoDataFrame
+        Layer name to data (see :func:`dongping_geo.io.write_layers`).
+    path : Path
+        The ``.gpkg`` output.
+    lang : {"both", "zh", "en"}, default "both"
+        Legend labels (:func:`dongping_geo.qgis_styles.style_geopackage`).
+
+    Returns
+    -------
+    Path
+        The GeoPackage.
+    """
+    from .qgis_styles import style_geopackage
+
+    write_layers(layers, path)
+    return style_geopackage(path, lang=lang)
+
+
+def save_charts(stage: Path, charts: dict[str, Callable[[], Any]]) -> list[str]:
+    """Draw each chart and write it as PNG; close the figures.
+
+    Parameters
+    ----------
+    stage : Path
+        Folder to write into.
+    charts : dict of str to callable
+        Relative file stem (``charts/compliance``) to a function returning a matplotlib Figure.
+
+    Returns
+    -------
+    list of str
+        Names of the PNG files written, relative to ``stage``.
+    """
+    from .charts import save_png
+
+    names = []
+    for stem, draw in charts.items():
+        path = stage / f"{stem}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig = draw()
+        save_png(fig, path)
+        fig.clear()
+        names.append(f"{stem}.png")
+    return names
+
+
 # --- patrol report ---------------------------------------------------------------------
 
 
@@ -215,9 +341,11 @@ def _index_html(rows: list[dict[str, Any]], *, title: str, by: str, note: str = 
     head = {"chief": "河长 Chief", "river": "河道 River", "region": "片区 Region"}[by]
     body = "".join(
         "<tr><td><a href=\"{href}\">{label}</a></td><td>{rivers}</td><td>{cov}</td>"
-        "<td>{ok}</td></tr>".format(
+        "<td>{ok}</td><td class=\"missed\">{missed}</td><td>{gaps}</td></tr>".format(
             href=html.escape(quote(r["file"]), quote=True), label=html.escape(r["label"]),
             rivers=r["rivers"], cov=html.escape(r["coverage"]), ok=html.escape(r["compliant"]),
+            missed="<br>".join(f"{html.escape(n)}: {html.escape(p)}" for n, p in r.get("missed", [])),
+            gaps=html.escape(r.get("stretches", "")),
         )
         for r in rows
     )
@@ -226,10 +354,12 @@ def _index_html(rows: list[dict[str, Any]], *, title: str, by: str, note: str = 
         f"<title>{html.escape(title)}</title>"
         "<style>body{font-family:'Noto Sans CJK SC',sans-serif;margin:2em}"
         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 10px}"
-        "th{background:#eee}</style></head><body>"
+        "th{background:#eee}td.missed{color:#b2182b}"
+        "@media print{@page{size:A4 landscape;margin:10mm}body{margin:0;font-size:9pt}}</style></head><body>"
         f"<h1>{html.escape(title)}</h1>"
         f"<table><thead><tr><th>{head}</th><th>河道数 Rivers</th><th>覆盖率 Coverage</th>"
-        f"<th>巡河达标 Compliant</th></tr></thead><tbody>{body}</tbody></table>"
+        f"<th>巡河达标 Compliant</th><th>未达标河道与时段 Rivers and periods missed</th>"
+        f"<th>未巡河段 Stretches to patrol</th></tr></thead><tbody>{body}</tbody></table>"
         f"{note}<p>coverage.csv, compliance.csv, uncovered.gpkg: see this folder. "
         "Synthetic sample data unless stated otherwise.</p></body></html>\n"
     )
@@ -368,24 +498,23 @@ class PatrolReport:
             problems=(layers or {}).get("problems"), signboards=(layers or {}).get("signboards"),
         )
 
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """Return the report's tables by file stem, lists joined for CSV.
+    def tables(self) -> dict[str, TableSpec]:
+        """Return the report's tables by file stem, each with the schema layer of its fields.
 
         Returns
         -------
-        dict of str to DataFrame
-            ``coverage``, ``compliance``, ``compliance_by_chief``, ``dropped_fixes`` and,
-            when computed, ``patrol_quality``.
+        dict of str to (DataFrame, str or None)
+            ``coverage``, ``compliance``, ``compliance_by_chief``, ``dropped_fixes``, with
+            canonical names and codes (translated when written).
         """
-        join = {"missed_periods": lambda d: d["missed_periods"].str.join("; ")}
-        tables = {
-            "coverage": self.coverage,
-            "compliance": self.compliance.by_river.assign(**join),
-            "compliance_by_chief": self.compliance.by_chief.assign(**join),
-            "dropped_fixes": pd.DataFrame(self.dropped.drop(columns="geometry")),
+        tables: dict[str, TableSpec] = {
+            "coverage": (self.coverage, "rivers"),
+            "compliance": (self.compliance.by_river, "rivers"),
+            "compliance_by_chief": (self.compliance.by_chief, "rivers"),
+            "dropped_fixes": (pd.DataFrame(self.dropped.drop(columns="geometry")), "patrols"),
         }
         if self.quality is not None:
-            tables["patrol_quality"] = self.quality
+            tables["patrol_quality"] = (self.quality, "patrols")
         return tables
 
     def _group_map(self, label: str, ids: list[Any], by: str, options: MapOptions) -> Any:
@@ -398,9 +527,11 @@ class PatrolReport:
         elif len(tracks):  # only the tracks near these rivers
             x0, y0, x1, y1 = sub_rivers.total_bounds
             tracks = tracks.cx[x0 - 200:x1 + 200, y0 - 200:y1 + 200]
+        by_river = self.compliance.by_river
         m = coverage_map(
             sub_rivers, self.coverage[self.coverage["river_id"].isin(ids)],
             uncovered=self.uncovered[self.uncovered["river_id"].isin(ids)], fixes=tracks,
+            compliance=by_river[by_river["river_id"].isin(ids)],
             basemap=options.basemap, tianditu_token=options.tianditu_token,
             title=f"{label} 巡河覆盖 Patrol coverage {self.start} – {self.end}",
         )
@@ -423,9 +554,16 @@ class PatrolReport:
         cov = self.coverage[self.coverage["river_id"].isin(ids)]
         length = float(cov["length_m"].sum())
         share = float(cov["covered_m"].sum()) / length if length else 0.0
-        ok = self.compliance.by_river[self.compliance.by_river["river_id"].isin(ids)]["compliant"]
+        rule = self.compliance.by_river[self.compliance.by_river["river_id"].isin(ids)]
+        ok = rule["compliant"]
+        missed = rule[ok.eq(False).fillna(False).to_numpy(dtype=bool)]
+        gaps = self.uncovered[self.uncovered["river_id"].isin(ids)]
         return {"label": label, "file": file, "rivers": len(ids), "coverage": f"{share:.0%}",
-                "compliant": f"{int(ok.eq(True).sum())}/{int(ok.notna().sum())}"}
+                "compliant": f"{int(ok.eq(True).sum())}/{int(ok.notna().sum())}",
+                "missed": [(str(n if n == n and n else rid), ", ".join(map(str, p)))
+                           for rid, n, p in zip(missed["river_id"], missed.get("name", missed["river_id"]),
+                                                missed["missed_periods"], strict=True)],
+                "stretches": f"{len(gaps)}, {gaps['length_m'].sum():,.0f} m" if len(gaps) else "0"}
 
     def write(
         self,
@@ -433,11 +571,12 @@ class PatrolReport:
         *,
         by: str = "chief",
         map_options: MapOptions | None = None,
+        output: OutputOptions | None = None,
         inputs: Iterable[Path] = (),
         progress: Progress = _quiet,
         rejected: pd.DataFrame | None = None,
     ) -> list[Path]:
-        """Write the tables, ``uncovered.gpkg``, one map per group and ``index.html``.
+        """Write the tables, ``compliance.png``, ``uncovered.gpkg``, one map per group and ``index.html``.
 
         Parameters
         ----------
@@ -447,6 +586,8 @@ class PatrolReport:
             One map per river chief, river or region.
         map_options : MapOptions, optional
             Basemap and offline settings.
+        output : OutputOptions, optional
+            Table language and format (default: both languages, CSV).
         inputs : iterable of Path
             Files and folders read: never written over.
         progress : callable, optional
@@ -460,15 +601,18 @@ class PatrolReport:
         list of Path
             The files written (final paths).
         """
+        from .charts import patrol_compliance_chart
         from .maps import save_map
 
         options = map_options or MapOptions()
+        output = output or OutputOptions()
         out = Path(out_dir)
-        names: list[str] = []
         with staged_outputs(out, inputs=inputs) as stage:
-            for stem, table in self.tables().items():
-                names.append(write_table(table, stage / f"{stem}.csv").name)
-            names.append(write_layers({"uncovered": self.uncovered}, stage / "uncovered.gpkg").name)
+            names = write_report_tables(stage, self.tables(), workbook="patrol_report", options=output)
+            names += save_charts(stage, {"compliance": lambda: patrol_compliance_chart(self.compliance,
+                                                                                        lang=output.lang)})
+            names.append(write_styled_layers({"uncovered": self.uncovered}, stage / "uncovered.gpkg",
+                                             lang=output.lang).name)
             taken: set[str] = {"index"}
             rows = []
             for label, ids in _patrol_groups(self.rivers, by):
@@ -793,16 +937,55 @@ class WaterQualityReport:
             basemap=options.basemap, tianditu_token=options.tianditu_token,
         )
 
+    def charts(self, *, lang: Lang = "both") -> dict[str, Callable[[], Any]]:
+        """Charts of the sections that miss their target: a class strip each, and the worst item's values.
+
+        The worst section is the one that misses its target in most periods; its worst item
+        is the main pollutant named most often in those periods.
+
+        Parameters
+        ----------
+        lang : {"both", "zh", "en"}, default "both"
+            Label language.
+
+        Returns
+        -------
+        dict of str to callable
+            File stem (under ``charts/``) to a function drawing the figure.
+        """
+        from .charts import item_chart, section_class_chart
+
+        failing = self.failing
+        if failing.empty:
+            return {}
+        counts = failing.groupby("section_id").size().sort_values(ascending=False, kind="stable")
+        taken: set[str] = set()
+        out: dict[str, Callable[[], Any]] = {}
+        for sid in counts.index:
+            stem = safe_filename(f"{sid}_class", taken)
+            out[f"charts/{stem}"] = partial(section_class_chart, self.assessment, sid, lang=lang)
+        worst = counts.index[0]
+        pollutants = (failing.loc[failing["section_id"] == worst, "main_pollutants"].fillna("")
+                      .str.split(",").explode().str.strip())
+        pollutants = pollutants[pollutants.ne("")]
+        if len(pollutants):
+            item = str(pollutants.value_counts().index[0])
+            stem = safe_filename(f"{worst}_{item}", taken)
+            out[f"charts/{stem}"] = lambda: item_chart(self.assessment, worst, item, waterbody=self.waterbody,
+                                                       lang=lang)
+        return out
+
     def write(
         self,
         out_dir: str | os.PathLike,
         *,
         map_period: str | None = None,
         map_options: MapOptions | None = None,
+        output: OutputOptions | None = None,
         inputs: Iterable[Path] = (),
         rejected: pd.DataFrame | None = None,
     ) -> list[Path]:
-        """Write assessment.csv, rivers.csv, summary.csv and water_quality.html together.
+        """Write the assessment, river and summary tables, the charts and water_quality.html together.
 
         Parameters
         ----------
@@ -812,6 +995,8 @@ class WaterQualityReport:
             Period on the map (checked before anything is written).
         map_options : MapOptions, optional
             Basemap and offline settings.
+        output : OutputOptions, optional
+            Table language and format (default: both languages, CSV).
         inputs : iterable of Path
             Files and folders read: never written over.
         rejected : DataFrame, optional
@@ -826,11 +1011,14 @@ class WaterQualityReport:
         from .maps import save_map
 
         options = map_options or MapOptions()
+        output = output or OutputOptions()
         m = self.map(map_period=map_period, map_options=options)  # a bad period fails here, first
         out = Path(out_dir)
-        tables = {"assessment": self.assessment, "rivers": self.rivers, "summary": self.summary}
+        tables: dict[str, TableSpec] = {"assessment": (self.assessment, "sections"),
+                                        "rivers": (self.rivers, "rivers"), "summary": (self.summary, None)}
         with staged_outputs(out, inputs=inputs) as stage:
-            names = [write_table(t, stage / f"{k}.csv").name for k, t in tables.items()]
+            names = write_report_tables(stage, tables, workbook="water_quality", options=output)
+            names += save_charts(stage, self.charts(lang=output.lang))
             names.append(save_map(m, stage / "water_quality.html", offline=options.offline).name)
             names += write_rejected(rejected, stage)
         return [out / n for n in names]
@@ -873,8 +1061,8 @@ def _empty_layer(name: str, crs: Any) -> gpd.GeoDataFrame:
 
 
 def _landcover_layer(landcover: tuple[Path, Path], redlines: gpd.GeoDataFrame,
-                     progress: Progress) -> gpd.GeoDataFrame:
-    """Land-cover change patches inside red lines / farmland: inspection candidates."""
+                     progress: Progress) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Land-cover change patches inside red lines / farmland (inspection candidates), and all patches."""
     from .landuse import check_violations
     from .raster import SUSPECT_CHANGE_FROM, SUSPECT_CHANGE_TO, detect_change
 
@@ -882,7 +1070,20 @@ def _landcover_layer(landcover: tuple[Path, Path], redlines: gpd.GeoDataFrame,
     progress(f"{len(changes)} land-cover change patches between {landcover[0].name} and {landcover[1].name}")
     hits = check_violations(changes, redlines, id_field="change_id")
     attrs = changes.drop(columns=changes.geometry.name).rename(columns={"area_m2": "change_area_m2"})
-    return hits.merge(attrs, on="change_id", how="left")
+    return hits.merge(attrs, on="change_id", how="left"), changes
+
+
+def _footprints(hits: gpd.GeoDataFrame, features: gpd.GeoDataFrame, id_field: str) -> gpd.GeoDataFrame:
+    """One row per violation with the whole footprint of its structure and the structure's attributes."""
+    geom = features.geometry.name
+    keep = [id_field] + [c for c in features.columns if c not in hits.columns and c != geom]
+    source = features[[*keep, geom]].drop_duplicates(subset=id_field)
+    attrs = pd.DataFrame(hits.drop(columns=hits.geometry.name))
+    merged = attrs.merge(pd.DataFrame(source), on=id_field, how="left", validate="many_to_one")
+    out = gpd.GeoDataFrame(merged, geometry=geom, crs=features.crs)
+    if hits.crs is not None and out.crs is not None and out.crs != hits.crs:
+        out = out.to_crs(hits.crs)
+    return out.rename_geometry("geometry") if geom != "geometry" else out
 
 
 @dataclass
@@ -895,6 +1096,12 @@ class LanduseReport:
         Violations per check (keys of :data:`LANDUSE_CHECKS`).
     dataset : object
         The dataset checked against (zones, rivers, demolitions for the map).
+    notes : list of str
+        Remarks for the reader.
+    features : dict of str to (GeoDataFrame, str)
+        Per check, the structures checked and their id field (for the whole footprints).
+    changes : GeoDataFrame or None
+        All land-cover change patches, when rasters were given.
     missing : list of str
         Checks that could not run because the dataset lacks their layer (red lines,
         rivers, demolitions): their layers are empty, with the usual columns.
@@ -903,6 +1110,8 @@ class LanduseReport:
     layers: dict[str, gpd.GeoDataFrame]
     dataset: Any
     notes: list[str] = field(default_factory=list)
+    features: dict[str, tuple[gpd.GeoDataFrame, str]] = field(default_factory=dict)
+    changes: gpd.GeoDataFrame | None = None
     missing: list[str] = field(default_factory=list)
 
     @classmethod
@@ -970,14 +1179,41 @@ class LanduseReport:
             "setback": river_setback_violations(new, rivers, setback_m=setback_m),
             "rebuilt": rebuilt_on_demolished(survey, sites),
         }
+        features: dict[str, tuple[gpd.GeoDataFrame, str]] = {
+            "redline": (new, "building_id"), "farmland": (new, "building_id"), "setback": (new, "building_id"),
+            "rebuilt": (survey, "building_id"),
+        }
+        changes = None
         if landcover is not None:
-            layers["landcover_change"] = _landcover_layer(landcover, zones, progress)
+            layers["landcover_change"], changes = _landcover_layer(landcover, zones, progress)
+            features["landcover_change"] = (changes, "change_id")
         if land_survey is not None:
             from .landuse import cropland_occupation
 
             layers["cropland"] = cropland_occupation(new, land_survey, farmland=dataset.redlines)
+            features["cropland"] = (new, "building_id")
             progress(f"{len(layers['cropland'])} overlaps of structures with cultivated land of the land survey")
-        return cls(layers=layers, dataset=dataset, missing=missing)
+        return cls(layers=layers, dataset=dataset, missing=missing, features=features, changes=changes)
+
+    def gpkg_layers(self) -> dict[str, gpd.GeoDataFrame]:
+        """Layers of violations.gpkg: per check the whole footprints, then ``<check>_overlap``.
+
+        The footprint layer has one row per violation: the structure's whole outline with
+        its survey attributes and the violation's (zone, overlap area, share); the
+        ``_overlap`` layer holds just the overlapping part, with the violation's attributes.
+
+        Returns
+        -------
+        dict of str to GeoDataFrame
+            Layer name to data.
+        """
+        out: dict[str, gpd.GeoDataFrame] = {}
+        for name, hits in self.layers.items():
+            source = self.features.get(name)
+            if source is not None and source[1] in hits.columns and source[1] in source[0].columns:
+                out[name] = _footprints(hits, *source)
+            out[f"{name}_overlap" if name in out else name] = hits
+        return out
 
     def table(self) -> pd.DataFrame:
         """All violations in one table, in check order then each layer's (sorted) order.
@@ -1021,15 +1257,43 @@ class LanduseReport:
         """Number of violation rows over all checks."""
         return sum(len(g) for g in self.layers.values())
 
+    def charts(self, *, lang: Lang = "both") -> dict[str, Callable[[], Any]]:
+        """Demolitions by year and kind (when the dataset has them) and land-cover change (rasters given).
+
+        Parameters
+        ----------
+        lang : {"both", "zh", "en"}, default "both"
+            Label language.
+
+        Returns
+        -------
+        dict of str to callable
+            File stem to a function drawing the figure.
+        """
+        from .charts import landcover_change_chart
+
+        out: dict[str, Callable[[], Any]] = {}
+        demolitions = getattr(self.dataset, "demolitions", None)
+        if demolitions is not None and len(demolitions):
+            out.update(DemolitionReport.compute(demolitions).charts(lang=lang))
+        if self.changes is not None and len(self.changes):
+            changes = self.changes
+            out["landcover_change"] = lambda: landcover_change_chart(changes, lang=lang)
+        return out
+
     def write(
         self,
         out_dir: str | os.PathLike,
         *,
         map_options: MapOptions | None = None,
+        output: OutputOptions | None = None,
         inputs: Iterable[Path] = (),
         rejected: pd.DataFrame | None = None,
     ) -> list[Path]:
-        """Write violations.gpkg (a layer per check), violations.csv and violations.html together.
+        """Write violations.gpkg (styled), the violations table, charts and violations.html together.
+
+        violations.gpkg holds per check the whole footprints and the overlaps
+        (:meth:`gpkg_layers`), each with its default QGIS style.
 
         Parameters
         ----------
@@ -1037,6 +1301,8 @@ class LanduseReport:
             Output folder.
         map_options : MapOptions, optional
             Basemap and offline settings.
+        output : OutputOptions, optional
+            Table language and format (default: both languages, CSV).
         inputs : iterable of Path
             Files and folders read: never written over.
         rejected : DataFrame, optional
@@ -1051,17 +1317,147 @@ class LanduseReport:
         from .maps import save_map, violations_map
 
         options = map_options or MapOptions()
+        output = output or OutputOptions()
         ds = self.dataset
         m = violations_map(self.layers, zones=ds.redlines, rivers=ds.rivers, demolitions=ds.demolitions,
                            basemap=options.basemap, tianditu_token=options.tianditu_token)
         out = Path(out_dir)
         with staged_outputs(out, inputs=inputs) as stage:
-            names = [write_layers(self.layers, stage / "violations.gpkg").name,
-                     write_table(self.table(), stage / "violations.csv").name,
-                     save_map(m, stage / "violations.html", offline=options.offline).name,
-                     *write_rejected(rejected, stage)]
+            names = [write_styled_layers(self.gpkg_layers(), stage / "violations.gpkg", lang=output.lang).name]
+            names += write_report_tables(stage, {"violations": (self.table(), None)}, workbook="violations",
+                                         options=output)
+            names += save_charts(stage, self.charts(lang=output.lang))
+            names.append(save_map(m, stage / "violations.html", offline=options.offline).name)
+            names += write_rejected(rejected, stage)
         return [out / n for n in names]
 
+
+# --- demolition summary -------------------------------------------------------------------------
+
+#: Label of the totals row, per table language.
+_TOTAL = {"both": "合计 Total", "zh": "合计", "en": "Total"}
+
+
+def _with_total(table: pd.DataFrame, keys: list[str], lang: Lang) -> pd.DataFrame:
+    """Append a totals row (cases and area summed) labelled in the first key column."""
+    total: dict[str, Any] = {k: None for k in keys}
+    total[keys[0]] = _TOTAL[lang]
+    total.update(count=int(table["count"].sum()), area_m2=float(table["area_m2"].sum()))
+    body = table.astype({keys[0]: object})
+    return pd.concat([body, pd.DataFrame([total])], ignore_index=True)
+
+
+@dataclass
+class DemolitionReport:
+    """Demolished structures counted and summed by year, kind and region.
+
+    Attributes
+    ----------
+    demolitions : DataFrame
+        The demolition cases.
+    by : tuple of str
+        Grouping keys present (of ``year``, ``kind``, ``region``).
+    """
+
+    demolitions: pd.DataFrame
+    by: tuple[str, ...]
+
+    @classmethod
+    def compute(cls, demolitions: pd.DataFrame) -> DemolitionReport:
+        """Keep the cases and the keys they can be grouped by.
+
+        Parameters
+        ----------
+        demolitions : DataFrame or GeoDataFrame
+            The demolitions layer (``demolished_on``, ``kind``, ``region``, ``area_m2``).
+
+        Returns
+        -------
+        DemolitionReport
+            The report.
+        """
+        by = tuple(k for k in ("year", "kind", "region")
+                   if k in demolitions.columns or (k == "year" and "demolished_on" in demolitions.columns))
+        return cls(demolitions=demolitions, by=by)
+
+    def tables(self, *, lang: Lang = "both") -> dict[str, TableSpec]:
+        """Summarise by every key together and by each key alone, each with a totals row.
+
+        Parameters
+        ----------
+        lang : {"both", "zh", "en"}, default "both"
+            Language of the totals row's label.
+
+        Returns
+        -------
+        dict of str to (DataFrame, str)
+            ``demolitions_by_year_kind_region`` then ``demolitions_by_year``, ``…_by_kind``,
+            ``…_by_region`` (codes; translated when written).
+        """
+        from .landuse import demolition_summary
+
+        keys = list(self.by)
+        out: dict[str, TableSpec] = {}
+        if len(keys) > 1:
+            out["demolitions_by_" + "_".join(keys)] = (
+                _with_total(demolition_summary(self.demolitions, by=keys), keys, lang), "demolitions")
+        for key in keys:
+            out[f"demolitions_by_{key}"] = (
+                _with_total(demolition_summary(self.demolitions, by=[key]), [key], lang), "demolitions")
+        return out
+
+    def charts(self, *, lang: Lang = "both") -> dict[str, Callable[[], Any]]:
+        """Demolished area by year, stacked by kind (when both keys are present).
+
+        Parameters
+        ----------
+        lang : {"both", "zh", "en"}, default "both"
+            Label language.
+
+        Returns
+        -------
+        dict of str to callable
+            ``demolitions`` to a function drawing the chart.
+        """
+        from .charts import demolition_chart
+        from .landuse import demolition_summary
+
+        if not {"year", "kind"} <= set(self.by) or not len(self.demolitions):
+            return {}
+        return {"demolitions": lambda: demolition_chart(demolition_summary(self.demolitions, by=("year", "kind")),
+                                                        lang=lang)}
+
+    def write(
+        self, out_dir: str | os.PathLike, *, output: OutputOptions | None = None, inputs: Iterable[Path] = (),
+        rejected: pd.DataFrame | None = None,
+    ) -> list[Path]:
+        """Write the summary tables and the chart together.
+
+        Parameters
+        ----------
+        out_dir : path-like
+            Output folder.
+        output : OutputOptions, optional
+            Table language and format (default: both languages, CSV).
+        inputs : iterable of Path
+            Files and folders read: never written over.
+        rejected : DataFrame, optional
+            Rows the loaders set aside (``--on-error report``): written as
+            ``rejected.csv`` with the other outputs (even when empty).
+
+        Returns
+        -------
+        list of Path
+            The files written.
+        """
+        output = output or OutputOptions()
+        out = Path(out_dir)
+        with staged_outputs(out, inputs=inputs) as stage:
+            names = write_report_tables(stage, self.tables(lang=output.lang), workbook="demolitions",
+                                        options=output)
+            names += save_charts(stage, self.charts(lang=output.lang))
+            names += write_rejected(rejected, stage)
+        return [out / n for n in names]
 
 
 # --- catchments report -----------------------------------------------------------------------
@@ -1249,6 +1645,7 @@ class CatchmentsReport:
         out_dir: str | os.PathLike,
         *,
         map_options: MapOptions | None = None,
+        output: OutputOptions | None = None,
         inputs: Iterable[Path] = (),
         rejected: pd.DataFrame | None = None,
     ) -> list[Path]:
@@ -1260,6 +1657,8 @@ class CatchmentsReport:
             Output folder.
         map_options : MapOptions, optional
             Basemap and offline settings.
+        output : OutputOptions, optional
+            Table language and format (default: both languages, CSV); layers styled for QGIS.
         inputs : iterable of Path
             Files and folders read (the dataset folder and the raster): never written over.
         rejected : DataFrame, optional
@@ -1275,14 +1674,16 @@ class CatchmentsReport:
 
         options = map_options or MapOptions()
         m = self.map(map_options=options)
-        tables = {"section_drivers": self.drivers, "greening_candidates": self.candidates,
-                  "small_watersheds": self.small_watersheds, "network_problems": self.problems}
+        output = output or OutputOptions()
+        tables: dict[str, TableSpec] = {
+            "section_drivers": (self.drivers, "sections"), "greening_candidates": (self.candidates, None),
+            "small_watersheds": (self.small_watersheds, None), "network_problems": (self.problems, "rivers")}
         out = Path(out_dir)
         with staged_outputs(out, inputs=[*inputs, self.landcover]) as stage:
-            names = [write_layers(self.layers(), stage / "catchments.gpkg").name]
-            names += [write_table(t, stage / f"{k}.csv").name for k, t in tables.items()]
-            names.append(write_layers({"greening_candidates": self.candidates},
-                                      stage / "greening_candidates.gpkg").name)
+            names = [write_styled_layers(self.layers(), stage / "catchments.gpkg", lang=output.lang).name]
+            names += write_report_tables(stage, tables, workbook="catchments", options=output)
+            names.append(write_styled_layers({"greening_candidates": self.candidates},
+                                             stage / "greening_candidates.gpkg", lang=output.lang).name)
             names.append(save_map(m, stage / "catchments.html", offline=options.offline).name)
             names += write_rejected(rejected, stage)
         return [out / n for n in names]

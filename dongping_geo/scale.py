@@ -642,6 +642,8 @@ def write_partitioned(
         raise OutputError("the output folder exists", path=dest, fix="pass overwrite=True or choose another folder")
     if isinstance(data, gpd.GeoDataFrame):
         n = npartitions or max(1, -(-len(data) // 1_000_000))
+        data = data.copy()
+        data.attrs = {}  # a loaded layer's attrs (file, rejected rows) are not GeoParquet metadata
         data = dask_geopandas.from_geopandas(data, npartitions=n)
     elif not is_dask(data):
         raise SchemaError("cannot write this as GeoParquet", expected="a (dask) GeoDataFrame",

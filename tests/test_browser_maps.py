@@ -176,3 +176,48 @@ def test_gaode_map_initialises_and_places_data_on_gcj02(browser_page, dataset, t
     assert 0.003 < lon - wgs.x < 0.006
     assert -0.003 < lat - wgs.y < -0.001
     assert page.legend_visible()
+
+
+def test_chief_map_shows_the_periods_missed_of_a_fully_covered_river(browser_page, tmp_path):
+    """A river walked end to end (coverage 100 %) in one week of two: the map says W11 was missed."""
+    import pandas as pd
+
+    from dongping_geo.reports import MapOptions, PatrolReport
+
+    x0, y0 = 640_000.0, 3_510_000.0
+    rivers = gpd.GeoDataFrame(
+        {"river_id": ["R1", "R2"], "name": ["前进河", PAYLOAD], "level": ["village", "village"],
+         "chief": ["李四", "李四"]},
+        geometry=[shapely.LineString([(x0, y0), (x0 + 1500, y0)]),
+                  shapely.LineString([(x0, y0 + 800), (x0 + 1500, y0 + 800)])],
+        crs=4549,
+    )
+    xs = [x0 + 100.0 * i for i in range(16)]
+    stamps = pd.date_range("2024-03-05 09:00", periods=16, freq="60s", tz="Asia/Shanghai")
+    fixes = gpd.GeoDataFrame({"patrol_id": ["p1"] * 16, "chief": ["李四"] * 16, "timestamp": stamps},
+                             geometry=[shapely.Point(x, y0) for x in xs], crs=4549)
+    report = PatrolReport.compute(rivers, fixes, start="2024-03-04", end="2024-03-17")
+    cov = report.coverage.set_index("river_id")
+    assert cov.loc["R1", "coverage"] == pytest.approx(1.0)
+    rule = report.compliance.by_river.set_index("river_id")
+    assert rule.loc["R1", "missed_periods"] == ["2024-W11"]
+    written = report.write(tmp_path / "out", map_options=MapOptions(basemap="none", offline=True))
+    chief_map = next(p for p in written if p.parent.name == "maps")
+    page = browser_page.open(chief_map, block_network=True)
+    page.screenshot("chief_map")
+    panel = page.page.locator(".dg-panel")
+    assert panel.is_visible()
+    row = panel.locator("tr", has_text="前进河")
+    assert row.count() == 1 and "2024-W11" in row.inner_text() and "2024-W10" not in row.inner_text()
+    assert "1 / 2" in row.inner_text()  # patrols counted / required
+    # the untouched river: both weeks missed, and a stretch to patrol with its chainage marks
+    assert panel.locator("tr", has_text="K0+000 – K1+500").count() == 1
+    assert page.page.locator(".dg-chainage", has_text="K1+500").count() == 1
+    assert page.page.locator(".dg-label", has_text="前进河").count() == 1
+    assert page.page.locator(".dg-legend", has_text="未达标 missed").count() == 1
+    # the poisoned name shows as text everywhere and runs nowhere
+    assert page.page.locator(".dg-label", has_text="<script>").count() == 1
+    assert page.page.evaluate("() => window.__xss") is None
+    assert page.errors == []
+    index = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    assert "前进河: 2024-W11" in index and "&lt;script&gt;" in index and "<script>window" not in index

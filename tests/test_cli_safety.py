@@ -334,7 +334,8 @@ def test_check_landuse_names_the_checks_that_did_not_run(misnamed_redlines, inpu
     assert "checks not run" in result.stderr and "redline, farmland" in result.stderr
     assert "redline looks like the redlines layer" in result.stderr
     layers = dict(pyogrio.list_layers(out / "violations.gpkg"))
-    assert list(layers) == ["redline", "farmland", "setback", "rebuilt"]
+    checks = ["redline", "farmland", "setback", "rebuilt"]  # whole footprints, overlaps, QGIS styles
+    assert list(layers) == [n for c in checks for n in (c, f"{c}_overlap")] + ["layer_styles"]
     for name in ("redline", "farmland"):
         assert pyogrio.read_info(out / "violations.gpkg", layer=name)["features"] == 0
     skipped = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "out2"), "--skip-missing", "redline,farmland"])

@@ -327,3 +327,69 @@ def test_quoted_command_lines_use_real_commands_and_options():
         problems += [f"{where}: {name} has no option {a} ({line!r})"
                      for a in args if a.startswith("--") and a.split("=")[0] not in options]
     assert not problems, "\n".join(problems)
+
+
+# --- every code block runs as written -------------------------------------------------
+
+#: A block opts out of being run only with this marker on the line before its fence, and a
+#: reason: ``<!-- docs-test: skip (needs your own delivery files) -->``.
+SKIP_MARK = re.compile(r"<!--\s*docs-test:\s*skip\s*\((?P<reason>[^)]+)\)\s*-->\s*$")
+_FENCE = re.compile(r"^```python\n(?P<code>.*?)^```\n(?:\n?```text\n(?P<out>.*?)^```)?", re.S | re.M)
+
+
+def _python_blocks() -> list[tuple[str, str, str | None, str | None]]:
+    """(id, code, expected output or None, skip reason or None) for every python block in docs/."""
+    blocks = []
+    for page in sorted(DOCS.glob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        for i, m in enumerate(_FENCE.finditer(text)):
+            before = text[: m.start()].rstrip("\n").rsplit("\n", 1)[-1]
+            skip = SKIP_MARK.search(before)
+            blocks.append((f"{page.stem}-{i}", m.group("code"), m.group("out"),
+                           skip.group("reason") if skip else None))
+    return blocks
+
+
+BLOCKS = _python_blocks()
+
+
+def test_docs_have_python_blocks_and_few_opt_outs():
+    assert len(BLOCKS) >= 25
+    skipped = [b[0] for b in BLOCKS if b[3]]
+    assert len(skipped) <= len(BLOCKS) // 3, skipped
+    assert all(len(b[3].strip()) >= 10 for b in BLOCKS if b[3])  # a reason, not a token
+
+
+#: Blocks that start a dask cluster or generate the whole sample (10–20 s each).
+SLOW_BLOCKS = {"scale-0", "sample-0"}
+
+
+@pytest.mark.parametrize("block", [pytest.param(b, id=b[0], marks=[pytest.mark.slow] if b[0] in SLOW_BLOCKS else [])
+                                   for b in BLOCKS])
+def test_docs_code_block_runs(block, tmp_path, monkeypatch):
+    """Each block runs on its own in a fresh namespace, the repository's data/ at hand.
+
+    The working directory is a fresh folder holding a link to the repository's data/, so
+    paths such as data/shapefiles resolve as from the repository root while the files a
+    block writes (out/…) stay out of the repository. A ```text block right after a
+    python block is the output it prints.
+    """
+    import contextlib
+    import io
+    import os
+
+    name, code, expected, skip = block
+    if skip:
+        pytest.skip(f"marked in the page: {skip}")
+    (tmp_path / "data").symlink_to(ROOT / "data", target_is_directory=True)
+    (tmp_path / "out").mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, f"<docs {name}>", "exec"), {"__name__": "__main__"})  # noqa: S102
+    if expected is not None:
+        got = "\n".join(line.rstrip() for line in out.getvalue().strip().splitlines())
+        want = "\n".join(line.rstrip() for line in expected.strip().splitlines())
+        assert got == want, f"{name}: the output shown in the page is not what the code prints"
+    assert os.getcwd() == str(tmp_path)

@@ -32,6 +32,7 @@ from dongping_geo.landuse import (
     rebuilt_on_demolished,
     river_setback_violations,
 )
+from dongping_geo.schemas import CATEGORY_LABELS
 
 CRS = 4549
 
@@ -573,16 +574,20 @@ def test_cli_finds_the_planted_violations(sample_dir, sample, tmp_path):
         str(out),
         "--basemap",
         "none",
+        "--lang",
+        "en",
     ]
     result = _run(args)
     assert result.exit_code == 1, result.output
     assert sorted(p.name for p in out.iterdir()) == [
+        "demolitions.png",
         "violations.csv",
         "violations.gpkg",
         "violations.html",
     ]
     layers = [name for name, _ in pyogrio.list_layers(out / "violations.gpkg")]
-    assert layers == ["redline", "farmland", "setback", "rebuilt"]
+    checks = ["redline", "farmland", "setback", "rebuilt"]
+    assert layers == [n for c in checks for n in (c, f"{c}_overlap")] + ["layer_styles"]
     raw = (out / "violations.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Excel
     table = pd.read_csv(out / "violations.csv", encoding="utf-8-sig")
@@ -593,7 +598,8 @@ def test_cli_finds_the_planted_violations(sample_dir, sample, tmp_path):
         | {("setback", b) for b in planted["river_setback"]}
         | {("rebuilt", b) for b in planted["demolished_site"]}
     )
-    assert set(zip(table["check"], table["building_id"], strict=True)) == expected
+    words = {code: en for code, (_, en) in CATEGORY_LABELS["check"].items()}
+    assert set(zip(table["check"], table["building_id"], strict=True)) == {(words[c], b) for c, b in expected}
     assert "setback" in result.output  # the summary table
     # deterministic: a second run writes the same table byte for byte
     assert _run(args).exit_code == 1

@@ -66,7 +66,7 @@ def test_walked_end_to_end_is_fully_covered():
     assert row.length_m == pytest.approx(1000)
     assert row.covered_m == pytest.approx(1000)
     assert row.coverage == pytest.approx(1.0)
-    assert row.patrols == 1
+    assert row.patrols_covering == 1
 
 
 def test_half_walked():
@@ -75,13 +75,13 @@ def test_half_walked():
     expected = 500 + math.sqrt(30**2 - 3**2)
     assert cov.covered_m.iloc[0] == pytest.approx(expected, abs=1e-6)
     assert cov.coverage.iloc[0] == pytest.approx(0.5, abs=0.03)
-    assert cov.patrols.iloc[0] == 1  # 53 % ≥ min_share 0.5
+    assert cov.patrols_covering.iloc[0] == 1  # 53 % ≥ min_share 0.5
 
 
 def test_far_bank_40m_off_covers_nothing():
     cov = river_coverage(rivers_gdf([RIVER]), fixes_gdf(along(0, 1000, 10, y=40)), tolerance_m=30)
     assert cov.covered_m.iloc[0] == 0
-    assert cov.patrols.iloc[0] == 0
+    assert cov.patrols_covering.iloc[0] == 0
     assert pd.isna(cov.last_patrolled.iloc[0])
 
 
@@ -215,10 +215,10 @@ def test_patrols_counted_with_min_share_and_last_patrolled():
     b = fixes_gdf(along(0, 300, 10), patrol="b", t0=T0 + pd.Timedelta(days=1))  # 33 %
     fixes = pd.concat([a, b], ignore_index=True)
     row = river_coverage(rivers, fixes).iloc[0]
-    assert row.patrols == 1
+    assert row.patrols_covering == 1
     assert row.last_patrolled == T0 + pd.Timedelta(seconds=1000)
     row = river_coverage(rivers, fixes, min_share=0.3).iloc[0]
-    assert row.patrols == 2
+    assert row.patrols_covering == 2
     assert row.last_patrolled == T0 + pd.Timedelta(days=1, seconds=300)
 
 
@@ -317,7 +317,8 @@ def test_default_rules_follow_the_cited_local_rules():
     rules = load_rules()
     assert rules["frequency"]["town"] == {"period": "month", "min_patrols": 1}
     assert rules["frequency"]["village"] == {"period": "week", "min_patrols": 1}
-    assert rules["patrol_minimum"] == {"duration_min": 10, "length_km": 1.0}
+    assert rules["patrol_minimum"] == {"duration_min": 10, "length_km": 1.0, "whole_river_share": 0.9,
+                                       "max_mean_speed_kmh": None}
     assert {s["id"] for s in rules["sources"]} >= {"yingpu-2018", "guangzhou-2021"}
 
 
@@ -383,12 +384,12 @@ def test_compliance_monthly_and_weekly():
     )
     res = compliance(rivers, fixes, start="2024-03-01", end="2024-03-31")
     town = res.by_river.set_index("river_id").loc["R0"]
-    assert (town.period, town.periods, town.patrols_required, town.patrols_done) == ("month", 1, 1, 1)
+    assert (town.period, town.periods, town.patrols_required, town.patrols_counted) == ("month", 1, 1, 1)
     assert town.compliant and town.missed_periods == []
     village = res.by_river.set_index("river_id").loc["R1"]
     # Weeks wholly inside March 2024: W10 (4–10), W11, W12, W13 (25–31).
     assert village.periods == 4 and village.patrols_required == 4
-    assert village.patrols_done == 2
+    assert village.patrols_counted == 2
     assert not village.compliant
     assert village.missed_periods == ["2024-W12", "2024-W13"]
     chiefs = res.by_chief.set_index("chief")
@@ -397,8 +398,65 @@ def test_compliance_monthly_and_weekly():
     # Relaxed rules: anyone's patrol of 5 minutes counts → nothing missed.
     relaxed = {"own_chief_only": False, "patrol_minimum": {"duration_min": 5, "length_km": 0.4}}
     res2 = compliance(rivers, fixes, start="2024-03-01", end="2024-03-31", rules=relaxed)
-    assert res2.by_river.set_index("river_id").loc["R1", "patrols_done"] == 4
+    assert res2.by_river.set_index("river_id").loc["R1", "patrols_counted"] == 4
     assert res2.by_river["compliant"].all()
+
+
+def test_compliance_says_why_patrols_did_not_count():
+    river = shapely.LineString([(0, 0), (1500, 0)])
+    rivers = rivers_gdf([river, shapely.affinity.translate(river, 0, 500)], level=["town", "village"],
+                        chief=["王", "李"])
+    up = {"geometry": lambda d: d.translate(0, 500)}
+    fixes = pd.concat([
+        _walk("v0", "李", "2024-03-01").assign(**up),  # Friday of W09, not wholly in March: outside
+        _walk("v1", "李", "2024-03-04").assign(**up),  # W10: counts
+        _walk("v2", "李", "2024-03-13").assign(**up),  # W11: counts
+        _walk("v3", "李", "2024-03-20", step=300, every_s=60).assign(**up),  # 5 minutes: too short
+        _walk("v4", "王", "2024-03-27").assign(**up),  # another chief
+        _walk("v5", "李", "2024-03-28", x0=0, x1=400, every_s=120).assign(**up),  # 400 m of 1500: too little
+    ], ignore_index=True)
+    res = compliance(rivers, fixes, start="2024-03-01", end="2024-03-31", rules={
+        "patrol_minimum": {"duration_min": 6, "length_km": 0.3}})  # v5 (8 min) meets the minimum; v3 (5) does not
+    row = res.by_river.set_index("river_id").loc["R1"]
+    assert row.patrols_counted == 2
+    got = {k: row[f"not_counted_{k}"] for k in ("other_chief", "too_short", "too_fast", "flagged", "too_little",
+                                                 "outside_period")}
+    assert got == {"other_chief": 1, "too_short": 1, "too_fast": 0, "flagged": 0, "too_little": 1,
+                   "outside_period": 1}
+    chief = res.by_chief.set_index("chief").loc["李"]
+    assert chief.patrols_counted == 2 and chief.not_counted_outside_period == 1
+    # too fast only when a limit is set: v1 walks 1.5 km in 15 min (6 km/h)
+    fast = compliance(rivers, fixes, start="2024-03-01", end="2024-03-31", rules={
+        "patrol_minimum": {"duration_min": 6, "length_km": 0.3, "max_mean_speed_kmh": 5}})
+    assert fast.by_river.set_index("river_id").loc["R1", "not_counted_too_fast"] >= 2
+
+
+def test_a_short_ditch_walked_whole_counts():
+    ditch = shapely.LineString([(0, 0), (500, 0)])
+    rivers = rivers_gdf([ditch], level=["village"], chief=["李"])
+    # 500 m in 6 minutes: under the literal 1 km / 10 min, never valid; walked whole it counts
+    whole = _walk("w1", "李", "2024-03-05", x0=0, x1=500, step=50, every_s=36)
+    # 300 m in 6 minutes: covers more than half (the share rule) but not the whole ditch
+    part = _walk("w2", "李", "2024-03-12", x0=0, x1=300, step=30, every_s=36)
+    res = compliance(rivers, pd.concat([whole, part], ignore_index=True), start="2024-03-04", end="2024-03-17")
+    row = res.by_river.iloc[0]
+    assert (row.periods, row.patrols_counted, row.not_counted_too_short) == (2, 1, 1)
+    assert row.missed_periods == ["2024-W11"]
+    # 4 minutes for the whole ditch is under the pro-rata 5 minutes
+    quick = _walk("w3", "李", "2024-03-05", x0=0, x1=500, step=50, every_s=24)
+    assert compliance(rivers, quick, start="2024-03-04", end="2024-03-10").by_river.iloc[0].patrols_counted == 0
+
+
+def test_patrol_report_drops_only_the_periods_fixes():
+    from dongping_geo.reports import PatrolReport
+
+    rivers = rivers_gdf([shapely.LineString([(0, 0), (1500, 0)])], level=["town"], chief=["王"])
+    june = _walk("a", "王", "2024-06-10")
+    july = _walk("b", "王", "2024-07-10")
+    fixes = pd.concat([june, june.iloc[[3]], july, july.iloc[[3, 4]]], ignore_index=True)  # duplicates
+    report = PatrolReport.compute(rivers, fixes, start="2024-06-01", end="2024-06-30")
+    assert list(report.dropped["patrol_id"]) == ["a"]
+    assert (report.dropped["reason"] == "duplicate").all()
 
 
 def test_compliance_counts_a_long_river_with_one_km_walked():
@@ -407,7 +465,7 @@ def test_compliance_counts_a_long_river_with_one_km_walked():
     fixes = _walk("d1", "赵", "2024-02-10", x0=0, x1=1100, step=50, every_s=30)
     res = compliance(rivers, fixes, start="2024-01-01", end="2024-06-30")
     row = res.by_river.iloc[0]
-    assert (row.period, row.periods, row.patrols_required, row.patrols_done) == ("quarter", 2, 2, 1)
+    assert (row.period, row.periods, row.patrols_required, row.patrols_counted) == ("quarter", 2, 2, 1)
     assert row.missed_periods == ["2024-Q2"]
 
 
@@ -452,10 +510,10 @@ def test_sample_coverage_reproduces_manifest(sample):
     diff = (cov["coverage"] - expected.reindex(cov.index)).abs()
     assert (diff <= slack).all(), diff[diff > slack]
     never = planted["never_patrolled"]
-    assert (cov.loc[never, "patrols"] == 0).all()
+    assert (cov.loc[never, "patrols_covering"] == 0).all()
     assert (cov.loc[never, "coverage"] < 0.2).all()  # only where they meet patrolled rivers
     full = pd.Series(planted["fully_patrolled_patrols_per_year"])
-    assert (cov.loc[full.index, "patrols"] == full).all()
+    assert (cov.loc[full.index, "patrols_covering"] == full).all()
     assert (cov.loc[full.index, "coverage"] > 0.99).all()
     # Partially patrolled rivers: walked from the first vertex; the planted gap starts
     # where the walks stopped (later stretches may be crossed by other rivers' patrols).
@@ -526,14 +584,14 @@ def test_patrol_report_cli_writes_everything(tiny_dataset, tmp_path):
     out = tmp_path / "report"
     result = CliRunner().invoke(
         cli, ["patrol-report", str(tiny_dataset), "--start", "2024-03-01", "--end", "2024-03-31",
-              "--out", str(out), "--basemap", "none"],
+              "--out", str(out), "--basemap", "none", "--lang", "en"],
     )
     assert result.exit_code == 0, result.output
     cov = pd.read_csv(out / "coverage.csv", encoding="utf-8-sig")
-    assert cov.set_index("river_id")["coverage"].round(3).to_dict() == {"R0": 1.0, "R1": 0.0}
+    assert cov.set_index("river_id")["coverage (%)"].to_dict() == {"R0": 100.0, "R1": 0.0}
     assert (out / "coverage.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     comp = pd.read_csv(out / "compliance.csv", encoding="utf-8-sig")
-    assert comp.set_index("river_id")["compliant"].to_dict() == {"R0": True, "R1": False}
+    assert comp.set_index("river_id")["compliant"].to_dict() == {"R0": "met", "R1": "missed"}
     gaps = gpd.read_file(out / "uncovered.gpkg", layer="uncovered")
     assert gaps["river_id"].tolist() == ["R1"] and gaps["length_m"].iloc[0] == pytest.approx(1500)
     maps = sorted(p.name for p in (out / "maps").iterdir())
@@ -611,7 +669,8 @@ def test_patrol_report_shifts_gcj02_exports_back(sample_dir, tmp_path):
         out = tmp_path / f"out{len(list(tmp_path.iterdir()))}"
         result = CliRunner().invoke(cli, [
             "patrol-report", str(sample_dir), "--start", "2022-06-01", "--end", "2022-06-30",
-            "--patrols", str(patrols), "--out", str(out), "--basemap", "none", "--by", "region", *extra])
+            "--patrols", str(patrols), "--out", str(out), "--basemap", "none", "--by", "region", "--lang", "en",
+            *extra])
         assert result.exit_code == 0, result.output
         return pd.read_csv(out / "coverage.csv", encoding="utf-8-sig").set_index("river_id")["covered_m"]
 

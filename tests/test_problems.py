@@ -248,12 +248,15 @@ def test_compliance_valid_only():
     plain = compliance(rivers, fixes, start="2024-03-01", end="2024-03-31").by_river.set_index("river_id")
     valid = compliance(rivers, fixes, start="2024-03-01", end="2024-03-31",
                        valid_only=True).by_river.set_index("river_id")
-    # The plain 10 min / 1 km minimum rejects the ditch patrol; the quality rule accepts it.
-    assert plain.loc["R1", "patrols_done"] == 0 and valid.loc["R1", "patrols_done"] == 1
-    assert plain.loc["R0", "patrols_done"] == 1 and valid.loc["R0", "patrols_done"] == 1
+    # The ditch walked whole (500 m in 6 min) counts under both: the short-river allowance
+    # (5 min for 500 m) is one rule, patrol_rules.yaml patrol_minimum.whole_river_share.
+    assert plain.loc["R1", "patrols_counted"] == 1 and valid.loc["R1", "patrols_counted"] == 1
+    assert plain.loc["R0", "patrols_counted"] == 1 and valid.loc["R0", "patrols_counted"] == 1
+    # the car's 3 min 10 s patrol is under the 10 minutes: too short, under both
+    assert plain.loc["R0", "not_counted_too_short"] == 1 and valid.loc["R0", "not_counted_too_short"] == 1
     looser = compliance(rivers, fixes, start="2024-03-01", end="2024-03-31",
                         valid_only={"min_minutes": 3, "max_kmh": 40}).by_river.set_index("river_id")
-    assert looser.loc["R0", "patrols_done"] == 2
+    assert looser.loc["R0", "patrols_counted"] == 2
     with pytest.raises(ConfigError, match="unknown patrol-quality threshold"):
         compliance(rivers, fixes, start="2024-03-01", end="2024-03-31", valid_only={"speed": 3})
 

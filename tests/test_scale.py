@@ -156,7 +156,7 @@ def test_coverage_equals_in_memory_synthetic(client, spatial, npartitions) -> No
     # And the values are the ones the geometry says (not just two equal bugs).
     assert got.loc[got.river_id == "R0", "coverage"].item() == pytest.approx(1.0, abs=0.01)
     assert got.loc[got.river_id == "R4", "covered_m"].item() == 0.0
-    assert got["patrols"].sum() > 0
+    assert got["patrols_covering"].sum() > 0
 
 
 def test_coverage_options_and_period(client) -> None:

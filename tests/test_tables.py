@@ -30,7 +30,7 @@ def _coverage() -> pd.DataFrame:
         "region": ["qianjin", "dongfeng"],
         "length_m": [19799.999739958646, 512.04],
         "coverage": [0.98765, 1.0],
-        "patrols": [5, 0],
+        "patrols_covering": [5, 0],
     })
 
 
@@ -39,12 +39,12 @@ def test_headers_in_each_language():
     both = localize_table(df, layer="rivers")
     assert list(both.columns) == [
         "河道编码 river_id", "河道名称 name", "河道等级 level", "片区 region",
-        "长度(m) length_m", "覆盖率(%) coverage", "巡河次数 patrols",
+        "长度(m) length_m", "覆盖率(%) coverage", "覆盖巡河次数 patrols_covering",
     ]
     zh = localize_table(df, lang="zh", layer="rivers")
-    assert list(zh.columns) == ["河道编码", "河道名称", "河道等级", "片区", "长度(m)", "覆盖率(%)", "巡河次数"]
+    assert list(zh.columns) == ["河道编码", "河道名称", "河道等级", "片区", "长度(m)", "覆盖率(%)", "覆盖巡河次数"]
     en = localize_table(df, lang="en", layer="rivers")
-    assert list(en.columns) == ["river_id", "name", "level", "region", "length_m", "coverage (%)", "patrols"]
+    assert list(en.columns) == ["river_id", "name", "level", "region", "length_m", "coverage (%)", "patrols_covering"]
 
 
 def test_layer_decides_ambiguous_names():

@@ -676,6 +676,15 @@ def test_water_quality_map_colours_popups_and_escaping():
     assert WATER_CLASS_COLOURS["IV"] in text
     # one chart per section popup; the JSON embedding escapes "<" as \u003c
     assert text.count("\\u003csvg") == 2
+    # S2 (劣V against III) misses its target: one ring, in its own layer with a legend; S1 none
+    from dongping_geo.maps import MISSED_TARGET_COLOUR
+    from dongping_geo.maps._toolkit import _GeoJsonLayer
+
+    rings = [c for c in wq._children.values()
+             if isinstance(c, _GeoJsonLayer) and c.layer_name.startswith("未达标断面")]
+    assert len(rings) == 1 and len(rings[0].data["features"]) == 1
+    assert rings[0].style["color"] == MISSED_TARGET_COLOUR and rings[0].style["fillOpacity"] == 0
+    assert "Misses its target (1)" in text
     with pytest.raises(ConfigError, match="period"):
         water_quality_map(a, sections, period="2030Q1", basemap="none")
 
@@ -738,13 +747,20 @@ def test_cli_water_quality_writes_tables_and_map(tmp_path):
         raw = (out / name).read_bytes()
         assert raw.startswith(b"\xef\xbb\xbf"), name  # utf-8-sig for Excel
     assert (out / "water_quality.html").stat().st_size > 10_000
+    # tables in both languages: Chinese header with the canonical name, values as Chinese words
+    from dongping_geo.schemas import CATEGORY_LABELS
+
     a = pd.read_csv(out / "assessment.csv", encoding="utf-8-sig")
-    failing = a.loc[a["meets_target"] == False, ["section_id", "period"]]  # noqa: E712
+    missed = CATEGORY_LABELS["meets_target"][False][0]
+    failing = a.loc[a["是否达标 meets_target"] == missed, ["断面编码 section_id", "时段 period"]]
     assert failing.values.tolist() == [["S2", "2022Q2"]]
+    assert sorted(p.name for p in (out / "charts").iterdir()) == ["S2_NH3_N.png", "S2_class.png"]
     r = pd.read_csv(out / "rivers.csv", encoding="utf-8-sig")
     # 2022Q2: mean NH3_N (0.4 + 1.3) / 2 = 0.85 -> III, TP (0.08 + 0.12) / 2 = 0.1 -> II
-    q2 = r[r["period"] == "2022Q2"].iloc[0]
-    assert q2["method"] == "mean" and q2["water_class"] == "III" and q2["name"] == "洪林河"
+    q2 = r[r["时段 period"] == "2022Q2"].iloc[0]
+    assert q2["评价方法 method"] == CATEGORY_LABELS["method"]["mean"][0]
+    assert q2["水质类别 water_class"] == CATEGORY_LABELS["water_class"]["III"][0] == "Ⅲ类"
+    assert q2["河道名称 name"] == "洪林河"
     assert not list(out.glob(".*"))  # no temporary files left behind
     strict = CliRunner().invoke(
         cli, ["water-quality", str(data), "--out", str(out), "--basemap", "none", "--strict"]

@@ -99,6 +99,28 @@ def map_options(command: F) -> F:
     return command
 
 
+def output_options(command: F) -> F:
+    """Add the options every table-writing command shares: --lang and --format.
+
+    The command receives one ``output`` argument, a :class:`dongping_geo.reports.OutputOptions`.
+    """
+    import functools
+
+    @click.option("--lang", type=click.Choice(["zh", "en", "both"]), default="both", show_default=True,
+                  help="Language of the tables, charts and layer legends: zh (Chinese), en (English) "
+                       "or both (Chinese header with the English name, e.g. 河道名称 name).")
+    @click.option("--format", "table_format", type=click.Choice(["csv", "xlsx"]), default="csv",
+                  show_default=True, help="Tables as UTF-8 CSV files (with BOM, for Excel) or one XLSX "
+                                          "workbook with a sheet per table.")
+    @functools.wraps(command)
+    def wrapper(*args: Any, lang: str, table_format: str, **kwargs: Any) -> Any:
+        from ..reports import OutputOptions
+
+        return command(*args, output=OutputOptions(lang, table_format), **kwargs)  # type: ignore[arg-type]
+
+    return wrapper  # type: ignore[return-value]
+
+
 crs_option = click.option("--crs", default=None, help="CRS for files without a .prj (e.g. 4549).")
 
 dataset_argument = click.argument(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,10 +18,14 @@ from ._common import (
     echo_written,
     log,
     map_options,
+    output_options,
     reading_options,
     rejected_rows,
     say_rejected,
 )
+
+if TYPE_CHECKING:
+    from ..reports import OutputOptions
 
 
 @cli.command("catchments")
@@ -37,12 +42,14 @@ from ._common import (
               help="Rivers without a single downstream path: list them in network_problems.csv and leave "
                    "them unconnected downstream (report), or stop with an error (raise).")
 @map_options
+@output_options
 @crs_option
 @click.option("--strict", is_flag=True, help="Exit with status 1 when any section misses its target.")
 @reading_options
 def catchments_command(dataset_dir: Path, year: int, out_dir: Path, strip_m: float,
                        on_problem: str, basemap: str, offline: bool, tianditu_token: str | None,
-                       crs: str | None, strict: bool, on_error: str, date_format: str | None) -> None:
+                       output: OutputOptions, crs: str | None, strict: bool, on_error: str,
+                       date_format: str | None) -> None:
     """Relate each section's water class to the land that drains to it, and write OUT.
 
     The dataset needs rivers, sections, measurements, landcover_<year>.tif and the
@@ -66,7 +73,7 @@ def catchments_command(dataset_dir: Path, year: int, out_dir: Path, strip_m: flo
     rejected = rejected_rows(on_error, dataset)
     report = CatchmentsReport.compute(dataset, year=year, strip_m=strip_m,
                                       on_problem="raise" if on_problem == "raise" else "report", progress=say)
-    written = report.write(out_dir, inputs=inputs, rejected=rejected,
+    written = report.write(out_dir, inputs=inputs, rejected=rejected, output=output,
                            map_options=MapOptions(basemap, tianditu_token, offline))
     click.echo(report.summary_line())
     echo_written(written)

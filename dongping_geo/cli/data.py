@@ -106,7 +106,7 @@ def validate(paths: tuple[Path, ...], crs: str | None, layer: str | None, date_f
 def info(path: Path) -> None:
     """Describe a file or dataset folder: layers, counts, CRS, bounds, fields, encoding.
 
-    Every layer of a GeoPackage is listed; rasters show size, resolution, CRS and nodata.
+    Every layer with geometry of a GeoPackage is listed (its layer_styles table is not); rasters show size, resolution, CRS and nodata.
     """
     from ..errors import InputFileError
     from ..io import VECTOR_SUFFIXES, read_layer

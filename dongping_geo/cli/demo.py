@@ -32,6 +32,7 @@ def _demo_steps(data: Path, out: Path) -> list[tuple[str, list[str]]]:
     steps.append(("check-landuse", landuse))
     if survey.exists():
         steps.append(("land-accounts", [str(survey), "--by", "village", "--out", str(out / "land_accounts")]))
+    steps.append(("demolition-summary", [str(data), "--out", str(out / "demolitions")]))
     if (data / "landcover_2022.tif").exists() and any(data.glob("town.*")):
         steps.append(("catchments", [str(data), "--year", "2022", "--out", str(out / "catchments"), "--offline"]))
     return steps
@@ -48,9 +49,11 @@ def demo(data_dir: Path | None, out_dir: Path) -> None:
 
     Validates the dataset, then writes the overview map, the patrol report (one map
     per river chief), the problems report (when the dataset has problems), the
-    water-quality assessment, the land-use checks and the section catchments. Maps are
-    written offline (self-contained HTML), so they work without internet. OUT must lie
-    outside the dataset folder (exit 2 otherwise); exit 2 when a step fails.
+    water-quality assessment, the land-use checks (with the land survey when present),
+    the land accounts, the demolition summary and the section catchments: tables in
+    Chinese with the English names, PNG charts and GeoPackages styled for QGIS. Maps
+    are written offline (self-contained HTML), so they work without internet. OUT must
+    lie outside the dataset folder (exit 2 otherwise); exit 2 when a step fails.
     """
     from ..io import check_output_dir
 

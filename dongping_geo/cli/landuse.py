@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,9 +16,11 @@ from ._common import (
     console,
     crs_option,
     dataset_argument,
+    echo_written,
     given,
     log,
     map_options,
+    output_options,
     reading_options,
     rejected_rows,
     say_rejected,
@@ -63,6 +65,9 @@ def _summary_table(rows: list[tuple[str, str, int, int, float]]) -> object:
         table.add_row(name, what, str(ids), str(n), f"{area:,.1f}")
     return table
 
+if TYPE_CHECKING:
+    from ..reports import OutputOptions
+
 
 @cli.command("check-landuse")
 @dataset_argument
@@ -78,6 +83,7 @@ def _summary_table(rows: list[tuple[str, str, int, int, float]]) -> object:
               help="River setback from the centre line for every river, in metres "
                    "(default: per river level, dongping_geo/data/setbacks.yaml).")
 @map_options
+@output_options
 @crs_option
 @click.option("--landcover-before", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="Earlier land-cover GeoTIFF (with --landcover-after): add a "
@@ -93,7 +99,7 @@ def _summary_table(rows: list[tuple[str, str, int, int, float]]) -> object:
 @reading_options
 def check_landuse(dataset_dir: Path, survey_path: Path, before_path: Path | None, out_dir: Path,
                   setback_m: float | None, basemap: str, offline: bool,
-                  tianditu_token: str | None, crs: str | None,
+                  tianditu_token: str | None, output: OutputOptions, crs: str | None,
                   landcover_before: Path | None = None, landcover_after: Path | None = None,
                   land_survey_path: Path | None = None,
                   skip_missing: frozenset[str] = frozenset(), on_error: str = "raise",
@@ -139,7 +145,7 @@ def check_landuse(dataset_dir: Path, survey_path: Path, before_path: Path | None
     report = LanduseReport.compute(dataset, survey, new=new, setback_m=setback_m, landcover=landcover,
                                    land_survey=parcels, progress=say)
     rejected = rejected_rows(on_error, dataset, survey, *([before] if before is not None else []))
-    for p in report.write(out_dir, inputs=inputs, rejected=rejected,
+    for p in report.write(out_dir, inputs=inputs, rejected=rejected, output=output,
                           map_options=MapOptions(basemap, tianditu_token, offline)):
         say(f"wrote {p}")
     out = console()
@@ -159,3 +165,47 @@ def check_landuse(dataset_dir: Path, survey_path: Path, before_path: Path | None
                    err=True)
         sys.exit(EXIT_BAD_INPUT)
     sys.exit(EXIT_FOUND if report.n_rows else code)
+
+
+@cli.command("demolition-summary")
+@dataset_argument
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the summary tables and demolitions.png.")
+@output_options
+@crs_option
+@reading_options
+def demolition_summary_command(dataset_dir: Path, out_dir: Path, output: OutputOptions, crs: str | None,
+                               on_error: str = "raise", date_format: str | None = None) -> None:
+    """Count demolished structures and sum their areas by year, kind and region.
+
+    Writes demolitions_by_year_kind_region, demolitions_by_year, demolitions_by_kind
+    and demolitions_by_region (each with a totals row; CSV files or one XLSX workbook
+    with --format xlsx) and demolitions.png (area by year, stacked by kind), all
+    together or none.
+    """
+    from ..errors import InputFileError
+    from ..io import check_output_dir
+    from ..loaders import load_dataset
+    from ..reports import DemolitionReport
+
+    check_output_dir(out_dir, inputs=[dataset_dir])  # before the slow work
+    dataset = load_dataset(dataset_dir, crs=crs, patrols=False, on_error=on_error, date_format=date_format)
+    if dataset.demolitions is None:
+        raise InputFileError("the dataset has no demolitions layer", path=dataset_dir,
+                             expected="demolitions.shp (or a demolitions layer)", found="none",
+                             fix="point DATASET_DIR at a folder laid out like data/shapefiles/")
+    report = DemolitionReport.compute(dataset.demolitions)
+    rejected = rejected_rows(on_error, dataset)
+    written = report.write(out_dir, output=output, inputs=[dataset_dir], rejected=rejected)
+    total = demolition_total(dataset.demolitions)
+    click.echo(f"{total[0]} demolition cases, {total[1]:,.1f} m² demolished")
+    echo_written(written)
+    sys.exit(say_rejected(rejected, out_dir))
+
+
+def demolition_total(demolitions: object) -> tuple[int, float]:
+    """(cases, area m²) over the whole layer."""
+    from ..landuse import demolition_summary
+
+    row = demolition_summary(demolitions, by=()).iloc[0]  # type: ignore[arg-type]
+    return int(row["count"]), float(row["area_m2"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -17,10 +17,14 @@ from ._common import (
     echo_written,
     given,
     map_options,
+    output_options,
     reading_options,
     rejected_rows,
     say_rejected,
 )
+
+if TYPE_CHECKING:
+    from ..reports import OutputOptions
 
 
 @cli.command("patrol-report")
@@ -41,6 +45,7 @@ from ._common import (
               show_default=True, help="Datum of the --patrols coordinates: apps on AMap/Tencent maps "
               "record GCJ-02, Baidu-based ones BD-09; they are shifted back to WGS 84.")
 @map_options
+@output_options
 @crs_option
 @click.option("--strict", is_flag=True, help="Exit with status 1 when any river misses its patrol rule.")
 @click.option("--engine", type=click.Choice(["memory", "dask"]), default="memory", show_default=True,
@@ -52,7 +57,7 @@ from ._common import (
 def patrol_report(dataset_dir: Path, start: str, end: str, out_dir: Path, by: str, tolerance_m: float,
                   rules_path: Path | None, patrols_path: Path | None, patrols_shift: str,
                   basemap: str, offline: bool,
-                  tianditu_token: str | None, crs: str | None, strict: bool, engine: str,
+                  tianditu_token: str | None, output: OutputOptions, crs: str | None, strict: bool, engine: str,
                   scheduler: str | None, on_error: str, date_format: str | None) -> None:
     """Patrol coverage and compliance of the river chiefs, with one HTML map per chief.
 
@@ -98,7 +103,7 @@ def patrol_report(dataset_dir: Path, start: str, end: str, out_dir: Path, by: st
     else:
         report = PatrolReport.compute(dataset.rivers, fixes, **kwargs)
     rejected = rejected_rows(on_error, dataset, *([fixes] if patrols_path is not None else []))
-    written = report.write(out_dir, by=by, inputs=inputs, rejected=rejected,
+    written = report.write(out_dir, by=by, inputs=inputs, rejected=rejected, output=output,
                            map_options=MapOptions(basemap, tianditu_token, offline))
     n_maps = sum(1 for p in written if p.parent.name == "maps")
     click.echo(f"{report.summary()}; {report.n_flagged} patrols flagged; {n_maps} maps")

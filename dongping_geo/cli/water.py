@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import click
 
@@ -16,10 +16,14 @@ from ._common import (
     dataset_argument,
     echo_written,
     map_options,
+    output_options,
     reading_options,
     rejected_rows,
     say_rejected,
 )
+
+if TYPE_CHECKING:
+    from ..reports import OutputOptions
 
 
 def _check_map_period(map_period: str | None, period: str) -> None:
@@ -55,6 +59,7 @@ def _check_map_period(map_period: str | None, period: str) -> None:
 @click.option("--map-period", default=None,
               help="Period shown on the map, e.g. 2022Q3 (default: the latest).")
 @map_options
+@output_options
 @crs_option
 @click.option("--strict", is_flag=True,
               help="Exit with status 1 when any section misses its target in any period.")
@@ -62,7 +67,7 @@ def _check_map_period(map_period: str | None, period: str) -> None:
 def water_quality_command(dataset_dir: Path, period: Literal["M", "Q", "Y"], out_dir: Path,
                           waterbody: Literal["river", "lake"],
                           map_period: str | None, basemap: str, offline: bool,
-                          tianditu_token: str | None, crs: str | None, strict: bool,
+                          tianditu_token: str | None, output: OutputOptions, crs: str | None, strict: bool,
                           on_error: str, date_format: str | None) -> None:
     """Assess water quality per GB 3838-2002 and write tables and a map to OUT.
 
@@ -89,7 +94,7 @@ def water_quality_command(dataset_dir: Path, period: Literal["M", "Q", "Y"], out
         )
     rejected = rejected_rows(on_error, dataset)
     report = WaterQualityReport.compute(dataset, period=period, waterbody=waterbody)
-    written = report.write(out_dir, map_period=map_period, inputs=inputs, rejected=rejected,
+    written = report.write(out_dir, map_period=map_period, inputs=inputs, rejected=rejected, output=output,
                            map_options=MapOptions(basemap, tianditu_token, offline))
     click.echo(report.summary_line())
     echo_written(written)

@@ -24,6 +24,7 @@ from __future__ import annotations
 from ._catchments import catchments_map
 from ._landuse import VIOLATION_COLOURS, VIOLATION_LABELS, violations_map
 from ._overview import overview_map
+from ._panel import chainage
 from ._patrol import coverage_map
 from ._problems import add_problem_layers, problems_map
 from ._toolkit import (
@@ -42,7 +43,12 @@ from ._toolkit import (
     save_map,
     uses_gcj02,
 )
-from ._water import WATER_CLASS_COLOURS, WATER_GRADE_COLOURS, water_quality_map
+from ._water import (
+    MISSED_TARGET_COLOUR,
+    WATER_CLASS_COLOURS,
+    WATER_GRADE_COLOURS,
+    water_quality_map,
+)
 from .styles import DEFAULT_RAMP, FIELD_LABELS, PALETTES, VALUE_LABELS
 
 __all__ = [
@@ -67,11 +73,13 @@ __all__ = [
     "overview_map",
     "WATER_CLASS_COLOURS",
     "WATER_GRADE_COLOURS",
+    "MISSED_TARGET_COLOUR",
     "water_quality_map",
     "VIOLATION_COLOURS",
     "VIOLATION_LABELS",
     "violations_map",
     "coverage_map",
+    "chainage",
     "catchments_map",
     "problems_map",
     "add_problem_layers",

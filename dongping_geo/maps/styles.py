@@ -50,7 +50,8 @@ def _bilingual(field: str) -> dict[Any, str]:
 
 
 # The categories the maps colour by; labels and colours are declared once, in schemas.
-_MAP_FIELDS = ("level", "tier", "region", "category", "kind", "target_class", "water_class", "meets_target")
+_MAP_FIELDS = ("level", "tier", "region", "category", "kind", "target_class", "water_class", "compliant",
+               "meets_target")
 
 #: Bilingual labels for category values, per canonical field (from ``schemas.CATEGORY_LABELS``).
 VALUE_LABELS: dict[str, dict[Any, str]] = {f: _bilingual(category_field(f) or f) for f in _MAP_FIELDS}

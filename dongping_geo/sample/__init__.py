@@ -31,8 +31,9 @@ from . import _patrol as P
 from . import _problems as PR
 from . import _raster as R
 from . import _wq as WQ
+from ._path import cache_dir, sample_path
 
-__all__ = ["make_sample", "SAMPLE_FILES", "DEFAULT_SEED"]
+__all__ = ["make_sample", "sample_path", "cache_dir", "SAMPLE_FILES", "DEFAULT_SEED"]
 
 DEFAULT_SEED = 2021
 
