@@ -25,6 +25,7 @@ import rasterio
 import shapely
 from rasterio.io import DatasetReader
 
+from ._validation import repair_geometries
 from .errors import ConfigError, CRSError, GeometryError, RasterError, SchemaError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -211,17 +212,11 @@ def _polygonal(zones: gpd.GeoSeries, layer: str) -> np.ndarray:
     geoms = np.where(present, geoms, np.array(None, dtype=object))
     invalid = present & ~shapely.is_valid(geoms)
     if invalid.any():
-        # A self-intersecting ring would cancel its own area: repair, keep the polygonal part.
-        fixed = shapely.make_valid(geoms[invalid])
-        parts, idx = shapely.get_parts(fixed, return_index=True)
-        parts2, idx2 = shapely.get_parts(parts, return_index=True)
-        idx2 = idx[idx2]
-        poly = shapely.get_type_id(parts2) == 3
-        out = np.full(int(invalid.sum()), None, dtype=object)
-        if poly.any():
-            merged = shapely.multipolygons(parts2[poly], indices=idx2[poly])
-            out[np.unique(idx2[poly])] = merged
-        geoms[invalid] = out
+        # A self-intersecting ring would cancel its own area: repair with the package's one
+        # repair rule (keep the polygonal part); a zone that collapses gets empty results.
+        fixed, collapsed = repair_geometries(geoms[invalid], allowed=("Polygon", "MultiPolygon"))
+        fixed[collapsed] = None
+        geoms[invalid] = fixed
     return geoms
 
 

@@ -771,20 +771,25 @@ class ProblemsReport:
 
         Returns
         -------
-        dict of str to DataFrame
+        dict of str to (DataFrame, str or None)
             ``problem_summary``, ``problems_by_river``, ``problems_by_chief``,
-            ``problems_by_month``, ``problems_by_region`` (with regions), ``overdue``, ``recurring``, ``hotspots`` and, with
-            signboards, ``signboard_check``.
+            ``problems_by_month``, ``problems_by_region`` (with regions), ``overdue``,
+            ``recurring``, ``hotspots`` and, with signboards, ``signboard_check``; each with
+            the schema layer of its fields (translated when written).
         """
         def plain(df: pd.DataFrame) -> pd.DataFrame:
             return pd.DataFrame(df.drop(columns=df.geometry.name)) if isinstance(df, gpd.GeoDataFrame) else df
 
-        out = {"problem_summary": self.summaries["all"], "problems_by_river": self.summaries["by_river"],
-               "problems_by_chief": self.summaries["by_chief"], "problems_by_month": self.summaries["by_month"],
-               **({"problems_by_region": self.summaries["by_region"]} if "by_region" in self.summaries else {}),
-               "overdue": plain(self.overdue), "recurring": self.recurring, "hotspots": plain(self.hotspots)}
+        s = self.summaries
+        out: dict[str, TableSpec] = {
+            "problem_summary": (s["all"], "problems"), "problems_by_river": (s["by_river"], "problems"),
+            "problems_by_chief": (s["by_chief"], "problems"), "problems_by_month": (s["by_month"], "problems"),
+            **({"problems_by_region": (s["by_region"], "problems")} if "by_region" in s else {}),
+            "overdue": (plain(self.overdue), "problems"), "recurring": (self.recurring, "problems"),
+            "hotspots": (plain(self.hotspots), "rivers"),
+        }
         if self.board_checks is not None:
-            out["signboard_check"] = self.board_checks
+            out["signboard_check"] = (self.board_checks, "signboards")
         return out
 
     def write(
@@ -792,10 +797,12 @@ class ProblemsReport:
         out_dir: str | os.PathLike,
         *,
         map_options: MapOptions | None = None,
+        output: OutputOptions | None = None,
         inputs: Iterable[Path] = (),
+        rejected: pd.DataFrame | None = None,
         progress: Progress = _quiet,
     ) -> list[Path]:
-        """Write the tables (CSV, UTF-8 with BOM), ``problems.gpkg`` and ``problems_map.html``.
+        """Write the tables (in the reader's language), a styled ``problems.gpkg`` and ``problems_map.html``.
 
         Parameters
         ----------
@@ -803,8 +810,12 @@ class ProblemsReport:
             Output folder.
         map_options : MapOptions, optional
             Basemap and offline settings.
+        output : OutputOptions, optional
+            Language and format of the tables (default: both languages, CSV).
         inputs : iterable of Path
             Files and folders read: never written over.
+        rejected : DataFrame, optional
+            Rows the loaders set aside (``--on-error report``): written as rejected.csv.
         progress : callable, optional
             Told the name of each file written.
 
@@ -818,13 +829,14 @@ class ProblemsReport:
         options = map_options or MapOptions()
         out = Path(out_dir)
         names: list[str] = []
+        output = output or OutputOptions()
         with staged_outputs(out, inputs=inputs) as stage:
-            for stem, table in self.tables().items():
-                progress(f"{stem}.csv")
-                names.append(write_table(table, stage / f"{stem}.csv").name)
+            progress("tables")
+            names += write_report_tables(stage, self.tables(), workbook="problems", options=output)
+            names += write_rejected(rejected, stage)
             layers = {k: v for k, v in {"overdue": self.overdue, "hotspots": self.hotspots}.items() if len(v)}
             if layers:
-                names.append(write_layers(layers, stage / "problems.gpkg").name)
+                names.append(write_styled_layers(layers, stage / "problems.gpkg", lang=output.lang).name)
             m = problems_map(self.problems, self.rivers, signboards=self.signboards, board_checks=self.board_checks,
                              hotspots=self.hotspots, as_of=self.as_of, overdue_days=self.overdue_days,
                              basemap=options.basemap, tianditu_token=options.tianditu_token,
@@ -1774,13 +1786,17 @@ class LandAccountsReport:
         progress(f"{len(changes.cultivated_loss)} pieces of cultivated land lost since the earlier vintage")
         return cls(accounts, changes.transitions, changes.cultivated_loss)
 
-    def write(self, out_dir: str | os.PathLike, *, inputs: Iterable[Path] = ()) -> list[Path]:
-        """Write land_accounts.csv (and land_transitions.csv, cultivated_loss.csv/.gpkg) together.
+    def write(
+        self, out_dir: str | os.PathLike, *, output: OutputOptions | None = None, inputs: Iterable[Path] = ()
+    ) -> list[Path]:
+        """Write land_accounts (and land_transitions, cultivated_loss tables and .gpkg) together.
 
         Parameters
         ----------
         out_dir : path-like
             Output folder.
+        output : OutputOptions, optional
+            Language and format of the tables (default: both languages, CSV).
         inputs : iterable of Path
             Files and folders read: never written over.
 
@@ -1792,12 +1808,17 @@ class LandAccountsReport:
         # people read these: square metres to the cm² (TBMJ's own precision), 亩 to 0.0001
         digits = {"area_m2": 2, "net_area_m2": 2, "area_mu": 4, "net_area_mu": 4}
         out = Path(out_dir)
+        output = output or OutputOptions()
+        tables: dict[str, TableSpec] = {"land_accounts": (self.accounts.round(digits), "land_survey")}
+        if self.transitions is not None:
+            tables["land_transitions"] = (self.transitions.round(digits), "land_survey")
+        if self.cultivated_loss is not None:
+            loss = self.cultivated_loss
+            tables["cultivated_loss"] = (pd.DataFrame(loss.drop(columns=loss.geometry.name)).round(digits),
+                                         "land_survey")
         with staged_outputs(out, inputs=inputs) as stage:
-            names = [write_table(self.accounts.round(digits), stage / "land_accounts.csv").name]
-            if self.transitions is not None:
-                names.append(write_table(self.transitions.round(digits), stage / "land_transitions.csv").name)
+            names = write_report_tables(stage, tables, workbook="land_accounts", options=output)
             if self.cultivated_loss is not None:
-                names.append(write_table(self.cultivated_loss.round(digits), stage / "cultivated_loss.csv").name)
-                names.append(write_layers({"cultivated_loss": self.cultivated_loss},
-                                          stage / "cultivated_loss.gpkg").name)
+                names.append(write_styled_layers({"cultivated_loss": self.cultivated_loss},
+                                                 stage / "cultivated_loss.gpkg", lang=output.lang).name)
         return [out / n for n in names]

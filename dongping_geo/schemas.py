@@ -1352,6 +1352,21 @@ def category_field(column: str) -> str | None:
 #: name from the layer's schema, ``Field.zh``). GB 3838 item columns (``TP``,
 #: ``class_TP``, ``exceed_TP``) are named from the GB 3838 table instead.
 OUTPUT_FIELD_LABELS: dict[str, str] = {
+    # landuse.land_accounts, land_changes (the land survey, issue 18)
+    "land_class_zh": "一级地类名称",
+    "land_class_en": "一级地类英文名",
+    "land_code_zh": "地类名称",
+    "land_code_en": "地类英文名",
+    "parcels": "图斑数",
+    "area_mu": "面积",
+    "net_area_mu": "地类面积",
+    "from_land_code": "原地类",
+    "to_land_code": "现地类",
+    "from_code": "原地类编码",
+    "to_code": "现地类编码",
+    "changed": "是否变化",
+    "before_parcel_id": "前期图斑编号",
+    "after_parcel_id": "后期图斑编号",
     # patrol.river_coverage, uncovered_segments, compliance, clean_fixes
     "length_m": "长度",
     "covered_m": "已巡长度",

@@ -52,6 +52,8 @@ LANGS: tuple[str, ...] = ("both", "zh", "en")
 
 _LENGTH_DECIMALS = 1
 _AREA_DECIMALS = 1
+_SURVEY_AREA_DECIMALS = 2  # TBMJ, the survey's official area, is recorded to 0.01 m²
+_MU_DECIMALS = 4  # 亩: 0.0001 亩 is 0.07 m²
 _SHARE_DECIMALS = 1
 _EXCEED_DECIMALS = 2
 _SHARE_COLUMNS = frozenset({"coverage", "rate"})
@@ -131,12 +133,15 @@ def _is_share(column: str) -> bool:
     return column in _SHARE_COLUMNS or "share" in column
 
 
-def _decimals(column: str) -> int | None:
+def _decimals(column: str, layer: str | None = None) -> int | None:
     """Decimal places of a numeric column by its unit, or None to leave it as it is."""
     if column.endswith("_m") or column == "length_m":
         return _LENGTH_DECIMALS
     if column.endswith("_m2"):
-        return _AREA_DECIMALS
+        # the land survey's official areas (TBMJ) are recorded to 0.01 m²: keep them
+        return _SURVEY_AREA_DECIMALS if layer == "land_survey" else _AREA_DECIMALS
+    if column.endswith("_mu"):
+        return _MU_DECIMALS
     if _is_share(column):
         return _SHARE_DECIMALS
     prefix, item = _ITEM_COLUMNS.match(column).groups()  # type: ignore[union-attr]  # matches any text
@@ -148,10 +153,11 @@ def _decimals(column: str) -> int | None:
     return None
 
 
-def round_by_unit(df: pd.DataFrame) -> pd.DataFrame:
+def round_by_unit(df: pd.DataFrame, *, layer: str | None = None) -> pd.DataFrame:
     """Round a table's numbers by their unit; shares become percent.
 
-    Lengths (``*_m``) to 0.1 m, areas (``*_m2``) to 0.1 m², shares (``coverage``,
+    Lengths (``*_m``) to 0.1 m, areas (``*_m2``) to 0.1 m² (0.01 m² for the land
+    survey's official areas, ``layer="land_survey"``; 亩 to 0.0001), shares (``coverage``,
     ``rate``, columns named ``*share*``, fractions 0–1) to percent with 0.1 %,
     GB 3838 item columns to :func:`concentration_decimals`, exceedance multiples to
     0.01. A long measurements table (``parameter`` and ``value``) is rounded per item.
@@ -161,6 +167,8 @@ def round_by_unit(df: pd.DataFrame) -> pd.DataFrame:
     ----------
     df : DataFrame
         An analysis table.
+    layer : str, optional
+        The layer whose fields the table holds (see :func:`column_label`).
 
     Returns
     -------
@@ -177,7 +185,7 @@ def round_by_unit(df: pd.DataFrame) -> pd.DataFrame:
     for col in out.columns:
         if not isinstance(col, str) or not pd.api.types.is_numeric_dtype(out[col]) or out[col].dtype == bool:
             continue
-        places = _decimals(col)
+        places = _decimals(col, layer)
         if places is None:
             continue
         values = out[col].astype(float)
@@ -289,6 +297,15 @@ def _zh_name(column: str, layer: str | None) -> str | None:
     if item in items.index:
         name = items.at[item, "name_zh"]
         return name + {"class_": "类别", "exceed_": "超标倍数"}.get(prefix or "", "")
+    return _category_count_name(column)
+
+
+def _category_count_name(column: str) -> str | None:
+    """Chinese name of a count column per category value, ``<field>_<value>`` (``kind_outfall``)."""
+    field, _, value = column.partition("_")
+    labels = CATEGORY_LABELS.get(field, {})
+    if value in labels:
+        return f"{labels[value][0]}数"
     return None
 
 
@@ -298,6 +315,8 @@ def _unit(column: str) -> str:
         return "(%)"
     if column.endswith("_m2"):
         return "(m²)"
+    if column.endswith("_mu"):
+        return "(亩)"
     if column.endswith("_m"):
         return "(m)"
     items = _items()
@@ -383,7 +402,7 @@ def localize_table(df: pd.DataFrame, *, lang: Lang = "both", layer: str | None =
     _check_layer(layer)
     geometry = getattr(df, "_geometry_column_name", None)
     table = pd.DataFrame(df.drop(columns=[geometry] if geometry in df.columns else []))
-    out = round_by_unit(table)
+    out = round_by_unit(table, layer=layer)
     for col in out.columns:
         if not isinstance(col, str):
             continue

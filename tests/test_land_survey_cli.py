@@ -25,6 +25,7 @@ from dongping_geo.cli import cli
 from dongping_geo.landclass import CULTIVATED_CODES, SQUARE_METRES_PER_MU
 from dongping_geo.landuse import cropland_occupation, new_structures
 from dongping_geo.loaders import inspect_dataset, inspect_file
+from dongping_geo.schemas import CATEGORY_LABELS
 
 STANDARD_FIELDS = ("BSM", "TBBH", "DLBM", "DLMC", "QSXZ", "QSDWDM", "QSDWMC", "ZLDWDM", "ZLDWMC",
                    "TBMJ", "KCDLBM", "KCXS", "KCMJ", "TBDLMJ", "GDLX", "GDPDJB")
@@ -178,12 +179,12 @@ def test_check_landuse_with_land_survey_finds_the_planted_houses(sample_dir, gdb
     out = tmp_path / "out"
     result = _run(["check-landuse", sample_dir, "--survey", sample_dir / "buildings_2022.shp",
                    "--before", sample_dir / "buildings_2020.shp", "--land-survey", gdb,
-                   "--out", out, "--basemap", "none"])
+                   "--out", out, "--basemap", "none", "--lang", "en"])
     assert result.exit_code == 1, result.output
-    layers = [name for name, _ in pyogrio.list_layers(out / "violations.gpkg")]
-    assert layers[-1] == "cropland"
+    layers = [name for name, geom in pyogrio.list_layers(out / "violations.gpkg") if geom is not None]
+    assert "cropland" in layers and "cropland_overlap" in layers
     table = pd.read_csv(out / "violations.csv", encoding="utf-8-sig", dtype={"parcel_id": str})
-    cropland = table[table["check"] == "cropland"]
+    cropland = table[table["check"] == CATEGORY_LABELS["check"]["cropland"][1]]  # --lang en: words
     assert set(cropland["building_id"]) == set(facts["new_houses_on_cultivated_land"])
     assert "乱占耕地建房" in result.output
     assert (gdb / "a00000009.gdbtable").exists()  # the input is untouched, nothing written into it
@@ -239,7 +240,7 @@ def test_check_landuse_land_survey_exit_codes(tmp_path):
 
 def test_land_accounts_command_on_the_sample(gdb, raw, tmp_path):
     out = tmp_path / "acc"
-    result = _run(["land-accounts", gdb, "--by", "village", "--out", out])
+    result = _run(["land-accounts", gdb, "--by", "village", "--out", out, "--lang", "en"])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == ["land_accounts.csv"]
     table = pd.read_csv(out / "land_accounts.csv", encoding="utf-8-sig")
@@ -249,7 +250,7 @@ def test_land_accounts_command_on_the_sample(gdb, raw, tmp_path):
     by_village = table[table["village"] != "total"].groupby("village")["area_m2"].sum()
     expected = raw.groupby("ZLDWMC")["TBMJ"].sum()
     assert by_village.to_dict() == pytest.approx(expected.to_dict(), abs=0.05)
-    cult = table[table["land_class"] == "cultivated"]
+    cult = table[table["land_class"] == CATEGORY_LABELS["land_class"]["cultivated"][1]]  # --lang en: words
     expected_cult = raw.loc[raw["DLBM"].isin(CULTIVATED_CODES)]
     assert cult["area_m2"].sum() == pytest.approx(expected_cult["TBMJ"].sum(), abs=0.05)
     assert cult["net_area_m2"].sum() == pytest.approx(expected_cult["TBDLMJ"].sum(), abs=0.05)
@@ -264,7 +265,7 @@ def test_land_accounts_with_before_lists_the_cultivated_land_lost(tmp_path):
     tbmj = round(10_000 / 1.000499, 2)
     out = tmp_path / "acc"
     result = _run(["land-accounts", after, "--by", "village", "--before", before, "--level", "land_code",
-                   "--out", out])
+                   "--out", out, "--lang", "en"])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == ["cultivated_loss.csv", "cultivated_loss.gpkg",
                                                     "land_accounts.csv", "land_transitions.csv"]
@@ -276,9 +277,10 @@ def test_land_accounts_with_before_lists_the_cultivated_land_lost(tmp_path):
     assert moved[["village", "from_land_code", "to_land_code"]].values.tolist() == [["甲村", "0101", "0702"]]
     assert float(moved["area_mu"].iloc[0]) == pytest.approx(tbmj / SQUARE_METRES_PER_MU, abs=1e-4)
     # --by none: the town as one unit
-    result = _run(["land-accounts", after, "--by", "none", "--out", tmp_path / "town"])
+    result = _run(["land-accounts", after, "--by", "none", "--out", tmp_path / "town", "--lang", "en"])
     acc = pd.read_csv(tmp_path / "town" / "land_accounts.csv", encoding="utf-8-sig")
-    assert acc["land_class"].tolist() == ["cultivated", "residential", "total"]
+    classes = CATEGORY_LABELS["land_class"]
+    assert acc["land_class"].tolist() == [classes["cultivated"][1], classes["residential"][1], "total"]
     assert acc["area_m2"].tolist() == pytest.approx([2 * tbmj, tbmj, 3 * tbmj], abs=0.01)
 
 

@@ -18,6 +18,7 @@ from dongping_geo.cli import cli
 from dongping_geo.io import write_layers
 from dongping_geo.loaders import load_dataset
 from dongping_geo.maps import add_problem_layers, base_map, map_html, problems_map
+from dongping_geo.schemas import CATEGORY_LABELS
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +85,7 @@ def test_sample_problems_are_realistic(ds):
 def test_problems_command_writes_tables_map_and_exits_1_when_strict(sample_dir, ds, planted, tmp_path):
     out = tmp_path / "out"
     args = ["problems", str(sample_dir), "--start", "2022-01-01", "--end", "2022-12-31", "--out", str(out),
-            "--basemap", "none", "--offline"]
+            "--basemap", "none", "--lang", "en", "--offline"]
     res = CliRunner().invoke(cli, [*args, "--strict"])
     assert res.exit_code == 1, res.output
     for name in ("problem_summary", "problems_by_river", "problems_by_chief", "problems_by_month",
@@ -96,7 +97,8 @@ def test_problems_command_writes_tables_map_and_exits_1_when_strict(sample_dir, 
     assert sorted(overdue["problem_id"]) == planted[0]["overdue"]
     by_region = pd.read_csv(out / "problems_by_region.csv", encoding="utf-8-sig").set_index("region")["problems"]
     region = ds.rivers.set_index("river_id").loc[ds.problems["river_id"], "region"]
-    assert by_region.to_dict() == region.value_counts().to_dict()
+    words = {code: en for code, (_, en) in CATEGORY_LABELS["region"].items()}  # --lang en: values as words
+    assert by_region.to_dict() == region.map(words).value_counts().to_dict()
     html = (out / "problems_map.html").read_text(encoding="utf-8")
     assert html.count("L.marker(") == len(planted[0]["overdue"]) + len(planted[0]["open_not_overdue"])
     assert "markerClusterGroup" in html and "cdnjs" not in html
@@ -112,7 +114,7 @@ def test_problems_command_for_a_month_assesses_at_its_end(sample_dir, ds, tmp_pa
     expected = p[(p["reported_at"] < end) & still_open & (end - p["reported_at"] >= pd.Timedelta(days=7))]
     out = tmp_path / "jan"
     res = CliRunner().invoke(cli, ["problems", str(sample_dir), "--start", "2022-01-01", "--end", "2022-01-31",
-                                   "--out", str(out), "--basemap", "none", "--strict"])
+                                   "--out", str(out), "--basemap", "none", "--strict", "--lang", "en"])
     assert res.exit_code == (1 if len(expected) else 0), res.output
     got = pd.read_csv(out / "overdue.csv", encoding="utf-8-sig")
     assert sorted(got["problem_id"]) == sorted(expected["problem_id"])
@@ -133,7 +135,7 @@ def test_problems_command_without_problems_layer_is_bad_input(sample_dir, tmp_pa
 def test_patrol_report_writes_patrol_quality_and_counts_flagged_patrols(sample_dir, ds, tmp_path):
     out = tmp_path / "patrol"
     res = CliRunner().invoke(cli, ["patrol-report", str(sample_dir), "--start", "2022-06-01", "--end", "2022-06-30",
-                                   "--out", str(out), "--basemap", "none", "--by", "region"])
+                                   "--out", str(out), "--basemap", "none", "--by", "region", "--lang", "en"])
     assert res.exit_code == 0, res.output
     quality = pd.read_csv(out / "patrol_quality.csv", encoding="utf-8-sig")
     n = int(quality["flagged"].sum())
@@ -141,7 +143,8 @@ def test_patrol_report_writes_patrol_quality_and_counts_flagged_patrols(sample_d
     assert f"{n} patrols flagged" in res.output
     # Each map shows the problems of its rivers open at the end of June.
     open_then = P.problem_summary(ds.problems, ds.rivers, by=("region",), as_of="2022-06-30 23:59:59")
-    shown = {p.stem.split(" ")[-1].lower(): p.read_text(encoding="utf-8").count("L.marker(")
+    # problem markers carry the dg-problem icon class (river-name labels are markers too)
+    shown = {p.stem.split(" ")[-1].lower(): p.read_text(encoding="utf-8").count('"className": "dg-problem"')
              for p in (out / "maps").glob("*.html")}
     assert shown == {r: int(n) for r, n in zip(open_then["region"], open_then["open"], strict=True)}
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ._common import cli, crs_option, echo_written, given, log
+from ._common import cli, crs_option, echo_written, given, log, output_options
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..reports import OutputOptions
 
 _SURVEY = click.Path(exists=True, path_type=Path)
 
@@ -24,9 +28,10 @@ _SURVEY = click.Path(exists=True, path_type=Path)
 @click.option("--layer", default=None, help="Parcel layer (default: DLTB/地类图斑, or the one with DLBM and TBMJ).")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for land_accounts.csv (and land_transitions.csv, cultivated_loss.csv/.gpkg).")
+@output_options
 @crs_option
 def land_accounts(survey_path: Path, by: str, level: str, before_path: Path | None, layer: str | None,
-                  out_dir: Path, crs: str | None) -> None:
+                  out_dir: Path, output: OutputOptions, crs: str | None) -> None:
     """Write the land accounts of a land survey (三调/变更调查 地类图斑) by village and class.
 
     SURVEY_PATH is a File Geodatabase folder (.gdb), a GeoPackage or a Shapefile. Areas
@@ -47,4 +52,4 @@ def land_accounts(survey_path: Path, by: str, level: str, before_path: Path | No
     before = load_land_survey(before_path, layer, crs=crs) if before_path is not None else None
     report = LandAccountsReport.compute(parcels, before=before, by=None if by.lower() == "none" else by,
                                         level=level, progress=say)
-    echo_written(report.write(out_dir, inputs=inputs))
+    echo_written(report.write(out_dir, inputs=inputs, output=output))

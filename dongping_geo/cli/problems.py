@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ._common import (
     EXIT_FOUND,
+    EXIT_OK,
     cli,
     console,
     crs_option,
     dataset_argument,
     echo_written,
     map_options,
+    output_options,
+    reading_options,
+    rejected_rows,
+    say_rejected,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..reports import OutputOptions
 
 
 @cli.command("problems")
@@ -27,10 +36,13 @@ from ._common import (
 @click.option("--overdue-days", type=click.FloatRange(min=0, min_open=True), default=7.0, show_default=True,
               help="An open problem is overdue this many days after it was reported.")
 @map_options
+@output_options
 @crs_option
 @click.option("--strict", is_flag=True, help="Exit with status 1 when any problem is overdue.")
+@reading_options
 def problems(dataset_dir: Path, start: str, end: str, out_dir: Path, overdue_days: float, basemap: str,
-             offline: bool, tianditu_token: str | None, crs: str | None, strict: bool) -> None:
+             offline: bool, tianditu_token: str | None, output: OutputOptions, crs: str | None, strict: bool,
+             on_error: str, date_format: str | None) -> None:
     """Problems found on patrol (巡河问题) and river-chief signboards (河长公示牌).
 
     Summarises the problems reported from --start to --end (overall, per river, per
@@ -41,12 +53,15 @@ def problems(dataset_dir: Path, start: str, end: str, out_dir: Path, overdue_day
     and problems_map.html. Rules and defaults: docs/problems.md.
     """
     from ..errors import InputFileError
+    from ..io import check_output_dir
     from ..loaders import load_dataset
     from ..patrol import period_bounds
     from ..reports import MapOptions, ProblemsReport
 
-    period_bounds(start, end)  # bad dates fail before the slow work
-    dataset = load_dataset(dataset_dir, crs=crs, patrols=False)
+    inputs = [dataset_dir]
+    check_output_dir(out_dir, inputs=inputs)  # every argument is checked before the slow work
+    period_bounds(start, end)
+    dataset = load_dataset(dataset_dir, crs=crs, patrols=False, on_error=on_error, date_format=date_format)
     if dataset.rivers is None or dataset.problems is None:
         raise InputFileError(
             "the dataset lacks what the problems report needs", path=dataset_dir,
@@ -57,8 +72,10 @@ def problems(dataset_dir: Path, start: str, end: str, out_dir: Path, overdue_day
     err = console(err=True)
     report = ProblemsReport.compute(dataset.problems, dataset.rivers, start=start, end=end,
                                     signboards=dataset.signboards, overdue_days=overdue_days, progress=err.print)
-    written = report.write(out_dir, inputs=[dataset_dir], map_options=MapOptions(basemap, tianditu_token, offline))
+    rejected = rejected_rows(on_error, dataset)
+    written = report.write(out_dir, inputs=inputs, output=output, rejected=rejected,
+                           map_options=MapOptions(basemap, tianditu_token, offline))
     click.echo(report.summary())
     echo_written(written)
-    if strict and len(report.overdue):
-        sys.exit(EXIT_FOUND)
+    code = say_rejected(rejected, out_dir)
+    sys.exit(EXIT_FOUND if strict and len(report.overdue) else code or EXIT_OK)
