@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 @dataset_argument
 @click.option("--year", type=int, required=True,
               help="Calendar year: the yearly GB 3838 assessment and landcover_<year>.tif.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "out_dir", type=click.Path(path_type=Path),
               default=Path("catchments"), show_default=True,
               help="Folder for catchments.gpkg, section_drivers.csv, greening_candidates.csv/.gpkg, "
                    "small_watersheds.csv, network_problems.csv and catchments.html.")

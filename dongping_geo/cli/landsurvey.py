@@ -26,7 +26,7 @@ _SURVEY = click.Path(exists=True, path_type=Path)
 @click.option("--before", "before_path", default=None, type=_SURVEY,
               help="Earlier vintage of the survey: add the transition table and the cultivated land lost.")
 @click.option("--layer", default=None, help="Parcel layer (default: DLTB/地类图斑, or the one with DLBM and TBMJ).")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
               help="Folder for land_accounts.csv (and land_transitions.csv, cultivated_loss.csv/.gpkg).")
 @output_options
 @crs_option

@@ -169,7 +169,7 @@ def check_landuse(dataset_dir: Path, survey_path: Path, before_path: Path | None
 
 @cli.command("demolition-summary")
 @dataset_argument
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
               help="Folder for the summary tables and demolitions.png.")
 @output_options
 @crs_option

@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
 @dataset_argument
 @click.option("--start", required=True, help="First day of the period (e.g. 2022-01-01).")
 @click.option("--end", required=True, help="Last day of the period, included; the state is assessed at its end.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True,
               help="Folder for the tables (CSV), problems.gpkg and problems_map.html.")
 @click.option("--overdue-days", type=click.FloatRange(min=0, min_open=True), default=7.0, show_default=True,
               help="An open problem is overdue this many days after it was reported.")
