@@ -426,6 +426,7 @@ class PatrolReport:
     quality: pd.DataFrame | None = None
     problems: gpd.GeoDataFrame | None = None
     signboards: gpd.GeoDataFrame | None = None
+    town: Any = None  # the town boundary: context on the chiefs' maps
 
     @classmethod
     def compute(
@@ -496,6 +497,7 @@ class PatrolReport:
                      patrol_quality(cleaned, rivers, tolerance_m=tolerance_m, start=lo,
                                     end=hi - pd.Timedelta(microseconds=1))),
             problems=(layers or {}).get("problems"), signboards=(layers or {}).get("signboards"),
+            town=area,
         )
 
     def tables(self) -> dict[str, TableSpec]:
@@ -535,9 +537,23 @@ class PatrolReport:
             basemap=options.basemap, tianditu_token=options.tianditu_token,
             title=f"{label} 巡河覆盖 Patrol coverage {self.start} – {self.end}",
         )
+        self._add_context(m, ids)
         if self.problems is not None or self.signboards is not None:
             self._add_problems(m, ids)
         return m
+
+    def _add_context(self, m: Any, ids: list[Any]) -> None:
+        """Draw the town boundary and the other chiefs' rivers, faint, for orientation."""
+        from .maps import add_lines, add_polygons
+
+        others = self.rivers[~self.rivers["river_id"].isin(ids).to_numpy()]
+        if isinstance(self.town, gpd.GeoDataFrame) and len(self.town):
+            add_polygons(m, self.town, name="镇界 Town boundary", colour="#777777", weight=1.0,
+                         fill_opacity=0.0, legend=False, tolerance_m=5.0)
+        if len(others):
+            add_lines(m, others, name="其他河道 Other rivers", colour="#9e9e9e", weight=1.0, opacity=0.5,
+                      tooltip=[c for c in ("name", "chief") if c in others.columns], legend=False,
+                      tolerance_m=5.0)
 
     def _add_problems(self, m: Any, ids: list[Any]) -> None:
         """Add the group's open/overdue problems (as of the period's end) and signboards to a map."""
