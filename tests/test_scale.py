@@ -280,7 +280,10 @@ def assert_same_violations(expected: gpd.GeoDataFrame, got: gpd.GeoDataFrame) ->
         pd.DataFrame(got.drop(columns="geometry")), pd.DataFrame(expected.drop(columns="geometry")),
         rtol=RTOL, check_exact=False,
     )
-    assert shapely.equals(got.geometry.values, expected.geometry.values).all()
+    # The same overlaps to a square millimetre: a partition tiles its intersections by its own
+    # extent, so a vertex may differ in the last bits (topological equality then fails at random).
+    diff = shapely.area(shapely.symmetric_difference(got.geometry.values, expected.geometry.values))
+    assert diff.max(initial=0.0) < 1e-6
     assert got.crs == expected.crs
 
 

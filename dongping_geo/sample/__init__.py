@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,11 +29,12 @@ from . import _flow as F
 from . import _landsurvey as LS
 from . import _landuse as LU
 from . import _layout as L
+from . import _path
 from . import _patrol as P
 from . import _problems as PR
 from . import _raster as R
 from . import _wq as WQ
-from ._path import cache_dir, sample_path
+from ._path import cache_dir
 
 __all__ = ["make_sample", "sample_path", "cache_dir", "SAMPLE_FILES", "DEFAULT_SEED"]
 
@@ -411,3 +414,49 @@ def _manifest(d: _Design, w: dict[str, Any], june: gpd.GeoDataFrame, patches: li
             "design": d.wq["design"],
         },
     }
+
+
+def sample_path(*, seed: int | None = None, refresh: bool = False) -> Path:
+    """Return a folder holding the sample dataset, wherever the code runs.
+
+    From a clone of the repository this is its ``data/shapefiles/``. Anywhere else (an
+    installed package, a notebook copied out of the repository) the sample is generated
+    once with :func:`make_sample` into the user's cache folder (:func:`cache_dir`, one
+    folder per package version and seed) and reused afterwards.
+
+    Parameters
+    ----------
+    seed : int, optional
+        Random seed (default :data:`DEFAULT_SEED`, the seed of the repository's copy).
+        Another seed always uses the cache.
+    refresh : bool, default False
+        Generate the cached copy again.
+
+    Returns
+    -------
+    Path
+        The dataset folder (``rivers.shp``, ``sections.shp`` … and ``manifest.json``).
+
+    Examples
+    --------
+    >>> import dongping_geo as dg
+    >>> from dongping_geo.sample import sample_path
+    >>> ds = dg.load_dataset(sample_path(), patrols=False)  # doctest: +SKIP
+    """
+    seed = DEFAULT_SEED if seed is None else int(seed)
+    repo = _path._repo_sample()
+    if repo is not None and seed == DEFAULT_SEED and not refresh:
+        return repo
+    target = cache_dir() / f"sample-{_path._package_version()}-seed{seed}"
+    if (target / "manifest.json").exists() and not refresh:
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}")
+    try:
+        make_sample(staging, seed=seed)
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
