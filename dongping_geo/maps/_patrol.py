@@ -192,8 +192,9 @@ def _add_tracks(m: DongpingMap, fixes: gpd.GeoDataFrame | None, *, max_gap_s: fl
     tracks = patrol_tracks(fixes, max_gap_s=max_gap_s) if is_point.all() else fixes
     if len(tracks):
         add_lines(
+            # faint: a year of weekly tracks must not hide the rivers' rule colours beneath
             m, tracks, name="巡河轨迹 Patrol tracks", colour="#555555", weight=1.0,
-            opacity=0.6, tolerance_m=tolerance_m,
+            opacity=0.25, tolerance_m=tolerance_m,
             tooltip=[c for c in ("patrol_id", "chief", "start", "end") if c in tracks.columns],
         )
 
