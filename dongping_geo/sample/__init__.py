@@ -212,8 +212,13 @@ def _write_problems(rivers_w: gpd.GeoDataFrame, out: Path, seed: int) -> dict[st
 def _write_patrols(d: _Design, out: Path) -> gpd.GeoDataFrame:
     """The year of fixes as GeoParquet, June as GPX and CSV; return June."""
     fixes_w = d.fixes.reset_index(drop=True)
-    fixes_w.to_parquet(out / "patrols_2022.parquet", compression="zstd", index=False,
-                       geometry_encoding="geoarrow", write_covering_bbox=False)
+    # Encodings that suit the columns (delta for sorted times, byte-stream split for
+    # coordinates) keep the year of fixes near 3 MB: the data are unchanged.
+    fixes_w.to_parquet(out / "patrols_2022.parquet", compression="zstd", compression_level=9, index=False,
+                       geometry_encoding="geoarrow", write_covering_bbox=False,
+                       use_dictionary=["patrol_id", "chief"],
+                       column_encoding={"timestamp": "DELTA_BINARY_PACKED", "geometry.x": "BYTE_STREAM_SPLIT",
+                                        "geometry.y": "BYTE_STREAM_SPLIT"})
     june = fixes_w[fixes_w["timestamp"].dt.month == 6]
     P.write_gpx(june, out / "patrols_2022-06.gpx")
     P.write_csv(june, out / "patrols_2022-06.csv")
